@@ -1,0 +1,256 @@
+"""The ``edi837`` command line: a thin click layer over the library.
+
+Commands parse options, call the library and map the outcome to an exit code:
+0 every claim accepted, 1 some claim rejected, 2 an input (or a feed, or the policy)
+could not be read. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from edi837 import __version__
+from edi837.errors import Edi837Error
+from edi837.feeds import AuthorizationFeed, ProviderFeed
+from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
+from edi837.rules import RULES
+from edi837.rules.context import RunContext
+from edi837.screen import Screening
+from edi837.writers.report import FORMATS, TextReport, write_report
+
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+
+
+class InputError(click.ClickException):
+    """A one-line error with exit code 2 (input, feed or policy unreadable)."""
+
+    exit_code = EXIT_UNREADABLE
+
+    def show(self, file: TextIO | None = None) -> None:
+        click.echo(f"edi837: error: {self.message}", err=True)
+
+
+def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="edi837")
+def main() -> None:
+    """Screen X12 837P/837I claims for payer S-code (S0353/S0354) rules.
+
+    Example: edi837 check --policy bcbsma --authorizations auths.csv claims.837
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(sorted([*FORMATS, "html"])),
+              default="text", show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report here instead of standard output.")
+@click.option("--policy", default=DEFAULT_POLICY, show_default=True,
+              help=f"Policy profile: {', '.join(SHIPPED)}, or a TOML file path.")
+@click.option("--authorizations", type=click.Path(exists=True, dir_okay=False),
+              help="Authorization feed CSV (order_id,member_id,ordering_npi,...).")
+@click.option("--providers", type=click.Path(exists=True, dir_okay=False),
+              help="Provider feed CSV (npi,name,network,state).")
+@click.option("--received", callback=_iso_date,
+              help="Receipt date YYYY-MM-DD for timely filing (default: each file's GS04).")
+@click.option("--verbose", "-v", is_flag=True, help="Text report: list accepted claims too.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
+def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
+          authorizations: str | None, providers: str | None, received: date | None,
+          verbose: bool, quiet: bool) -> None:
+    """Screen 837 files (a file, a directory of files, or - for stdin).
+
+    Exit status: 0 all claims accepted, 1 some claim rejected, 2 an input could not be
+    read (or had envelope errors).
+
+    Example: edi837 check --format json -o report.json fixtures/sample/
+    """
+    try:
+        run = RunContext(
+            policy=load_policy(policy),
+            authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
+            providers=ProviderFeed.load(providers) if providers else None,
+            received=received,
+        )
+    except Edi837Error as exc:
+        raise InputError(str(exc)) from None
+    screening = Screening(paths, run)
+    try:
+        with screening, _open_output(output) as out:
+            files = screening.prepare()
+            report = TextReport(out, verbose=verbose) if fmt == "text" else _report(fmt, out)
+            meta = {"policy": run.policy.name, "policy_source": run.policy.source_path,
+                    "notes": _run_notes(run)}
+            summary = write_report(report, files, screening.verdicts(), meta)
+    except Edi837Error as exc:
+        raise InputError(str(exc)) from None
+    for f in files:
+        for err in f.errors:
+            click.echo(f"edi837: error: {err}", err=True)
+    if not quiet:
+        click.echo(
+            f"edi837: {summary.claims} claims, {summary.accepted} accepted, "
+            f"{summary.rejected} rejected ({len(files)} file(s))", err=True)
+    if screening.has_errors:
+        sys.exit(EXIT_UNREADABLE)
+    sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+
+def _report(fmt: str, out: TextIO):
+    if fmt == "html":
+        from edi837.writers.html_report import HtmlReport
+
+        return HtmlReport(out)
+    return FORMATS[fmt](out)
+
+
+def _run_notes(run: RunContext) -> list[str]:
+    notes = []
+    if run.authorizations is None:
+        notes.append("no --authorizations feed: SC008 (authorization) and the order match of "
+                     "SC009 were not applied")
+    if run.providers is None:
+        notes.append("no --providers feed: the network check of SC009 was not applied")
+    return notes
+
+
+class _open_output:
+    """stdout, or a file written atomically (temp file then rename)."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.tmp: Path | None = None
+
+    def __enter__(self) -> TextIO:
+        if self.path is None:
+            return sys.stdout
+        target = Path(self.path)
+        self.tmp = target.with_name(f".{target.name}.tmp")
+        self.handle = open(self.tmp, "w", encoding="utf-8", newline="")
+        return self.handle
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.tmp is None:
+            sys.stdout.flush()
+            return
+        self.handle.close()
+        if exc_type is None:
+            self.tmp.replace(self.path)  # type: ignore[arg-type]
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+@main.command()
+@click.argument("output", type=click.Path(dir_okay=False, writable=True))
+@click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same file).")
+@click.option("--claims", default=100, show_default=True, help="Number of claims.")
+@click.option("--form", type=click.Choice(["837P", "837I", "mixed"]), default="mixed",
+              show_default=True)
+@click.option("--interchanges", default=1, show_default=True, help="ISA envelopes in the file.")
+@click.option("--element-separator", default="*", show_default=True)
+@click.option("--component-separator", default=":", show_default=True)
+@click.option("--repetition-separator", default="^", show_default=True)
+@click.option("--segment-terminator", default="~", show_default=True)
+@click.option("--line-ending", type=click.Choice(["none", "lf", "crlf"]), default="lf",
+              show_default=True, help="What follows each segment terminator.")
+def generate(output: str, seed: int, claims: int, form: str, interchanges: int,
+             element_separator: str, component_separator: str, repetition_separator: str,
+             segment_terminator: str, line_ending: str) -> None:
+    """Write a synthetic 837 file (invented people, valid NPIs) for tests and benchmarks.
+
+    Example: edi837 generate --claims 20000 --form 837P --seed 7 big.837
+    """
+    from edi837.synth.random_batch import generate_file
+    from edi837.x12.separators import Separators
+
+    try:
+        separators = Separators(element_separator, repetition_separator, component_separator,
+                                segment_terminator)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    endings = {"none": "", "lf": "\n", "crlf": "\r\n"}
+    generate_file(output, seed=seed, claims=claims, form=form, interchanges=interchanges,
+                  separators=separators, line_ending=endings[line_ending])
+    click.echo(f"edi837: wrote {claims} claims to {output}", err=True)
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def policies(ctx: click.Context) -> None:
+    """List the shipped policy profiles.
+
+    Example: edi837 policies show carelon-ma
+    """
+    if ctx.invoked_subcommand is None:
+        for name in SHIPPED:
+            p = load_policy(name)
+            mark = " (default)" if name == DEFAULT_POLICY else ""
+            click.echo(f"{name:12} {p.title}{mark}")
+
+
+@policies.command("show")
+@click.argument("name")
+@click.option("--toml", "as_toml", is_flag=True, help="Print the profile file itself.")
+def policies_show(name: str, as_toml: bool) -> None:
+    """Print one profile's parameters with their seed citations.
+
+    Example: edi837 policies show bcbsma --toml > mypayer.toml
+    """
+    try:
+        if as_toml:
+            click.echo(policy_text(name)[0], nl=False)
+            return
+        policy = load_policy(name)
+    except Edi837Error as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"{policy.name}: {policy.title}\n  payer: {policy.payer}\n  "
+               f"from: {policy.source_path}\n")
+    for param, citation in policy.citations.items():
+        value = _param_value(policy, param)
+        click.echo(f"{param} = {value}")
+        click.echo(f"    source: {citation.source}")
+        if citation.quote:
+            click.echo(f"    quote:  {citation.quote}")
+        if citation.note:
+            click.echo(f"    note:   {citation.note}")
+
+
+def _param_value(policy, param: str) -> str:
+    if param == "fee":
+        return f"{policy.fee_method} ${policy.fee_amount}"
+    if param == "s0354_max_months":
+        return (f"default {policy.s0354_max_months_default}, cap {policy.s0354_max_months_cap}, "
+                f"indefinite regimen {policy.s0354_max_months_indefinite}")
+    value = getattr(policy, param, "")
+    if isinstance(value, tuple):
+        return ", ".join(value) or "(none)"
+    return str(value)
+
+
+@main.command("rules")
+def rules_cmd() -> None:
+    """List every rule code with its check, 277CA status and citation.
+
+    Example: edi837 rules
+    """
+    for code, r in sorted(RULES.items()):
+        click.echo(f"{code:7} {r.category}:{r.status_code:4} {r.severity:8} {r.title}")
+        click.echo(f"        cite: {r.cite}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

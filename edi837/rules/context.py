@@ -1,0 +1,73 @@
+"""What rules can see: the run's policy and feeds, and per-claim facts rules share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from edi837.claim.builder import parse_d8
+from edi837.claim.model import FORM_837I, Claim, Provider, ServiceLine
+from edi837.feeds import Authorization, AuthorizationFeed, ProviderFeed
+from edi837.policy import Policy
+from edi837.timeline import Timeline
+
+
+@dataclass(slots=True)
+class RunContext:
+    """Run-wide inputs: the policy profile, the reference feeds, the receipt date."""
+
+    policy: Policy
+    authorizations: AuthorizationFeed | None = None
+    providers: ProviderFeed | None = None
+    received: date | None = None  # --received; else each file's GS04
+
+
+@dataclass(slots=True)
+class ClaimContext:
+    """One claim under screening. SC008 records which authorization each line matched;
+    the timeline rules (SC007) read it."""
+
+    run: RunContext
+    claim: Claim
+    line_auth: dict[int, Authorization] = field(default_factory=dict)
+    timeline: Timeline = field(default_factory=Timeline)
+
+    @property
+    def policy(self) -> Policy:
+        return self.run.policy
+
+    @property
+    def received(self) -> date | None:
+        """Receipt date: --received if given, else the GS04 date of the claim's group."""
+        if self.run.received is not None:
+            return self.run.received
+        try:
+            return parse_d8(self.claim.envelope.GS04)
+        except ValueError:
+            return None
+
+    def order_id(self, line: ServiceLine) -> str:
+        """The order id for a line: line REF*G1 (837P), else claim REF*G1 (2300)."""
+        return line.REF_G1 or self.claim.REF_G1
+
+
+def ordering_candidates(claim: Claim, line: ServiceLine) -> list[tuple[str, Provider]]:
+    """Who ordered the service, as the guides let an 837 say it, best source first.
+
+    837P: the line's ordering provider (2420E NM1*DK); else the line's rendering
+    provider (2420A), the claim's rendering provider (2310B), then the billing provider.
+    837I has no ordering loop: the attending (2310A) and referring (2310F) providers are
+    both candidates, then the billing provider.
+    """
+    found: list[tuple[str, Provider | None]]
+    if claim.form == FORM_837I:
+        found = [("attending provider 2310A", claim.attending),
+                 ("referring provider 2310F", claim.referring)]
+    else:
+        found = [("ordering provider 2420E", line.ordering),
+                 ("rendering provider 2420A", line.rendering),
+                 ("rendering provider 2310B", claim.rendering)]
+        first = next(((role, p) for role, p in found if p is not None and p.npi), None)
+        found = [first] if first else []
+    out = [(role, p) for role, p in found if p is not None and p.npi]
+    return out or [("billing provider 2010AA", claim.billing)]

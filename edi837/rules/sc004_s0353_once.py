@@ -1,0 +1,39 @@
+"""SC004: S0353 once per patient, at the onset of treatment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from edi837.claim.model import ServiceLine
+from edi837.rules.context import ClaimContext
+from edi837.rules.registry import rule
+from edi837.timeline import Service
+from edi837.verdicts import Finding
+
+
+@rule("SC004", title="S0353 once per patient, at onset", kind="timeline", stc="A7:259",
+      cite="s0353_once_per_patient",
+      fix="Bill S0354 for an established patient; S0353 only at the onset of treatment.")
+def s0353_once(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iterator[Finding]:
+    """A second S0353 for the patient is rejected, whatever its date. An S0353 dated after
+    an accepted S0354 is not "at the onset of treatment" and is rejected too."""
+    if line.procedure != "S0353" or not ctx.policy.s0353_once_per_patient:
+        return
+    day = ctx.claim.line_date(line)
+    where = {"line": line.LX01, "segment": line.position, "loop": "2400", "policy": ctx.policy}
+    earlier = [s for s in prior if s.procedure == "S0353"]
+    if earlier:
+        s = earlier[0]
+        yield s0353_once.finding(
+            f"S0353 on {day}: S0353 was already accepted for this patient on "
+            f"{s.service_date} (claim {s.claim_id})", value=s.claim_id, **where)
+        return
+    established = sorted(
+        (s for s in prior if s.procedure == "S0354" and day and s.service_date < day),
+        key=lambda s: s.service_date,
+    )
+    if established:
+        s = established[0]
+        yield s0353_once.finding(
+            f"S0353 on {day} comes after S0354 on {s.service_date} (claim {s.claim_id}); "
+            "S0353 is billed only at the onset of treatment", value=s.claim_id, **where)

@@ -1,0 +1,42 @@
+"""SC007: S0354 at most the authorized number of months per authorization."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from edi837.claim.model import ServiceLine
+from edi837.rules.context import ClaimContext
+from edi837.rules.registry import rule
+from edi837.timeline import Service
+from edi837.verdicts import Finding, Severity
+
+
+@rule("SC007", title="S0354 within the authorized months", kind="timeline", stc="A7:674",
+      cite="s0354_max_months",
+      fix="The order's S0354 months are used up: request a new order before billing more.")
+def max_months(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iterator[Finding]:
+    """Counts S0354 units already accepted under the same order id. The limit is the
+    authorization's ``s0354_max_months`` if the feed gives one, else the profile default
+    (11 bcbsma, 5 "as issued" carelon-ma), never above the profile cap (bcbsma: 11). The
+    Medical Oncology Program has no default: without a number on the authorization, a
+    warning says no limit could be applied."""
+    if line.procedure != "S0354":
+        return
+    auth = ctx.line_auth.get(line.LX01)
+    order_id = auth.order_id if auth else ctx.order_id(line)
+    limit = ctx.policy.max_months(auth.s0354_max_months if auth else None)
+    where = {"line": line.LX01, "segment": line.position, "loop": "2400", "value": order_id}
+    if limit is None:
+        yield max_months.finding(
+            f"S0354 under order {order_id or '(none)'}: no month limit on the authorization "
+            "and none in the profile; the count was not checked",
+            severity=Severity.WARNING, policy=ctx.policy,
+            fix="Add s0354_max_months to the authorization feed.", **where)
+        return
+    used = sum(s.units for s in prior if s.procedure == "S0354" and s.order_id == order_id)
+    billed = int(line.units) if line.units == int(line.units) else 1
+    if used + billed > limit:
+        yield max_months.finding(
+            f"S0354 on {ctx.claim.line_date(line)} would be month {used + billed} under order "
+            f"{order_id or '(no order id)'}; the limit is {limit}",
+            policy=ctx.policy, **where)

@@ -1,0 +1,245 @@
+"""Screen a batch of 837 files: the library's main entry point.
+
+Three steps, each streaming:
+
+1. **read**: every file is read claim by claim; the per-claim rules run, and S-code
+   claims (and replacements/voids) leave a compact digest in a disk spool;
+2. **judge**: patient by patient, in service-date order, the timeline rules run against
+   the patient's history, which is updated in the same transaction;
+3. **answer**: every file is read again and each claim comes out as a ``Verdict``
+   in input order, with its per-claim findings recomputed and its timeline findings
+   looked up. Reading twice costs less than holding a batch in memory.
+
+A file that cannot be read (no ISA, 4010, binary) is reported in ``files`` with its
+error and none of its claims enter; every claim of a readable file comes out exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from edi837.claim.builder import ClaimReader
+from edi837.claim.model import Claim
+from edi837.errors import X12SyntaxError
+from edi837.judge import Judge, make_digest
+from edi837.rules import rules_of
+from edi837.rules.context import ClaimContext, RunContext
+from edi837.rules.structure import envelope_findings, structure_findings
+from edi837.spool import DigestSpool
+from edi837.store.base import HistoryStore
+from edi837.verdicts import Finding, Verdict
+from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue
+from edi837.x12.tokenizer import ReadNote
+
+_KEY_SHIFT = 32  # claim key = file index << 32 | claim index in file
+
+
+@dataclass(slots=True)
+class FileResult:
+    """What one input file held, and what went wrong reading it."""
+
+    path: str  # as given ("-" for standard input)
+    index: int
+    local_path: str = ""  # where it is read from (stdin is spooled to a temp file)
+    interchanges: int = 0
+    transactions: int = 0
+    claims: int = 0
+    segments: int = 0
+    issues: list[SyntaxIssue] = field(default_factory=list)
+    notes: list[ReadNote] = field(default_factory=list)
+    fatal: X12SyntaxError | None = None
+    tracker: EnvelopeTracker | None = None
+
+    @property
+    def errors(self) -> list[str]:
+        out = [str(self.fatal)] if self.fatal else []
+        out += [f"{self.path}:{i.position}: {i.message}" for i in self.issues
+                if i.severity == "error"]
+        return out
+
+    @property
+    def warnings(self) -> list[str]:
+        out = [f"{self.path}:{i.position}: {i.message}" for i in self.issues
+               if i.severity == "warning"]
+        out += [f"{self.path}:seg {n.ordinal} @{n.offset}: {n.message}" for n in self.notes]
+        return out
+
+    @property
+    def readable(self) -> bool:
+        return self.fatal is None
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[str]:
+    """Files as given; a directory contributes its files (sorted, recursive, no dotfiles)."""
+    out: list[str] = []
+    for p in paths:
+        p = str(p)
+        if p != "-" and os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                out += [os.path.join(root, f) for f in sorted(files) if not f.startswith(".")]
+        else:
+            out.append(p)
+    return out
+
+
+class Screening:
+    """One screening run over a batch of files.
+
+    ``verdicts()`` yields one ``Verdict`` per claim (input order); ``files`` describes
+    each input afterwards. The history store is updated in one transaction per run.
+    """
+
+    def __init__(self, paths: Iterable[str | Path], run: RunContext,
+                 history: HistoryStore | None = None) -> None:
+        self.run = run
+        self.history = history or HistoryStore()
+        self.paths = expand_paths(paths)
+        self.files: list[FileResult] = []
+        self._claim_rules = rules_of("claim")
+        self._judged: dict[int, list[Finding]] = {}
+        self._tempdir: str | None = None
+        self._prepared = False
+
+    # -- step 0: stdin is spooled to a file, because it is read twice ----------
+    def _materialize(self, path: str) -> str:
+        if path != "-":
+            return path
+        if self._tempdir is None:
+            self._tempdir = tempfile.mkdtemp(prefix="edi837-stdin-")
+        target = os.path.join(self._tempdir, "stdin.837")
+        with open(target, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        return target
+
+    # -- per-claim rules ------------------------------------------------------
+    def claim_findings(self, claim: Claim, tracker: EnvelopeTracker) -> tuple[
+            list[Finding], ClaimContext]:
+        """Structural, envelope and per-claim S-code findings for one claim."""
+        findings = list(structure_findings(claim)) if claim.problems else []
+        if tracker.issues:
+            findings += envelope_findings(claim, tracker.issues)
+        ctx = ClaimContext(self.run, claim)
+        if claim.frequency != "8" and claim.has_s_code:
+            for rule in self._claim_rules:
+                findings.extend(rule.check(ctx))  # type: ignore[misc]
+        return findings, ctx
+
+    # -- step 1 ---------------------------------------------------------------
+    def _read_all(self, spool: DigestSpool) -> None:
+        for index, given in enumerate(self.paths):
+            result = FileResult(given, index)
+            self.files.append(result)
+            result.local_path = path = self._materialize(given)
+            reader = ClaimReader(path, name=given)
+            result.tracker = reader.tracker
+            n = 0
+            try:
+                for claim in reader:
+                    if claim.has_s_code or claim.frequency in ("7", "8"):
+                        findings, ctx = self.claim_findings(claim, reader.tracker)
+                        rejected = any(f.rejects for f in findings)
+                        spool.add(index, make_digest((index << _KEY_SHIFT) | n, claim, ctx,
+                                                     rejected))
+                    n += 1
+            except X12SyntaxError as exc:
+                result.fatal = exc
+                spool.drop_file(index)
+            except OSError as exc:
+                result.fatal = X12SyntaxError(f"cannot read: {exc.strerror}", file=given)
+                spool.drop_file(index)
+            self._summarize(result, reader, n)
+
+    @staticmethod
+    def _summarize(result: FileResult, reader: ClaimReader, claims: int) -> None:
+        tracker = reader.tracker
+        result.interchanges = len(tracker.interchanges)
+        result.transactions = len(tracker.transactions)
+        result.claims = claims if result.fatal is None else 0
+        result.segments = reader.segments
+        result.issues = list(tracker.issues)
+        result.notes = list(reader.notes)
+
+    # -- step 2 ---------------------------------------------------------------
+    def _judge_all(self, spool: DigestSpool) -> None:
+        judge = Judge(self.run, self.history)
+        self.history.begin()
+        try:
+            self.history.lock_patients(spool.patients())
+            for patient, digests in spool.by_patient():
+                for judgement in judge.judge_patient(patient, digests):
+                    if judgement.findings:
+                        self._judged[judgement.key] = judgement.findings
+            self.history.commit()
+        except BaseException:
+            self.history.rollback()
+            raise
+
+    def prepare(self) -> list[FileResult]:
+        """Steps 1 and 2 (idempotent): after this, ``files`` is complete."""
+        if not self._prepared:
+            self._prepared = True
+            spool = DigestSpool()
+            try:
+                self._read_all(spool)
+                self._judge_all(spool)
+            finally:
+                spool.close()
+        return self.files
+
+    # -- step 3 ---------------------------------------------------------------
+    def verdicts(self, file: FileResult | None = None) -> Iterator[Verdict]:
+        """Every claim's verdict in input order (of one file, if given). Each call
+        reads the input again, so several outputs can each take their own pass."""
+        self.prepare()
+        for result in [file] if file is not None else self.files:
+            if result.readable:
+                yield from self._answer(result)
+
+    def close(self) -> None:
+        """Remove the spooled standard input, if any."""
+        if self._tempdir:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = None
+
+    def __enter__(self) -> Screening:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def has_errors(self) -> bool:
+        """An input could not be read, or had envelope errors (exit code 2)."""
+        return any(f.errors for f in self.files)
+
+    def _answer(self, result: FileResult) -> Iterator[Verdict]:
+        reader = ClaimReader(result.local_path, name=result.path)
+        # The envelope issues are known from step 1; a transaction's SE comes after its
+        # claims, so step 3 must not rely on what it has read so far.
+        tracker = EnvelopeTracker(result.path)
+        tracker.issues = result.issues
+        for n, claim in enumerate(reader):
+            findings, _ = self.claim_findings(claim, tracker)
+            findings += self._judged.get((result.index << _KEY_SHIFT) | n, [])
+            verdict = Verdict(claim, findings)
+            if verdict.accepted:
+                policy = self.run.policy
+                verdict.reimbursement = {
+                    ln.LX01: policy.reimbursement(ln.charge) for ln in claim.lines
+                    if ln.is_s_code and claim.frequency != "8"
+                }
+            env = claim.envelope
+            verdict.trace_id = f"{env.ISA13}.{env.GS06}.{env.ST02}.{claim.CLM01}"
+            yield verdict
+
+
+def total_reimbursement(verdicts: Iterable[Verdict]) -> Decimal:
+    return sum((sum(v.reimbursement.values(), Decimal(0)) for v in verdicts), Decimal(0))

@@ -1,0 +1,314 @@
+"""Streaming X12 tokenizer: bytes in, positioned segments out.
+
+Why our own and not pyx12's reader: pyx12 reads separators from fixed ISA columns, opens
+files as strict ASCII and stops silently at an empty segment. Real senders pad the ISA
+wrongly, prepend a UTF-8 BOM, wrap segments in CR/LF and concatenate interchanges with
+different separators. This tokenizer:
+
+* reads the file in fixed-size chunks (memory does not grow with the file);
+* decodes bytes as Latin-1, so one character is one byte and every segment's byte offset
+  is exact, and so writing a segment back (``str(segment)``) reproduces its bytes;
+* finds the separators from each ISA by *counting* element separators (ISA16 is the
+  character after the sixteenth), never by assuming the ISA is 106 characters;
+* re-reads the separators at every new ISA, and only treats ``ISA`` as a new interchange
+  at the start of a segment (a patient named ISAAC is just a name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from edi837.errors import X12SyntaxError
+from edi837.x12.separators import Separators
+
+CHUNK_SIZE = 1 << 20
+ISA_LENGTH = 106
+_BOM = "\xef\xbb\xbf"  # UTF-8 BOM as Latin-1 characters
+_WS = " \t\r\n\x0b\x0c"
+_ISA_SCAN = 1024
+MAX_SEGMENT = 16 << 20  # a segment longer than this is not X12  # an ISA, however badly padded, ends well inside this many characters
+
+
+class Segment:
+    """One X12 segment: its elements, where it sits in the file, and its separators.
+
+    ``elements[0]`` is the segment id; ``seg[1]`` is the first element (``""`` when the
+    segment is shorter), so ``seg[9]`` of an ``NM1`` reads like ``NM109``.
+    """
+
+    __slots__ = ("elements", "ordinal", "offset", "separators")
+
+    def __init__(
+        self, elements: list[str], ordinal: int, offset: int, separators: Separators
+    ) -> None:
+        self.elements = elements
+        self.ordinal = ordinal
+        self.offset = offset
+        self.separators = separators
+
+    @property
+    def id(self) -> str:
+        return self.elements[0]
+
+    def __getitem__(self, index: int) -> str:
+        elements = self.elements
+        return elements[index] if index < len(elements) else ""
+
+    def __len__(self) -> int:
+        return len(self.elements)
+
+    def component(self, index: int, sub: int) -> str:
+        """Component ``sub`` (1-based) of element ``index``: ``seg.component(1, 2)`` is SV101-2."""
+        parts = self[index].split(self.separators.component)
+        return parts[sub - 1] if sub <= len(parts) else ""
+
+    def text(self) -> str:
+        """The segment without its terminator, as the sender's separators spell it."""
+        return self.separators.element.join(self.elements)
+
+    def __str__(self) -> str:
+        return self.text() + self.separators.segment
+
+    def __repr__(self) -> str:
+        return f"Segment({self.text()!r}, ordinal={self.ordinal}, offset={self.offset})"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadNote:
+    """Something odd but readable about the input (reported, never a rejection)."""
+
+    code: str
+    message: str
+    ordinal: int
+    offset: int
+
+
+def parse_isa(text: str, *, file: str, ordinal: int, offset: int) -> tuple[Separators, int]:
+    """Find the separators of the ISA at the start of ``text``.
+
+    Returns the separators and the ISA's length including its terminator (106 when the
+    sender padded it as the standard says).
+    ISA16 is located by counting sixteen element separators, so an ISA whose fixed-width
+    fields were padded wrongly still reads; the segment terminator is the character
+    right after ISA16.
+    """
+    if not text.startswith("ISA") or len(text) < 4:
+        raise X12SyntaxError(
+            "not an X12 interchange: expected 'ISA' here, found "
+            f"{_printable(text[:20]) or 'end of file'}",
+            file=file,
+            segment_ordinal=ordinal,
+            byte_offset=offset,
+        )
+    element = text[3]
+    if element.isalnum() or element in _WS:
+        raise X12SyntaxError(
+            f"bad ISA: element separator {element!r} is a letter, digit or space",
+            file=file,
+            segment_ordinal=ordinal,
+            byte_offset=offset,
+            segment_id="ISA",
+        )
+    pos = 3  # the first of the sixteen element separators
+    for _ in range(15):
+        pos = text.find(element, pos + 1, _ISA_SCAN)
+        if pos < 0:
+            raise X12SyntaxError(
+                "bad ISA: fewer than 16 element separators "
+                f"{element!r} before the segment terminator (truncated or not an ISA)",
+                file=file,
+                segment_ordinal=ordinal,
+                byte_offset=offset,
+                segment_id="ISA",
+            )
+    if pos + 2 >= len(text):
+        raise X12SyntaxError(
+            "bad ISA: file ends inside the ISA header",
+            file=file,
+            segment_ordinal=ordinal,
+            byte_offset=offset,
+            segment_id="ISA",
+        )
+    component, terminator = text[pos + 1], text[pos + 2]
+    isa11 = text[:pos].split(element)[11] if text.count(element, 0, pos) >= 11 else ""
+    # In 5010 ISA11 is the repetition separator; in 4010 it is the standards id "U".
+    repetition = isa11 if len(isa11) == 1 and not isa11.isalnum() else "^"
+    if repetition in (element, component, terminator):
+        repetition = next(c for c in "^!|`" if c not in (element, component, terminator))
+    try:
+        separators = Separators(element, repetition, component, terminator)
+    except ValueError as exc:
+        raise X12SyntaxError(
+            f"bad ISA: unusable separators ({exc})",
+            file=file,
+            segment_ordinal=ordinal,
+            byte_offset=offset,
+            segment_id="ISA",
+        ) from None
+    return separators, pos + 3
+
+
+def _printable(text: str) -> str:
+    shown = "".join(c if 32 <= ord(c) < 127 else "." for c in text)
+    return repr(shown) if shown else ""
+
+
+class SegmentReader:
+    """Iterate the segments of one X12 file, streaming.
+
+    Odd-but-readable conditions (BOM, ISA padding, stray empty segments, wrapped lines)
+    are collected in ``notes``; anything that stops reading raises ``X12SyntaxError``.
+    """
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        name: str,
+        chunk_size: int = CHUNK_SIZE,
+        on_note: Callable[[ReadNote], None] | None = None,
+    ) -> None:
+        self.stream = stream
+        self.name = name
+        self.chunk_size = chunk_size
+        self.notes: list[ReadNote] = []
+        self._on_note = on_note or self.notes.append
+        self.bytes_read = 0
+        self.segments_read = 0
+
+    def _note(self, code: str, message: str, ordinal: int, offset: int) -> None:
+        self._on_note(ReadNote(code, message, ordinal, offset))
+
+    def _read(self) -> str:
+        data = self.stream.read(self.chunk_size)
+        self.bytes_read += len(data)
+        return data.decode("latin-1")
+
+    def __iter__(self) -> Iterator[Segment]:
+        name = self.name
+        buf = self._read()
+        base = 0  # byte offset of buf[0]
+        if buf.startswith(_BOM):
+            self._note("BOM", "file starts with a UTF-8 byte-order mark (skipped)", 0, 0)
+            buf, base = buf[3:], 3
+        ordinal = 0
+        eof = False
+        wrapped_noted = False
+        while True:
+            # Between interchanges: skip whitespace, expect an ISA or the end of file.
+            while True:
+                stripped = buf.lstrip(_WS)
+                base += len(buf) - len(stripped)
+                buf = stripped
+                if buf or eof:
+                    break
+                more = self._read()
+                eof = not more
+                buf += more
+            if not buf:
+                if ordinal == 0:
+                    raise X12SyntaxError(
+                        "empty file: no ISA interchange header", file=name, byte_offset=base
+                    )
+                return
+            while len(buf) < _ISA_SCAN and not eof:
+                more = self._read()
+                eof = not more
+                buf += more
+            if "\x00" in buf[:_ISA_SCAN] and not buf.startswith("ISA"):
+                raise X12SyntaxError(
+                    "binary data, not an X12 interchange", file=name,
+                    segment_ordinal=ordinal + 1, byte_offset=base,
+                )
+            sep, isa_len = parse_isa(buf, file=name, ordinal=ordinal + 1, offset=base)
+            if isa_len != ISA_LENGTH:
+                self._note(
+                    "ISA_PADDING",
+                    f"ISA is {isa_len} characters, not {ISA_LENGTH}; separators found "
+                    "by counting element separators",
+                    ordinal + 1,
+                    base,
+                )
+            term = sep.segment
+            ele = sep.element
+            term_is_newline = term in "\r\n"
+            # Tokenize segment by segment until IEA (or EOF).
+            while True:
+                end = buf.rfind(term)
+                if end < 0 and not eof:
+                    if len(buf) > MAX_SEGMENT:
+                        raise X12SyntaxError(
+                            f"no segment terminator {term!r} in {MAX_SEGMENT} bytes "
+                            "(binary data or wrong terminator in ISA16's next byte)",
+                            file=name, segment_ordinal=ordinal + 1, byte_offset=base,
+                        )
+                    more = self._read()
+                    eof = not more
+                    buf += more
+                    continue
+                complete = buf[: end + 1] if end >= 0 else ""
+                tail = buf[end + 1 :] if end >= 0 else buf
+                pos = 0  # offset of the current piece inside `complete`
+                pieces = complete.split(term)
+                pieces.pop()  # the empty string after the last terminator
+                restart_at = -1
+                for piece in pieces:
+                    start = pos
+                    pos += len(piece) + 1
+                    body = piece.lstrip(_WS) if piece[:1] in _WS else piece
+                    if not body:
+                        if not term_is_newline or piece:
+                            self._note(
+                                "EMPTY_SEGMENT",
+                                f"empty segment (two terminators {term!r} in a row) skipped",
+                                ordinal,
+                                base + start,
+                            )
+                        continue
+                    offset = base + start + (len(piece) - len(body))
+                    if body[-1:] in _WS:
+                        body = body.rstrip(_WS)
+                    if not term_is_newline and ("\n" in body or "\r" in body):
+                        body = body.replace("\r", "").replace("\n", "")
+                        if not wrapped_noted:
+                            wrapped_noted = True
+                            self._note(
+                                "WRAPPED",
+                                "line breaks inside segments (wrapped file) removed",
+                                ordinal + 1,
+                                offset,
+                            )
+                    ordinal += 1
+                    elements = body.split(ele)
+                    yield Segment(elements, ordinal, offset, sep)
+                    if elements[0] == "IEA":
+                        restart_at = pos
+                        break
+                if restart_at >= 0:
+                    buf = complete[restart_at:] + tail
+                    base += restart_at
+                    self.segments_read = ordinal
+                    break
+                base += len(complete)
+                buf = tail
+                if eof:
+                    self.segments_read = ordinal
+                    rest = buf.strip(_WS)
+                    if rest:
+                        # Text after the last terminator: a truncated final segment.
+                        offset = base + (len(buf) - len(buf.lstrip(_WS)))
+                        ordinal += 1
+                        self._note(
+                            "NO_TERMINATOR",
+                            f"last segment has no terminator {term!r}",
+                            ordinal,
+                            offset,
+                        )
+                        yield Segment(rest.split(ele), ordinal, offset, sep)
+                        self.segments_read = ordinal
+                    return
+                more = self._read()
+                eof = not more
+                buf += more
