@@ -1,3 +1,58 @@
-"""edi837: screen X12 837 claims for payer S-code rules before they reach the payer."""
+"""edi837: screen X12 837 claims for payer S-code rules before they reach the payer.
+
+Library API (the CLI is a thin layer over it):
+
+* ``read_claims(path)`` streams the claims of one 837P/837I file;
+* ``screen(paths, policy=..., authorizations=..., providers=...)`` screens a batch and
+  yields one ``Verdict`` per claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from edi837.claim.model import Claim
+    from edi837.store.base import HistoryStore
+    from edi837.verdicts import Verdict
+
+
+def read_claims(source: str | Path | BinaryIO) -> Iterator[Claim]:
+    """Yield the claims of one 837 file (path or binary stream), one at a time.
+
+    Raises ``edi837.errors.X12SyntaxError`` (with file, segment and byte offset) when the
+    input cannot be read. Envelope problems do not raise; use ``ClaimReader`` to see them.
+    """
+    from edi837.claim.builder import ClaimReader
+
+    return iter(ClaimReader(source))
+
+
+def screen(
+    paths: Iterable[str | Path],
+    *,
+    policy: str = "bcbsma",
+    authorizations: str | Path | None = None,
+    providers: str | Path | None = None,
+    received: date | None = None,
+    history: HistoryStore | None = None,
+) -> Iterator[Verdict]:
+    """Screen a batch of 837 files under a policy profile; one ``Verdict`` per claim."""
+    from edi837.feeds import AuthorizationFeed, ProviderFeed
+    from edi837.policy import load_policy
+    from edi837.rules.context import RunContext
+    from edi837.screen import Screening
+
+    run = RunContext(
+        policy=load_policy(policy),
+        authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
+        providers=ProviderFeed.load(providers) if providers else None,
+        received=received,
+    )
+    with Screening(list(paths), run, history) as screening:
+        yield from screening.verdicts()

@@ -189,12 +189,16 @@ class SegmentReader:
     def __iter__(self) -> Iterator[Segment]:
         name = self.name
         buf = self._read()
+        eof = not buf
+        while len(buf) < len(_BOM) and not eof:
+            more = self._read()
+            eof = not more
+            buf += more
         base = 0  # byte offset of buf[0]
         if buf.startswith(_BOM):
             self._note("BOM", "file starts with a UTF-8 byte-order mark (skipped)", 0, 0)
             buf, base = buf[3:], 3
         ordinal = 0
-        eof = False
         wrapped_noted = False
         while True:
             # Between interchanges: skip whitespace, expect an ISA or the end of file.

@@ -1,0 +1,37 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   - create .venv, install edi837, screen the bundled sample batch
+#   make test   - create .venv, install edi837 with dev extras, run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/edi837 check --policy bcbsma \
+	    --authorizations fixtures/sample/authorizations.csv \
+	    --providers fixtures/sample/providers.csv \
+	    --format text fixtures/sample/claims; \
+	status=$$?; echo "exit status $$status (0 all accepted, 1 some rejected, 2 unreadable)"; \
+	test $$status -le 1
+
+test: $(STAMP)
+	$(BIN)/ruff check edi837 tests bench
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check edi837 tests bench
+	$(BIN)/ruff format --check edi837 tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_reader.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
