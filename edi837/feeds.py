@@ -59,7 +59,7 @@ class ProviderRecord:
 def _rows(path: str | Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     name = str(path)
     try:
-        handle = open(path, newline="", encoding="utf-8-sig")
+        handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise FeedError(f"cannot open: {exc.strerror}", file=name, line=0) from None
     with handle:

@@ -28,7 +28,7 @@ FREQUENCY_RANK = {"7": 1, "8": 2}  # originals (1) first at equal dates
 # A digest: everything the timeline rules need of a claim, as plain tuples.
 #   (key, claim_id, REF_F8, frequency, form, member_id, patient_key, REF_G1, rejected,
 #    lines, auths, source)
-#   lines: ((LX01, procedure, date ordinal | 0, units str, REF_G1, ordinal, offset), ...)
+#   lines: ((LX01, procedure, date ordinal | 0, units str, REF_G1, *date position), ...)
 #   auths: ((LX01, order_id, s0354_max_months | None), ...)
 #   source: (file, sender, ISA13)
 Digest = tuple
@@ -37,7 +37,7 @@ Digest = tuple
 def make_digest(key: int, claim: Claim, ctx: ClaimContext, rejected: bool) -> Digest:
     lines = tuple(
         (ln.LX01, ln.procedure, _ordinal(claim.line_date(ln)), str(ln.units), ln.REF_G1,
-         ln.position.ordinal, ln.position.offset)
+         *ln.date_at)
         for ln in claim.lines if ln.is_s_code
     )
     auths = tuple((lx, a.order_id, a.s0354_max_months) for lx, a in ctx.line_auth.items())
@@ -68,11 +68,12 @@ def _restore(digest: Digest) -> tuple[Claim, dict[int, Authorization]]:
         env = _ENVELOPES[form] = Envelope("", "", "", "", "", "", "", "", "", "", form)
     claim = Claim(env, digest[1], frequency=digest[3], REF_F8=digest[2], REF_G1=digest[7])
     claim.subscriber.member_id = digest[5]
-    for lx, proc, day, units, g1, ordinal, offset in digest[9]:
+    for lx, proc, day, units, g1, ordinal, offset, segment_id in digest[9]:
+        where = Position(ordinal, offset, segment_id)
         claim.lines.append(ServiceLine(
             lx, proc, units=Decimal(units), REF_G1=g1,
             service_date=date.fromordinal(day) if day else None,
-            position=Position(ordinal, offset, "LX"),
+            position=where, date_position=where,
         ))
     auths = {
         lx: Authorization(order, digest[5], "", date.min, date.max, frozenset(), months, "",
@@ -92,9 +93,11 @@ class Judgement:
 class Judge:
     """Applies the timeline rules patient by patient and keeps the history store current."""
 
-    def __init__(self, run: RunContext, history: HistoryStore) -> None:
+    def __init__(self, run: RunContext, history: HistoryStore,
+                 content_hashes: dict[str, str] | None = None) -> None:
         self.run = run
         self.history = history
+        self.content_hashes = content_hashes or {}
         self.rules = rules_of("timeline")
 
     def judge_patient(self, patient_key: str, digests: Iterable[Digest]) -> Iterator[Judgement]:
@@ -164,6 +167,7 @@ class Judge:
         self.history.record(ClaimRecord(
             patient_key, digest[5], digest[1], digest[4], digest[3], status, services,
             source_file=source[0], sender=source[1], isa13=source[2],
+            content_hash=self.content_hashes.get(source[0], ""),
         ))
 
 

@@ -56,6 +56,7 @@ class FileResult:
     notes: list[ReadNote] = field(default_factory=list)
     fatal: X12SyntaxError | None = None
     tracker: EnvelopeTracker | None = None
+    content_hash: str = ""  # blake2b of the file's bytes
 
     @property
     def errors(self) -> list[str]:
@@ -166,10 +167,12 @@ class Screening:
         result.segments = reader.segments
         result.issues = list(tracker.issues)
         result.notes = list(reader.notes)
+        result.content_hash = reader.content_hash
 
     # -- step 2 ---------------------------------------------------------------
     def _judge_all(self, spool: DigestSpool) -> None:
-        judge = Judge(self.run, self.history)
+        judge = Judge(self.run, self.history,
+                      {f.path: f.content_hash for f in self.files if f.readable})
         self.history.begin()
         try:
             self.history.lock_patients(spool.patients())

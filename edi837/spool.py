@@ -7,6 +7,7 @@ indexed by (patient, date, rank, input order), so memory stays flat at any batch
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import sqlite3
@@ -66,7 +67,5 @@ class DigestSpool:
 
     def close(self) -> None:
         self.db.close()
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.path)
-        except OSError:
-            pass

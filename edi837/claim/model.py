@@ -85,8 +85,20 @@ class ServiceLine:
     REF_G1: str = ""  # line-level prior authorization (837P)
     ordering: Provider | None = None  # 2420E NM1*DK (837P)
     rendering: Provider | None = None  # 2420A NM1*82 (837P)
-    position: Position = field(default_factory=lambda: Position(0, 0))
+    position: Position = field(default_factory=lambda: Position(0, 0))  # the LX
+    service_position: Position | None = None  # the SV1/SV2
+    date_position: Position | None = None  # the DTP*472
     last_ordinal: int = 0  # ordinal of the line's last segment
+
+    @property
+    def service_at(self) -> Position:
+        """Where the procedure, charge and units are (SV1/SV2), else the LX."""
+        return self.service_position or self.position
+
+    @property
+    def date_at(self) -> Position:
+        """Where the service date is (DTP*472), else the SV1/SV2 or LX."""
+        return self.date_position or self.service_position or self.position
 
     @property
     def is_s_code(self) -> bool:

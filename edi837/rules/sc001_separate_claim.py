@@ -24,6 +24,6 @@ def separate_claim(ctx: ClaimContext) -> Iterator[Finding]:
             yield separate_claim.finding(
                 f"line {line.LX01} bills {line.procedure or line.revenue_code or '?'} on the "
                 f"same claim as {', '.join(sorted(set(s_codes)))}",
-                policy=ctx.policy, line=line.LX01, segment=line.position, loop="2400",
+                policy=ctx.policy, line=line.LX01, segment=line.service_at, loop="2400",
                 value=line.procedure,
             )

@@ -29,12 +29,12 @@ def revenue_code(ctx: ClaimContext) -> Iterator[Finding]:
             yield revenue_code.finding(
                 f"{line.procedure} on line {line.LX01} uses retired revenue code {seen}; "
                 f"{required} replaced it in December 2021 for all dates of service",
-                policy=policy, line=line.LX01, segment=line.position, loop="2400",
+                policy=policy, line=line.LX01, segment=line.service_at, loop="2400",
                 value=seen, fix=f"Change SV201 from {seen} to {required} and resubmit.",
             )
         else:
             yield revenue_code.finding(
                 f"{line.procedure} on line {line.LX01} has revenue code {seen}, "
                 f"expected {required}",
-                policy=policy, line=line.LX01, segment=line.position, loop="2400", value=seen,
+                policy=policy, line=line.LX01, segment=line.service_at, loop="2400", value=seen,
             )

@@ -25,7 +25,7 @@ def one_form(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iter
             yield one_form.finding(
                 f"{line.procedure} on {day} was already accepted on an {s.form} "
                 f"(claim {s.claim_id}); this {ctx.claim.form} bills it again",
-                policy=ctx.policy, line=line.LX01, segment=line.position, loop="2400",
+                policy=ctx.policy, line=line.LX01, segment=line.date_at, loop="2400",
                 value=s.claim_id,
             )
             return

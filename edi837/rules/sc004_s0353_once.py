@@ -20,7 +20,7 @@ def s0353_once(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
     if line.procedure != "S0353" or not ctx.policy.s0353_once_per_patient:
         return
     day = ctx.claim.line_date(line)
-    where = {"line": line.LX01, "segment": line.position, "loop": "2400", "policy": ctx.policy}
+    where = {"line": line.LX01, "segment": line.date_at, "loop": "2400", "policy": ctx.policy}
     earlier = [s for s in prior if s.procedure == "S0353"]
     if earlier:
         s = earlier[0]

@@ -33,7 +33,7 @@ def gap_after_s0353(ctx: ClaimContext, line: ServiceLine, prior: list[Service]
             yield gap_after_s0353.finding(
                 f"S0354 on {day} is {when} S0353 on {s.service_date} (claim {s.claim_id}); "
                 f"S0354 needs at least {gap} days after S0353",
-                policy=ctx.policy, line=line.LX01, segment=line.position, loop="2400",
+                policy=ctx.policy, line=line.LX01, segment=line.date_at, loop="2400",
                 value=day.isoformat(),
             )
             return

@@ -34,7 +34,7 @@ def s0354_interval(ctx: ClaimContext, line: ServiceLine, prior: list[Service]
             yield s0354_interval.finding(
                 f"S0354 on {day} is {rel} S0354 on {s.service_date} (claim {s.claim_id}); "
                 f"S0354 is payable once per {interval} days",
-                policy=ctx.policy, line=line.LX01, segment=line.position, loop="2400",
+                policy=ctx.policy, line=line.LX01, segment=line.date_at, loop="2400",
                 value=day.isoformat(),
             )
             return

@@ -25,7 +25,7 @@ def max_months(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
     auth = ctx.line_auth.get(line.LX01)
     order_id = auth.order_id if auth else ctx.order_id(line)
     limit = ctx.policy.max_months(auth.s0354_max_months if auth else None)
-    where = {"line": line.LX01, "segment": line.position, "loop": "2400", "value": order_id}
+    where = {"line": line.LX01, "segment": line.date_at, "loop": "2400", "value": order_id}
     if limit is None:
         yield max_months.finding(
             f"S0354 under order {order_id or '(none)'}: no month limit on the authorization "

@@ -51,7 +51,7 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
                 f"{line.procedure} on {day} has no REF*G1 order id; matched order "
                 f"{auth.order_id} by member {claim.member_id}, ordering NPI "
                 f"{auth.ordering_npi} and date",
-                policy=None, line=line.LX01, segment=line.position, loop="2400",
+                policy=None, line=line.LX01, segment=line.date_at, loop="2400",
                 severity=Severity.WARNING, value="",
                 fix=f"Send REF*G1*{auth.order_id} on the claim (2300) or the line (2400).",
             )
@@ -60,7 +60,7 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
                 f"{line.procedure} on {day} has no REF*G1 order id and no authorized order "
                 f"for member {claim.member_id}, ordering NPI(s) {', '.join(sorted(npis))} "
                 "covers that date and code",
-                line=line.LX01, segment=line.position, loop="2300", category="A6",
+                line=line.LX01, segment=line.date_at, loop="2300", category="A6",
                 status_code="252",
                 fix="Add the order id from the order summary in REF*G1, or obtain an "
                     "authorization before billing the S-code.",
@@ -69,7 +69,7 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
 
 def _by_order(ctx: ClaimContext, line: ServiceLine, order_id: str, day) -> Iterator[Finding]:
     claim = ctx.claim
-    where = {"line": line.LX01, "segment": line.position, "loop": "2400", "value": order_id}
+    where = {"line": line.LX01, "segment": line.date_at, "loop": "2400", "value": order_id}
     orders = ctx.run.authorizations.for_order(order_id)  # type: ignore[union-attr]
     if not orders:
         yield authorization.finding(

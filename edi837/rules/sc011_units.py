@@ -22,6 +22,6 @@ def units(ctx: ClaimContext) -> Iterator[Finding]:
             yield units.finding(
                 f"{line.procedure} line {line.LX01} bills {line.units.normalize():f} units, "
                 f"expected {expected}",
-                policy=ctx.policy, line=line.LX01, segment=line.position, loop="2400",
+                policy=ctx.policy, line=line.LX01, segment=line.service_at, loop="2400",
                 value=f"{line.units.normalize():f}",
             )

@@ -26,6 +26,6 @@ def timely_filing(ctx: ClaimContext) -> Iterator[Finding]:
             yield timely_filing.finding(
                 f"{line.procedure} on {day} was received {received}, "
                 f"{(received - day).days} days later; the limit is {limit} days",
-                policy=ctx.policy, line=line.LX01, segment=line.position, loop="2400",
+                policy=ctx.policy, line=line.LX01, segment=line.date_at, loop="2400",
                 value=day.isoformat(),
             )

@@ -21,6 +21,6 @@ def effective_date(ctx: ClaimContext) -> Iterator[Finding]:
         if line.is_s_code and day is not None and day < start:
             yield effective_date.finding(
                 f"{line.procedure} on {day} predates the code's effective date {start}",
-                policy=ctx.policy, line=line.LX01, segment=line.position, loop="2400",
+                policy=ctx.policy, line=line.LX01, segment=line.date_at, loop="2400",
                 value=day.isoformat(),
             )

@@ -305,18 +305,17 @@ class EnvelopeTracker:
                         f"file ends inside interchange {self.isa.ISA[13]} (no IEA): truncated",
                         last, "interchange")
 
-    def on_unknown_segment(self, seg: Segment) -> None:
+    def on_unknown_segment(self, seg: Segment, position_in_set: int) -> None:
         """A segment id the 837 guides do not define, inside a transaction set."""
-        st = self.st
         valid_id = 2 <= len(seg.id) <= 3 and seg.id.isalnum() and seg.id.isupper()
         shown = seg.id if valid_id else repr(seg.id[:20])
         self._issue("error", "UNKNOWN_SEGMENT",
                     f"segment id {shown} is not an 837 segment (garbage or wrong separator)",
-                    seg, "transaction", ik3=(seg.id[:3] if valid_id else "", st.segments if st
-                                             else 0, "", "1" if valid_id else "2"), ik5="5")
+                    seg, "transaction",
+                    ik3=(seg.id[:3] if valid_id else "", position_in_set, "",
+                         "1" if valid_id else "2"), ik5="5")
 
-    def on_orphan(self, seg: Segment, what: str) -> None:
+    def on_orphan(self, seg: Segment, what: str, position_in_set: int) -> None:
         """A segment out of its place in the 837 hierarchy (e.g. LX before any CLM)."""
-        st = self.st
         self._issue("error", "SEGMENT_ORDER", what, seg, "transaction",
-                    ik3=(seg.id, st.segments if st else 0, "", "7"), ik5="5")
+                    ik3=(seg.id, position_in_set, "", "7"), ik5="5")

@@ -16,19 +16,22 @@ different separators. This tokenizer:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import accumulate, compress, repeat
+from operator import add, methodcaller, sub
 from typing import BinaryIO
 
 from edi837.errors import X12SyntaxError
 from edi837.x12.separators import Separators
 
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 1 << 18  # 256 KiB: one batch of segments in memory at a time
 ISA_LENGTH = 106
 _BOM = "\xef\xbb\xbf"  # UTF-8 BOM as Latin-1 characters
 _WS = " \t\r\n\x0b\x0c"
-_ISA_SCAN = 1024
-MAX_SEGMENT = 16 << 20  # a segment longer than this is not X12  # an ISA, however badly padded, ends well inside this many characters
+_ISA_SCAN = 1024  # an ISA, however badly padded, ends well inside this many characters
+MAX_SEGMENT = 16 << 20  # a segment longer than this is not X12
 
 
 class Segment:
@@ -73,6 +76,23 @@ class Segment:
 
     def __repr__(self) -> str:
         return f"Segment({self.text()!r}, ordinal={self.ordinal}, offset={self.offset})"
+
+
+@dataclass(slots=True)
+class Batch:
+    """Consecutive segments of one interchange: elements and byte offsets, in parallel."""
+
+    separators: Separators
+    first_ordinal: int  # ordinal of elements[0]
+    elements: list[list[str]]
+    offsets: list[int]
+
+
+_PLUS_ONE = (1).__add__
+_LSTRIP = methodcaller("lstrip", _WS)
+_RSTRIP = methodcaller("rstrip", _WS)
+_HAS_LF = methodcaller("__contains__", "\n")
+_HAS_CR = methodcaller("__contains__", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +197,13 @@ class SegmentReader:
         self._on_note = on_note or self.notes.append
         self.bytes_read = 0
         self.segments_read = 0
+        self._digest = hashlib.blake2b(digest_size=16)
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of the bytes read so far (the whole file once iteration ends): the file's
+        identity in the history store, whatever its name."""
+        return self._digest.hexdigest()
 
     def _note(self, code: str, message: str, ordinal: int, offset: int) -> None:
         self._on_note(ReadNote(code, message, ordinal, offset))
@@ -184,9 +211,24 @@ class SegmentReader:
     def _read(self) -> str:
         data = self.stream.read(self.chunk_size)
         self.bytes_read += len(data)
+        self._digest.update(data)
         return data.decode("latin-1")
 
     def __iter__(self) -> Iterator[Segment]:
+        """Segments one by one (convenient; ``batches`` is the fast path)."""
+        for batch in self.batches():
+            sep = batch.separators
+            ordinal = batch.first_ordinal
+            for elements, offset in zip(batch.elements, batch.offsets, strict=True):
+                yield Segment(elements, ordinal, offset, sep)
+                ordinal += 1
+
+    def batches(self) -> Iterator[Batch]:
+        """Segments a chunk at a time, as parallel lists (elements, byte offsets).
+
+        The per-segment work (strip, offsets, split) is done with ``map`` over whole
+        chunks so it runs at C speed; the claim builder loops over the lists.
+        """
         name = self.name
         buf = self._read()
         eof = not buf
@@ -199,7 +241,7 @@ class SegmentReader:
             self._note("BOM", "file starts with a UTF-8 byte-order mark (skipped)", 0, 0)
             buf, base = buf[3:], 3
         ordinal = 0
-        wrapped_noted = False
+        self._wrapped_noted = False
         while True:
             # Between interchanges: skip whitespace, expect an ISA or the end of file.
             while True:
@@ -216,6 +258,7 @@ class SegmentReader:
                     raise X12SyntaxError(
                         "empty file: no ISA interchange header", file=name, byte_offset=base
                     )
+                self.segments_read = ordinal
                 return
             while len(buf) < _ISA_SCAN and not eof:
                 more = self._read()
@@ -236,9 +279,7 @@ class SegmentReader:
                     base,
                 )
             term = sep.segment
-            ele = sep.element
-            term_is_newline = term in "\r\n"
-            # Tokenize segment by segment until IEA (or EOF).
+            # Tokenize chunk by chunk until IEA (then re-read separators) or EOF.
             while True:
                 end = buf.rfind(term)
                 if end < 0 and not eof:
@@ -254,45 +295,13 @@ class SegmentReader:
                     continue
                 complete = buf[: end + 1] if end >= 0 else ""
                 tail = buf[end + 1 :] if end >= 0 else buf
-                pos = 0  # offset of the current piece inside `complete`
-                pieces = complete.split(term)
-                pieces.pop()  # the empty string after the last terminator
-                restart_at = -1
-                for piece in pieces:
-                    start = pos
-                    pos += len(piece) + 1
-                    body = piece.lstrip(_WS) if piece[:1] in _WS else piece
-                    if not body:
-                        if not term_is_newline or piece:
-                            self._note(
-                                "EMPTY_SEGMENT",
-                                f"empty segment (two terminators {term!r} in a row) skipped",
-                                ordinal,
-                                base + start,
-                            )
-                        continue
-                    offset = base + start + (len(piece) - len(body))
-                    if body[-1:] in _WS:
-                        body = body.rstrip(_WS)
-                    if not term_is_newline and ("\n" in body or "\r" in body):
-                        body = body.replace("\r", "").replace("\n", "")
-                        if not wrapped_noted:
-                            wrapped_noted = True
-                            self._note(
-                                "WRAPPED",
-                                "line breaks inside segments (wrapped file) removed",
-                                ordinal + 1,
-                                offset,
-                            )
-                    ordinal += 1
-                    elements = body.split(ele)
-                    yield Segment(elements, ordinal, offset, sep)
-                    if elements[0] == "IEA":
-                        restart_at = pos
-                        break
-                if restart_at >= 0:
-                    buf = complete[restart_at:] + tail
-                    base += restart_at
+                batch, consumed, ended = self._split(complete, sep, base, ordinal)
+                if batch.elements:
+                    ordinal += len(batch.elements)
+                    yield batch
+                if ended:  # IEA: the rest may be another interchange, other separators
+                    buf = complete[consumed:] + tail
+                    base += consumed
                     self.segments_read = ordinal
                     break
                 base += len(complete)
@@ -301,18 +310,59 @@ class SegmentReader:
                     self.segments_read = ordinal
                     rest = buf.strip(_WS)
                     if rest:
-                        # Text after the last terminator: a truncated final segment.
+                        # Text after the last terminator: a final segment without one.
                         offset = base + (len(buf) - len(buf.lstrip(_WS)))
                         ordinal += 1
-                        self._note(
-                            "NO_TERMINATOR",
-                            f"last segment has no terminator {term!r}",
-                            ordinal,
-                            offset,
-                        )
-                        yield Segment(rest.split(ele), ordinal, offset, sep)
+                        self._note("NO_TERMINATOR", f"last segment has no terminator {term!r}",
+                                   ordinal, offset)
+                        yield Batch(sep, ordinal, [rest.split(sep.element)], [offset])
                         self.segments_read = ordinal
                     return
                 more = self._read()
                 eof = not more
                 buf += more
+
+    def _split(self, complete: str, sep: Separators, base: int, ordinal: int
+               ) -> tuple[Batch, int, bool]:
+        """Split text ending in a terminator into a batch; stop after an IEA.
+
+        Returns the batch, how many characters of ``complete`` it used, and whether it
+        stopped at an IEA.
+        """
+        term = sep.segment
+        pieces = complete.split(term)
+        pieces.pop()  # the empty string after the last terminator
+        ended = False
+        if "IEA" in complete:
+            iea = sep.element.join(("IEA", ""))
+            for i, piece in enumerate(pieces):
+                body = piece.lstrip(_WS)
+                if body.startswith(iea) or body == "IEA":
+                    del pieces[i + 1 :]
+                    ended = True
+                    break
+        lens = list(map(len, pieces))
+        starts = list(accumulate(map(_PLUS_ONE, lens), initial=0))
+        consumed = starts.pop()
+        bodies = list(map(_LSTRIP, pieces))
+        offsets = list(map(add, starts, map(sub, lens, map(len, bodies))))
+        if base:
+            offsets = list(map(add, offsets, repeat(base)))
+        bodies = list(map(_RSTRIP, bodies))
+        if "" in bodies:
+            keep = [bool(b) for b in bodies]
+            for i, b in enumerate(bodies):
+                if not b and (pieces[i] or term not in "\r\n"):
+                    self._note("EMPTY_SEGMENT",
+                               f"empty segment (two terminators {term!r} in a row) skipped",
+                               ordinal + sum(keep[:i]), base + starts[i])
+            bodies = list(compress(bodies, keep))
+            offsets = list(compress(offsets, keep))
+        if term not in "\r\n" and (any(map(_HAS_LF, bodies)) or any(map(_HAS_CR, bodies))):
+            bodies = [b.replace("\r", "").replace("\n", "") for b in bodies]
+            if not self._wrapped_noted:
+                self._wrapped_noted = True
+                self._note("WRAPPED", "line breaks inside segments (wrapped file) removed",
+                           ordinal + 1, offsets[0] if offsets else base)
+        elements = list(map(methodcaller("split", sep.element), bodies))
+        return Batch(sep, ordinal + 1, elements, offsets), consumed, ended

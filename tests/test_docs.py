@@ -1,0 +1,41 @@
+"""Documentation stays true: the rule table is generated, every command has help."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from edi837.cli import main
+from edi837.rules import RULES
+from edi837.rules.doc import render
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_rules_doc_is_current():
+    assert (ROOT / "docs" / "rules.md").read_text() == render(), (
+        "docs/rules.md is stale: python -m edi837.rules.doc > docs/rules.md")
+
+
+def test_every_rule_has_rationale_citation_and_stc():
+    for code, rule in RULES.items():
+        assert rule.cite and rule.fix, code
+        assert rule.category in {"A3", "A6", "A7", "A8"}, code
+        assert rule.status_code.isdigit(), code
+        if rule.kind in ("claim", "timeline", "frequency"):
+            assert rule.rationale, code
+
+
+def _commands(group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield (*prefix, name), cmd
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, (*prefix, name))
+
+
+@pytest.mark.parametrize(("path", "cmd"), list(_commands(main)),
+                         ids=lambda x: " ".join(x) if isinstance(x, tuple) else "")
+def test_every_command_has_help_with_an_example(path, cmd):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in (cmd.help or ""), path
