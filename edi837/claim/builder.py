@@ -34,7 +34,50 @@ from edi837.x12.tokenizer import ReadNote, Segment, SegmentReader
 # Segment ids the 837P/837I guides define (from pyx12's maps); anything else inside a
 # transaction set is an unrecognized segment (999 IK304 code 1 or 2).
 KNOWN_837_SEGMENTS = frozenset(  # noqa: SIM905 - a list of 42 ids reads better as words
-    ["AMT", "BHT", "CAS", "CL1", "CLM", "CN1", "CR1", "CR2", "CR3", "CRC", "CTP", "CUR", "DMG", "DTP", "FRM", "HCP", "HI", "HL", "K3", "LIN", "LQ", "LX", "MEA", "MIA", "MOA", "N3", "N4", "NM1", "NTE", "OI", "PAT", "PER", "PRV", "PS1", "PWK", "QTY", "REF", "SBR", "SV1", "SV2", "SV5", "SVD"]
+    [
+        "AMT",
+        "BHT",
+        "CAS",
+        "CL1",
+        "CLM",
+        "CN1",
+        "CR1",
+        "CR2",
+        "CR3",
+        "CRC",
+        "CTP",
+        "CUR",
+        "DMG",
+        "DTP",
+        "FRM",
+        "HCP",
+        "HI",
+        "HL",
+        "K3",
+        "LIN",
+        "LQ",
+        "LX",
+        "MEA",
+        "MIA",
+        "MOA",
+        "N3",
+        "N4",
+        "NM1",
+        "NTE",
+        "OI",
+        "PAT",
+        "PER",
+        "PRV",
+        "PS1",
+        "PWK",
+        "QTY",
+        "REF",
+        "SBR",
+        "SV1",
+        "SV2",
+        "SV5",
+        "SVD",
+    ]
 )
 _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 
@@ -187,22 +230,21 @@ class ClaimReader:
                         loop = "2420"
                         role = _LINE_PROVIDERS.get(entity)
                         if role and line is not None:
-                            setattr(line, role, _provider(entity, el, n, npi, ordinal,
-                                                          offsets[i]))
+                            setattr(line, role, _provider(entity, el, n, npi, ordinal, offsets[i]))
                     elif loop == "2300" or loop == "2310":
                         loop = "2310"
                         role = _CLAIM_PROVIDERS.get(entity)
                         if role and claim is not None:
-                            setattr(claim, role, _provider(entity, el, n, npi, ordinal,
-                                                           offsets[i]))
+                            setattr(claim, role, _provider(entity, el, n, npi, ordinal, offsets[i]))
                     elif loop == "2320":
                         person = None  # 2330x other subscriber / payer: not ours
                     elif entity == "85":
                         billing = _provider("85", el, n, npi, ordinal, offsets[i])
                         provider, loop = billing, "2010AA"
                     elif entity == "IL":
-                        subscriber = Person(el[3] if n > 3 else "", el[4] if n > 4 else "",
-                                            el[9] if n > 9 else "")
+                        subscriber = Person(
+                            el[3] if n > 3 else "", el[4] if n > 4 else "", el[9] if n > 9 else ""
+                        )
                         person, provider, loop = subscriber, None, "2010BA"
                     elif entity == "QC":
                         patient = Person(el[3] if n > 3 else "", el[4] if n > 4 else "")
@@ -239,14 +281,19 @@ class ClaimReader:
                             _statement_dates(claim, el, ordinal, offsets[i])
                 elif sid == "LX":
                     if claim is None:
-                        tracker.on_orphan(Segment(el, ordinal, offsets[i], sep),
-                                          "LX (service line) before any CLM", st_segments)
+                        tracker.on_orphan(
+                            Segment(el, ordinal, offsets[i], sep),
+                            "LX (service line) before any CLM",
+                            st_segments,
+                        )
                         continue
                     if line is not None:
                         line.last_ordinal = ordinal - 1
                     number = el[1] if n > 1 else ""
-                    line = ServiceLine(int(number) if number.isdigit() else 0,
-                                       position=Position(ordinal, offsets[i], "LX"))
+                    line = ServiceLine(
+                        int(number) if number.isdigit() else 0,
+                        position=Position(ordinal, offsets[i], "LX"),
+                    )
                     claim.lines.append(line)
                     loop = "2400"
                 elif sid == "SV1" or sid == "SV2":
@@ -306,15 +353,17 @@ class ClaimReader:
                         except ValueError:
                             if claim is not None:
                                 claim.problems.append(
-                                    ("STR003", f"DMG02 birth date {el[2]!r} is not a valid "
-                                     "CCYYMMDD date", Position(ordinal, offsets[i], "DMG"))
+                                    (
+                                        "STR003",
+                                        f"DMG02 birth date {el[2]!r} is not a valid CCYYMMDD date",
+                                        Position(ordinal, offsets[i], "DMG"),
+                                    )
                                 )
                         person.gender = el[3] if n > 3 else ""
                 elif sid == "BHT":
                     bht = (el[3] if n > 3 else "", el[4] if n > 4 else "")
                 elif sid not in KNOWN_837_SEGMENTS:
-                    tracker.on_unknown_segment(Segment(el, ordinal, offsets[i], sep),
-                                               st_segments)
+                    tracker.on_unknown_segment(Segment(el, ordinal, offsets[i], sep), st_segments)
         if claim is not None:
             done = finish(ordinal)
             if done is not None:
@@ -322,23 +371,24 @@ class ClaimReader:
         if st is not None:
             st.segments = st_segments
         if last_batch is not None and last_batch.elements:
-            last = Segment(last_batch.elements[-1], ordinal, last_batch.offsets[-1],
-                           last_batch.separators)
+            last = Segment(
+                last_batch.elements[-1], ordinal, last_batch.offsets[-1], last_batch.separators
+            )
         tracker.finish(last)
         self.segments = reader.segments_read
         self.content_hash = reader.content_hash
 
 
-def _provider(entity: str, el: list[str], n: int, npi: str, ordinal: int, offset: int
-              ) -> Provider:
+def _provider(entity: str, el: list[str], n: int, npi: str, ordinal: int, offset: int) -> Provider:
     last = el[3] if n > 3 else ""
     first = el[4] if n > 4 else ""
     name = f"{last}, {first}" if first else last
     return Provider(entity, npi, name, "", Position(ordinal, offset, "NM1"))
 
 
-def _envelope(name: str, tracker: EnvelopeTracker, st: Transaction, bht: tuple[str, str]
-              ) -> Envelope:
+def _envelope(
+    name: str, tracker: EnvelopeTracker, st: Transaction, bht: tuple[str, str]
+) -> Envelope:
     isa = tracker.isa.ISA if tracker.isa else None
     gs = tracker.gs.GS if tracker.gs else None
     label = st.ST03 or (gs[8] if gs else "")
@@ -363,8 +413,9 @@ def _envelope(name: str, tracker: EnvelopeTracker, st: Transaction, bht: tuple[s
     )
 
 
-def _claim(envelope: Envelope, el: list[str], n: int, comp: str, ordinal: int, offset: int
-           ) -> Claim:
+def _claim(
+    envelope: Envelope, el: list[str], n: int, comp: str, ordinal: int, offset: int
+) -> Claim:
     position = Position(ordinal, offset, "CLM")
     claim = Claim(envelope, el[1] if n > 1 else "", position=position)
     if not claim.CLM01:
@@ -379,8 +430,16 @@ def _claim(envelope: Envelope, el: list[str], n: int, comp: str, ordinal: int, o
     return claim
 
 
-def _service(claim: Claim | None, line: ServiceLine | None, el: list[str], n: int,
-             institutional: bool, comp: str, ordinal: int, offset: int) -> None:
+def _service(
+    claim: Claim | None,
+    line: ServiceLine | None,
+    el: list[str],
+    n: int,
+    institutional: bool,
+    comp: str,
+    ordinal: int,
+    offset: int,
+) -> None:
     """SV1 (837P: SV101 procedure, SV102 charge, SV103 basis, SV104 units) or
     SV2 (837I: SV201 revenue code, SV202 procedure, SV203 charge, SV204 basis, SV205 units)."""
     if claim is None or line is None:
@@ -401,8 +460,11 @@ def _service(claim: Claim | None, line: ServiceLine | None, el: list[str], n: in
         line.units = _decimal(el[4 + shift] if n > 4 + shift else "")
     except InvalidOperation:
         claim.problems.append(
-            ("STR005", f"{el[0]} amount or units not numeric: {'*'.join(el)!r}",
-             Position(ordinal, offset, el[0]))
+            (
+                "STR005",
+                f"{el[0]} amount or units not numeric: {'*'.join(el)!r}",
+                Position(ordinal, offset, el[0]),
+            )
         )
 
 
@@ -413,8 +475,9 @@ def _dates(value: str, fmt: str) -> tuple[date, date | None]:
     return parse_d8(value), None
 
 
-def _line_dates(claim: Claim | None, line: ServiceLine | None, el: list[str], ordinal: int,
-                offset: int) -> None:
+def _line_dates(
+    claim: Claim | None, line: ServiceLine | None, el: list[str], ordinal: int, offset: int
+) -> None:
     if claim is None or line is None:
         return
     line.date_position = Position(ordinal, offset, "DTP")
@@ -422,8 +485,11 @@ def _line_dates(claim: Claim | None, line: ServiceLine | None, el: list[str], or
         line.service_date, line.service_date_end = _dates(el[3], el[2])
     except ValueError:
         claim.problems.append(
-            ("STR003", f"DTP*472 service date {el[3]!r} ({el[2]}) is not a valid date",
-             Position(ordinal, offset, "DTP"))
+            (
+                "STR003",
+                f"DTP*472 service date {el[3]!r} ({el[2]}) is not a valid date",
+                Position(ordinal, offset, "DTP"),
+            )
         )
 
 
@@ -434,8 +500,11 @@ def _statement_dates(claim: Claim | None, el: list[str], ordinal: int, offset: i
         claim.statement_from, claim.statement_to = _dates(el[3], el[2])
     except ValueError:
         claim.problems.append(
-            ("STR003", f"DTP*434 statement dates {el[3]!r} are not valid",
-             Position(ordinal, offset, "DTP"))
+            (
+                "STR003",
+                f"DTP*434 statement dates {el[3]!r} are not valid",
+                Position(ordinal, offset, "DTP"),
+            )
         )
 
 
@@ -443,33 +512,51 @@ def _check_claim(claim: Claim) -> None:
     """Structural checks a payer's front end applies before any business rule."""
     problems = claim.problems
     if not claim.lines:
-        problems.append(("STR001", f"claim {claim.CLM01} has no service line (2400 LX)",
-                         claim.position))
+        problems.append(
+            ("STR001", f"claim {claim.CLM01} has no service line (2400 LX)", claim.position)
+        )
         return
-    for role, prov in (("billing provider 2010AA", claim.billing),
-                       ("attending provider 2310A", claim.attending),
-                       ("referring provider", claim.referring),
-                       ("rendering provider 2310B", claim.rendering)):
+    for role, prov in (
+        ("billing provider 2010AA", claim.billing),
+        ("attending provider 2310A", claim.attending),
+        ("referring provider", claim.referring),
+        ("rendering provider 2310B", claim.rendering),
+    ):
         if prov is not None and prov.npi and not _npi_ok(prov.npi):
-            problems.append(("STR002", f"{role} NPI {prov.npi} fails the NPI check digit",
-                             prov.position))
+            problems.append(
+                ("STR002", f"{role} NPI {prov.npi} fails the NPI check digit", prov.position)
+            )
     if not claim.billing.npi:
-        problems.append(("STR002", "billing provider 2010AA has no NPI (NM108 XX)",
-                         claim.position))
+        problems.append(("STR002", "billing provider 2010AA has no NPI (NM108 XX)", claim.position))
     total = Decimal(0)
     for line in claim.lines:
         total += line.charge
-        if line.ordering is not None and line.ordering.npi and not _npi_ok(
-            line.ordering.npi
-        ):
-            problems.append(("STR002", f"ordering provider 2420E NPI {line.ordering.npi} "
-                             "fails the NPI check digit", line.ordering.position))
+        if line.ordering is not None and line.ordering.npi and not _npi_ok(line.ordering.npi):
+            problems.append(
+                (
+                    "STR002",
+                    f"ordering provider 2420E NPI {line.ordering.npi} fails the NPI check digit",
+                    line.ordering.position,
+                )
+            )
         if line.service_date is None and claim.form != FORM_837I:
-            problems.append(("STR006", f"line {line.LX01} has no service date (DTP*472 is "
-                             "required on an 837P)", line.position))
+            problems.append(
+                (
+                    "STR006",
+                    f"line {line.LX01} has no service date (DTP*472 is required on an 837P)",
+                    line.position,
+                )
+            )
         if not line.procedure and not line.revenue_code:
-            problems.append(("STR007", f"line {line.LX01} has no SV1/SV2 service segment",
-                             line.position))
+            problems.append(
+                ("STR007", f"line {line.LX01} has no SV1/SV2 service segment", line.position)
+            )
     if claim.total_charge != total:
-        problems.append(("STR004", f"CLM02 total charge {claim.total_charge} does not equal "
-                         f"the sum of line charges {total}", claim.position))
+        problems.append(
+            (
+                "STR004",
+                f"CLM02 total charge {claim.total_charge} does not equal "
+                f"the sum of line charges {total}",
+                claim.position,
+            )
+        )
