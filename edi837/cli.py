@@ -21,6 +21,7 @@ from edi837.feeds import AuthorizationFeed, ProviderFeed
 from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
 from edi837.rules import RULES
 from edi837.rules.context import RunContext
+from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
 from edi837.screen import Screening
 from edi837.writers.report import FORMATS, TextReport, write_report
 
@@ -71,11 +72,25 @@ def main() -> None:
               help="Provider feed CSV (npi,name,network,state).")
 @click.option("--received", callback=_iso_date,
               help="Receipt date YYYY-MM-DD for timely filing (default: each file's GS04).")
+@click.option("--277ca", "ack_277ca", metavar="PATH",
+              help="Write a 277CA answering every claim (a directory: one per input file).")
+@click.option("--999", "ack_999", metavar="PATH",
+              help="Write a 999 for each input's functional groups (a directory: one per file).")
+@click.option("--accepted", metavar="PATH", help="Write the accepted claims as an 837.")
+@click.option("--rejected", metavar="PATH", help="Write the rejected claims as an 837.")
+@click.option("--annotate", metavar="PATH",
+              help="Write the input back with each finding under its segment.")
+@click.option("--control-number", type=click.IntRange(1, 999_999_999),
+              help="First interchange control number for the files written (default: 1).")
+@click.option("--sender-id", help="Our id in acknowledgments (default: the 837's ISA08).")
+@click.option("--receiver-id", help="Submitter id in acknowledgments (default: ISA06).")
 @click.option("--verbose", "-v", is_flag=True, help="Text report: list accepted claims too.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
           authorizations: str | None, providers: str | None, received: date | None,
-          verbose: bool, quiet: bool) -> None:
+          ack_277ca: str | None, ack_999: str | None, accepted: str | None,
+          rejected: str | None, annotate: str | None, control_number: int | None,
+          sender_id: str | None, receiver_id: str | None, verbose: bool, quiet: bool) -> None:
     """Screen 837 files (a file, a directory of files, or - for stdin).
 
     Exit status: 0 all claims accepted, 1 some claim rejected, 2 an input could not be
@@ -95,11 +110,14 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
     screening = Screening(paths, run)
     try:
         with screening, _open_output(output) as out:
-            files = screening.prepare()
+            files = _prepare_with_progress(screening, quiet)
             report = TextReport(out, verbose=verbose) if fmt == "text" else _report(fmt, out)
             meta = {"policy": run.policy.name, "policy_source": run.policy.source_path,
                     "notes": _run_notes(run)}
             summary = write_report(report, files, screening.verdicts(), meta)
+            options = OutputOptions(ack_277ca, ack_999, accepted, rejected, annotate,
+                                    sender_id, receiver_id)
+            write_outputs(screening, options, ControlNumbers(control_number or 1))
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
     for f in files:
@@ -112,6 +130,18 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
     if screening.has_errors:
         sys.exit(EXIT_UNREADABLE)
     sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+
+def _prepare_with_progress(screening: Screening, quiet: bool):
+    """Read and judge the batch, with a progress bar on stderr when it is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return screening.prepare()
+    with click.progressbar(length=max(screening.total_bytes(), 1), label="reading",
+                           file=sys.stderr, show_pos=False) as bar:
+        screening.progress = bar.update
+        files = screening.prepare()
+    screening.progress = None
+    return files
 
 
 def _report(fmt: str, out: TextIO):

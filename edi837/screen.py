@@ -20,7 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -99,8 +99,10 @@ class Screening:
     """
 
     def __init__(self, paths: Iterable[str | Path], run: RunContext,
-                 history: HistoryStore | None = None) -> None:
+                 history: HistoryStore | None = None,
+                 progress: Callable[[int], None] | None = None) -> None:
         self.run = run
+        self.progress = progress  # called with bytes read since the last call (step 1)
         self.history = history or HistoryStore()
         self.paths = expand_paths(paths)
         self.files: list[FileResult] = []
@@ -141,7 +143,7 @@ class Screening:
             result.local_path = path = self._materialize(given)
             reader = ClaimReader(path, name=given)
             result.tracker = reader.tracker
-            n = 0
+            n = reported = 0
             try:
                 for claim in reader:
                     if claim.has_s_code or claim.frequency in ("7", "8"):
@@ -150,13 +152,22 @@ class Screening:
                         spool.add(index, make_digest((index << _KEY_SHIFT) | n, claim, ctx,
                                                      rejected))
                     n += 1
+                    if self.progress is not None and not n % 2000:
+                        self.progress(reader.bytes_read - reported)
+                        reported = reader.bytes_read
             except X12SyntaxError as exc:
                 result.fatal = exc
                 spool.drop_file(index)
             except OSError as exc:
                 result.fatal = X12SyntaxError(f"cannot read: {exc.strerror}", file=given)
                 spool.drop_file(index)
+            if self.progress is not None:
+                self.progress(reader.bytes_read - reported)
             self._summarize(result, reader, n)
+
+    def total_bytes(self) -> int:
+        """Size of the inputs on disk (stdin counts as 0), for a progress bar."""
+        return sum(os.path.getsize(p) for p in self.paths if p != "-" and os.path.isfile(p))
 
     @staticmethod
     def _summarize(result: FileResult, reader: ClaimReader, claims: int) -> None:

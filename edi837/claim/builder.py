@@ -136,6 +136,12 @@ class ClaimReader:
         self.notes: list[ReadNote] = []
         self.segments = 0
         self.content_hash = ""
+        self._reader: SegmentReader | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes consumed so far (for progress reporting)."""
+        return self._reader.bytes_read if self._reader else 0
 
     def __iter__(self) -> Iterator[Claim]:
         if isinstance(self.source, str | Path):

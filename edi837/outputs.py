@@ -1,0 +1,192 @@
+"""Write the acknowledgments and files a screening run answers with.
+
+The CLI's ``--277ca``, ``--999``, ``--accepted``/``--rejected`` and ``--annotate`` land
+here, so the command stays a thin layer. Each output takes its own streaming pass over
+the inputs and is written atomically (temporary file, then rename): a crash never leaves
+a half-written 277CA, 999 or split. A path that is a directory (or ends in ``/``) gets one
+output per input file, named after it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from edi837.claim.builder import parse_d8
+from edi837.errors import Edi837Error
+from edi837.screen import FileResult, Screening
+from edi837.writers.ack_277ca import write_277ca
+from edi837.writers.ack_999 import write_999
+from edi837.writers.annotate import write_annotated
+from edi837.writers.split import write_split
+from edi837.writers.x12out import atomic_open
+
+
+@dataclass
+class OutputOptions:
+    ack_277ca: str | None = None
+    ack_999: str | None = None
+    accepted: str | None = None
+    rejected: str | None = None
+    annotate: str | None = None
+    sender_id: str | None = None  # our id in the acknowledgments (default: 837's ISA08)
+    receiver_id: str | None = None  # the submitter (default: 837's ISA06)
+    date_: date | None = None  # acknowledgment date (default: the 837's GS04, not the clock)
+
+
+class ControlNumbers:
+    """Hands out interchange control numbers: from --control-number up, or a store counter."""
+
+    def __init__(self, start: int | None, counter: Callable[[str], int] | None = None) -> None:
+        self.next = start
+        self.counter = counter
+
+    def take(self, kind: str) -> int:
+        if self.next is not None:
+            number, self.next = self.next, self.next + 1
+            return number
+        if self.counter is not None:
+            return self.counter(kind)
+        raise Edi837Error("no control number: pass --control-number or use a history store")
+
+
+def _is_dir(path: str) -> bool:
+    return path.endswith(("/", os.sep)) or os.path.isdir(path)
+
+
+def _per_file(path: str, files: list[FileResult], suffix: str, what: str
+              ) -> Iterator[tuple[FileResult, Path]]:
+    """(input, output path) pairs: one per readable input, or the single path."""
+    readable = [f for f in files if f.readable]
+    if _is_dir(path):
+        os.makedirs(path, exist_ok=True)
+        for f in readable:
+            stem = Path(f.path).name if f.path != "-" else "stdin"
+            yield f, Path(path) / f"{stem}.{suffix}"
+    elif len(readable) <= 1:
+        for f in readable:
+            yield f, Path(path)
+    else:
+        raise Edi837Error(f"{what}: {len(readable)} inputs need a directory, not the file {path}")
+
+
+def _ids(f: FileResult, options: OutputOptions) -> tuple[str, str, date]:
+    tracker = f.tracker
+    isa = tracker.interchanges[0].ISA if tracker and tracker.interchanges else None
+    gs = tracker.groups[0].GS if tracker and tracker.groups else None
+    sender = options.sender_id or (isa[8].strip() if isa else "") or "EDI837"
+    receiver = options.receiver_id or (isa[6].strip() if isa else "") or "SUBMITTER"
+    when = options.date_
+    if when is None:
+        try:
+            when = parse_d8(gs[4]) if gs else date(2000, 1, 1)
+        except ValueError:
+            when = date(2000, 1, 1)
+    return sender, receiver, when
+
+
+def write_outputs(screening: Screening, options: OutputOptions, numbers: ControlNumbers
+                  ) -> dict[str, list[str]]:
+    """Write every requested output; returns {kind: [paths written]}."""
+    files = screening.prepare()
+    written: dict[str, list[str]] = {}
+    if options.ack_277ca:
+        written["277ca"] = _write_277ca(screening, files, options, numbers)
+    if options.ack_999:
+        written["999"] = _write_999(files, options, numbers)
+    if options.accepted or options.rejected:
+        written["split"] = _write_split(screening, files, options, numbers)
+    if options.annotate:
+        written["annotate"] = []
+        for f, target in _per_file(options.annotate, files, "annotated.txt", "--annotate"):
+            with atomic_open(target) as out:
+                write_annotated(f.local_path, screening.verdicts(f), out, issues=f.issues,
+                                name=f.path)
+            written["annotate"].append(str(target))
+    return written
+
+
+def _write_277ca(screening: Screening, files: list[FileResult], options: OutputOptions,
+                 numbers: ControlNumbers) -> list[str]:
+    out_paths = []
+    readable = [f for f in files if f.readable]
+    if not readable:
+        return out_paths
+    if _is_dir(options.ack_277ca):
+        pairs = list(_per_file(options.ack_277ca, files, "277ca", "--277ca"))
+    else:  # one 277CA answering every claim of the batch
+        pairs = [(None, Path(options.ack_277ca))]
+    for f, target in pairs:
+        sender, receiver, when = _ids(f or readable[0], options)
+        with atomic_open(target) as out:
+            write_277ca(out, screening.verdicts(f), sender_id=sender, receiver_id=receiver,
+                        control_number=numbers.take("277CA"), date_=when, line_ending="\n")
+        out_paths.append(str(target))
+    return out_paths
+
+
+def _write_999(files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
+               ) -> list[str]:
+    """One 999 per input that has an envelope to answer (a file with no GS cannot get
+    one: X12 answers that with a TA1, which edi837 does not write)."""
+    out_paths = []
+    answerable = [f for f in files if f.tracker is not None and f.tracker.groups]
+    if _is_dir(options.ack_999):
+        os.makedirs(options.ack_999, exist_ok=True)
+        for f in answerable:
+            stem = Path(f.path).name if f.path != "-" else "stdin"
+            target = Path(options.ack_999) / f"{stem}.999"
+            sender, receiver, when = _ids(f, options)
+            with atomic_open(target) as out:
+                write_999(out, f.tracker, sender_id=sender, receiver_id=receiver,
+                          control_number=numbers.take("999"), date_=when, line_ending="\n")
+            out_paths.append(str(target))
+    elif answerable:
+        with atomic_open(options.ack_999) as out:  # several interchanges, one per input
+            for f in answerable:
+                sender, receiver, when = _ids(f, options)
+                write_999(out, f.tracker, sender_id=sender, receiver_id=receiver,
+                          control_number=numbers.take("999"), date_=when, line_ending="\n")
+        out_paths.append(options.ack_999)
+    return out_paths
+
+
+def _write_split(screening: Screening, files: list[FileResult], options: OutputOptions,
+                 numbers: ControlNumbers) -> list[str]:
+    out_paths: list[str] = []
+    targets: dict[str, dict[int, Path]] = {}
+    for side, path in (("accepted", options.accepted), ("rejected", options.rejected)):
+        if path:
+            targets[side] = {f.index: t for f, t in _per_file(path, files, f"{side}.837",
+                                                                f"--{side}")}
+    for f in files:
+        if not f.readable:
+            continue
+        statuses = {v.claim.position.ordinal: v.status for v in screening.verdicts(f)}
+        acc = targets.get("accepted", {}).get(f.index)
+        rej = targets.get("rejected", {}).get(f.index)
+        with _maybe_atomic(acc) as acc_out, _maybe_atomic(rej) as rej_out:
+            summary = write_split(f.local_path, statuses, acc_out, rej_out,
+                                  control_number=numbers.take("split"),
+                                  rejected_control_number=numbers.take("split"), name=f.path)
+        if summary.unmatched or summary.missing:
+            raise Edi837Error(f"{f.path}: split could not place claims at segments "
+                              f"{summary.unmatched or summary.missing}")
+        out_paths += [str(p) for p in (acc, rej) if p is not None]
+    return out_paths
+
+
+class _maybe_atomic:
+    """atomic_open for a path, or a no-op context giving None."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.cm = atomic_open(path) if path is not None else None
+
+    def __enter__(self):
+        return self.cm.__enter__() if self.cm is not None else None
+
+    def __exit__(self, *exc):
+        return self.cm.__exit__(*exc) if self.cm is not None else False

@@ -1,0 +1,398 @@
+"""The 277CA claim acknowledgment (005010X214): one answer per claim, streamed.
+
+Layout, as pyx12's ``277.5010.X214.xml`` map has it (the map wins over prose):
+
+* 2000A information source (us, ``NM1*AY``) with 2200A ``TRN*1``, ``DTP*050`` (received)
+  and ``DTP*009`` (processed); 2000B information receiver (the 837 submitter, ``NM1*41``)
+  with 2200B ``TRN*2`` = the 837 batch (BHT03), a receipt ``STC`` and the accepted and
+  rejected counts and amounts (``QTY*90/AA``, ``AMT*YU/YY``). The map allows one 2000B
+  per 2000A, so every input transaction set (batch) gets its own 2000A/2000B pair.
+* 2000C billing provider (``NM1*85``, NPI) with 2200C ``TRN*1`` and a provider ``STC``
+  with that provider's totals; 2000D patient (``HL*n*p*PT``, ``NM1*QC``).
+* 2200D one claim: ``TRN*2*<CLM01>``, ``STC`` (``A2:20`` accepted / ``WQ``, or one per
+  rejection reason with ``U``), ``REF*D9``, ``REF*BLT`` (837I bill type), ``DTP*472``.
+* 2220D only for rejected lines: ``SVC``, one ``STC`` (up to three reasons: STC01,
+  STC10, STC11), ``REF*FJ`` (the line's REF*6R), ``DTP*472``.
+
+Streaming: claims are grouped only with *consecutive* claims of the same batch, billing
+provider and patient. Totals must precede the claims they count, so a provider's claims
+are spooled (memory, then a temporary file) until the provider changes, and a batch's
+providers until the batch changes; nothing holds more than one verdict at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TextIO
+
+from edi837.claim.model import FORM_837I, Claim, ServiceLine
+from edi837.verdicts import Finding, Verdict
+from edi837.writers.x12out import (
+    EnvelopeWriter,
+    SegmentWriter,
+    Spool,
+    amount,
+    d8,
+    free_text,
+    gs_elements,
+    isa_elements,
+    st02,
+)
+from edi837.x12.separators import DEFAULT, Separators
+
+VERSION = "005010X214"
+ACCEPTED_STC = ("A2", "20")  # accepted for processing into the adjudication system
+RECEIPT_STC = ("A1", "19")  # entity acknowledges receipt of claim/encounter
+REJECTED_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
+_SVC_QUALIFIERS = frozenset({"AD", "ER", "HC", "HP", "IV", "NU", "WK"})
+MAX_LINE_REASONS = 3  # 2220D STC is used once: STC01, STC10 and STC11
+
+# STC01-3 entity for a finding, by the 837 loop it points at (2310x differ by form).
+_LOOP_ENTITY = {"2010AA": "85", "2010BA": "IL", "2010CA": "QC", "2010BB": "PR"}
+_LOOP_ENTITY_BY_FORM = {
+    "837P": {
+        "2310A": "DN",
+        "2310B": "82",
+        "2310C": "77",
+        "2310D": "DQ",
+        "2420A": "82",
+        "2420E": "DK",
+        "2420F": "DN",
+    },
+    "837I": {"2310A": "71", "2310B": "72", "2310D": "82", "2310E": "77", "2310F": "DN"},
+}
+
+
+@dataclass
+class _Totals:
+    """Accepted and rejected claim counts and charges under one 2000B or 2000C."""
+
+    accepted: int = 0
+    rejected: int = 0
+    accepted_amount: Decimal = Decimal(0)
+    rejected_amount: Decimal = Decimal(0)
+
+    def add(self, verdict: Verdict) -> None:
+        if verdict.accepted:
+            self.accepted += 1
+            self.accepted_amount += verdict.claim.total_charge
+        else:
+            self.rejected += 1
+            self.rejected_amount += verdict.claim.total_charge
+
+    @property
+    def total(self) -> Decimal:
+        return self.accepted_amount + self.rejected_amount
+
+    @property
+    def action(self) -> str:
+        """STC03: WQ (accepted) when anything was accepted, else U (rejected)."""
+        return "WQ" if self.accepted else "U"
+
+    def write(self, w: SegmentWriter, accepted_qty: str, rejected_qty: str) -> None:
+        if self.accepted:
+            w.put("QTY", accepted_qty, str(self.accepted))
+        if self.rejected:
+            w.put("QTY", rejected_qty, str(self.rejected))
+        if self.accepted:
+            w.put("AMT", "YU", amount(self.accepted_amount))
+        if self.rejected:
+            w.put("AMT", "YY", amount(self.rejected_amount))
+
+
+def write_277ca(
+    out: TextIO,
+    verdicts: Iterable[Verdict],
+    *,
+    sender_id: str,
+    receiver_id: str,
+    control_number: int,
+    date_: date,
+    time_: str = "1200",
+    separators: Separators = DEFAULT,
+    sender_name: str = "EDI837 CLAIM SCREENING",
+    receiver_name: str = "",
+    received: date | None = None,
+    usage: str = "P",
+    line_ending: str = "",
+) -> int:
+    """Write one 277CA interchange answering every verdict; return the claims written.
+
+    ``sender_id``/``receiver_id`` are ISA06/ISA08 and GS02/GS03 (the receiver is the 837's
+    submitter); ISA13 and GS06 are ``control_number`` and ST02 its four-digit form.
+    ``received`` (DTP*050) defaults to ``date_`` (DTP*009, BHT04, STC02).
+    ``receiver_name`` is 2100B NM103 (default: the 837's GS02). With no verdicts nothing
+    is written (a 277CA needs at least one claim) and 0 is returned.
+    """
+    stream = iter(verdicts)
+    first = next(stream, None)
+    if first is None:
+        return 0
+    w = EnvelopeWriter(out, separators, line_ending)
+    w.begin_interchange(
+        isa_elements(
+            sender_id=sender_id,
+            receiver_id=receiver_id,
+            control_number=control_number,
+            date_=date_,
+            time_=time_,
+            separators=separators,
+            usage=usage,
+        )
+    )
+    w.begin_group(gs_elements("HN", sender_id, receiver_id, date_, time_, control_number, VERSION))
+    w.begin_set("277", st02(control_number), VERSION)
+    w.put("BHT", "0085", "08", str(control_number), d8(date_), time_, "TH")
+    ack = _Ack(w, control_number, date_, received or date_, sender_id, sender_name, receiver_name)
+    count = 0
+    try:
+        ack.add(first)
+        count = 1
+        for verdict in stream:
+            ack.add(verdict)
+            count += 1
+        ack.finish()
+    finally:
+        ack.close()
+    w.close_all()
+    return count
+
+
+class _Ack:
+    """The 2000A..2220D loops, with consecutive-only grouping and spooled totals."""
+
+    def __init__(self, w: EnvelopeWriter, control_number: int, date_: date, received: date,
+                 sender_id: str, sender_name: str, receiver_name: str) -> None:  # fmt: skip
+        self.w = w
+        seps, end = w.separators, w.line_ending
+        self.batch_spool = Spool(seps, end)  # 2000C.. of the current batch
+        self.provider_spool = Spool(seps, end)  # 2000D.. of the current provider
+        self.control_number = control_number
+        self.when = d8(date_)
+        self.received = d8(received)
+        self.sender_id, self.sender_name = sender_id, sender_name
+        self.receiver_name = receiver_name
+        self.hl = 0
+        self.batches = 0
+        self.batch_key: tuple[object, ...] | None = None
+        self.provider_key: tuple[object, ...] | None = None
+        self.patient_key: tuple[object, ...] | None = None
+        self.batch_claim: Claim | None = None  # first claim of the batch (envelope facts)
+        self.provider_claim: Claim | None = None
+        self.batch_hl = self.provider_hl = self.patient_hl = 0
+        self.batch_totals = _Totals()
+        self.provider_totals = _Totals()
+
+    def text(self, value: str, limit: int = 80) -> str:
+        return free_text(value, self.w.separators, limit)
+
+    # -- grouping ------------------------------------------------------------------------
+    def add(self, verdict: Verdict) -> None:
+        claim = verdict.claim
+        env = claim.envelope
+        batch_key = (env.file, env.transaction_index, env.ST02, env.BHT03)  # one 837 set
+        billing = claim.billing
+        provider_key = (billing.npi, billing.name)
+        person = claim.patient_person
+        patient_key = (claim.patient_key, person.last, person.first, claim.subscriber.member_id)
+        if batch_key != self.batch_key:
+            self.finish()
+            self.batch_key, self.batch_claim = batch_key, claim
+            self.batch_hl = self.hl + 1
+            self.hl += 2  # 2000A and 2000B
+        if provider_key != self.provider_key:
+            self.finish_provider()
+            self.provider_key, self.provider_claim = provider_key, claim
+            self.hl += 1
+            self.provider_hl = self.hl
+        if patient_key != self.patient_key:
+            self.patient_key = patient_key
+            self.hl += 1
+            self.patient_hl = self.hl
+            self.patient(claim)
+        self.claim(verdict)
+        self.batch_totals.add(verdict)
+        self.provider_totals.add(verdict)
+
+    def finish_provider(self) -> None:
+        """Write the finished provider's 2000C (now its totals are known) and its claims."""
+        claim = self.provider_claim
+        if claim is None:
+            return
+        out = self.batch_spool
+        totals = self.provider_totals
+        out.put("HL", str(self.provider_hl), str(self.batch_hl + 1), "19", "1")
+        billing = claim.billing
+        last, first, entity_type = _split_name(billing.name)
+        name = {3: self.text(last, 60) or "UNKNOWN", 4: self.text(first, 35)}
+        out.put_at("NM1", {1: "85", 2: entity_type, **name, 8: "XX", 9: billing.npi or "0" * 10})
+        out.put("TRN", "1", billing.npi or "0")
+        out.put("STC", out.composite(*RECEIPT_STC, "85"), "", totals.action, amount(totals.total))
+        totals.write(out, "QA", "QC")
+        out.absorb(self.provider_spool)
+        self.provider_claim = self.provider_key = self.patient_key = None
+        self.provider_totals = _Totals()
+
+    def finish(self) -> None:
+        """Write the finished batch's 2000A/2000B (with totals) and everything under it."""
+        self.finish_provider()
+        claim = self.batch_claim
+        if claim is None:
+            return
+        w = self.w
+        env = claim.envelope
+        self.batches += 1
+        totals = self.batch_totals
+        a, b = self.batch_hl, self.batch_hl + 1
+        w.put("HL", str(a), "", "20", "1")
+        name = self.text(self.sender_name, 60) or "UNKNOWN"
+        w.put_at("NM1", {1: "AY", 2: "2", 3: name, 8: "46", 9: self.text(self.sender_id)})
+        w.put("TRN", "1", f"{self.control_number}-{self.batches}")
+        w.put("DTP", "050", "D8", self.received)
+        w.put("DTP", "009", "D8", self.when)
+        w.put("HL", str(b), str(a), "21", "1")
+        submitter = env.GS02 or env.ISA06 or "UNKNOWN"
+        name = self.text(self.receiver_name or submitter, 60) or "UNKNOWN"
+        w.put_at("NM1", {1: "41", 2: "2", 3: name, 8: "46", 9: self.text(submitter) or "UNKNOWN"})
+        w.put("TRN", "2", self.text(env.BHT03 or env.ST02 or "0", 50) or "0")
+        w.put(
+            "STC", w.composite(*RECEIPT_STC, "AY"), self.when, totals.action, amount(totals.total)
+        )
+        totals.write(w, "90", "AA")
+        w.absorb(self.batch_spool)
+        self.batch_claim = self.batch_key = None
+        self.batch_totals = _Totals()
+
+    def close(self) -> None:
+        self.batch_spool.close()
+        self.provider_spool.close()
+
+    # -- 2000D / 2200D / 2220D ---------------------------------------------------------------
+    def patient(self, claim: Claim) -> None:
+        out = self.provider_spool
+        person = claim.patient_person
+        member = claim.subscriber.member_id or person.member_id
+        out.put("HL", str(self.patient_hl), str(self.provider_hl), "PT")
+        name = {3: self.text(person.last, 60) or "UNKNOWN", 4: self.text(person.first, 35)}
+        out.put_at("NM1", {1: "QC", 2: "1", **name, 8: "MI", 9: self.text(member) or "UNKNOWN"})
+
+    def claim(self, verdict: Verdict) -> None:
+        out = self.provider_spool
+        claim = verdict.claim
+        charge = amount(claim.total_charge)
+        out.put("TRN", "2", self.text(claim.CLM01, 50) or "UNKNOWN")
+        if verdict.accepted:
+            out.put("STC", out.composite(*ACCEPTED_STC), self.when, "WQ", charge)
+        else:
+            for finding, note in _claim_reasons(verdict):
+                status = self.status(finding, claim)
+                out.put_at(
+                    "STC", {1: status, 2: self.when, 3: "U", 4: charge, 12: self.text(note, 264)}
+                )
+        if claim.REF_D9:
+            out.put("REF", "D9", self.text(claim.REF_D9, 50))
+        if claim.form == FORM_837I and claim.facility_code and claim.frequency:
+            out.put("REF", "BLT", self.text(claim.facility_code + claim.frequency, 50))
+        start, end = _claim_period(claim)
+        self.dates(start or self.when_date(claim), end)
+        if verdict.accepted:
+            return
+        for line in claim.lines:
+            reasons = _line_reasons(verdict, line)
+            if reasons:
+                self.service_line(claim, line, reasons)
+
+    def service_line(self, claim: Claim, line: ServiceLine, reasons: list[Finding]) -> None:
+        out = self.provider_spool
+        qualifier = (
+            line.procedure_qualifier if line.procedure_qualifier in _SVC_QUALIFIERS else "HC"
+        )
+        revenue = ""
+        if line.procedure:
+            svc01 = out.composite(
+                qualifier,
+                self.text(line.procedure, 48),
+                *(self.text(m, 2) for m in line.modifiers[:4]),
+            )
+            revenue = line.revenue_code if claim.form == FORM_837I else ""
+        else:
+            svc01 = out.composite("NU", self.text(line.revenue_code, 48) or "0000")
+        units = amount(line.units) if line.units else ""
+        out.put("SVC", svc01, amount(line.charge), "", self.text(revenue, 48), "", "", units)
+        statuses = [self.status(f, claim) for f in reasons[:MAX_LINE_REASONS]]
+        extra = [*statuses[1:], "", ""]
+        out.put_at("STC", {1: statuses[0], 2: self.when, 3: "U", 10: extra[0], 11: extra[1]})
+        if line.REF_6R:
+            out.put("REF", "FJ", self.text(line.REF_6R, 50))
+        if line.service_date:
+            self.dates(
+                d8(line.service_date), d8(line.service_date_end) if line.service_date_end else None
+            )
+
+    def dates(self, start: str, end: str | None) -> None:
+        if end and end != start:
+            self.provider_spool.put("DTP", "472", "RD8", f"{start}-{end}")
+        else:
+            self.provider_spool.put("DTP", "472", "D8", start)
+
+    def when_date(self, claim: Claim) -> str:
+        """DTP*472 is required: with no service date at all, the 837's creation date."""
+        bht04 = claim.envelope.BHT04
+        return bht04 if len(bht04) == 8 and bht04.isdigit() else self.when
+
+    def status(self, finding: Finding, claim: Claim) -> str:
+        """STC01 (or STC10/11): category:status[:entity]."""
+        category = finding.category if finding.category in REJECTED_CATEGORIES else "A3"
+        entity = _LOOP_ENTITY.get(finding.loop) or _LOOP_ENTITY_BY_FORM.get(claim.form, {}).get(
+            finding.loop, ""
+        )
+        return self.w.composite(category, finding.status_code or "21", entity)
+
+
+def _claim_reasons(verdict: Verdict) -> list[tuple[Finding, str]]:
+    """2200D STC reasons: each claim-level rejection, or (with none) each distinct line one."""
+    rejections = verdict.rejections
+    claim_level = [(f, f"{f.rule} - {f.message}") for f in rejections if f.line is None]
+    if claim_level:
+        return claim_level
+    seen: dict[tuple[str, str], tuple[Finding, str]] = {}
+    for f in rejections:
+        key = (f.category, f.status_code)
+        if key not in seen:
+            seen[key] = (f, f"{f.rule} line {f.line} - {f.message}")
+    return list(seen.values())
+
+
+def _line_reasons(verdict: Verdict, line: ServiceLine) -> list[Finding]:
+    """The line's rejecting findings, one per distinct STC code."""
+    reasons: dict[tuple[str, str], Finding] = {}
+    for f in verdict.line_rejections(line.LX01):
+        reasons.setdefault((f.category, f.status_code), f)
+    return list(reasons.values())
+
+
+def _claim_period(claim: Claim) -> tuple[str | None, str | None]:
+    """The claim's service dates: 837I statement period, else the span of the line dates."""
+    if claim.form == FORM_837I and claim.statement_from:
+        end = claim.statement_to
+        return d8(claim.statement_from), d8(end) if end else None
+    starts = [line.service_date for line in claim.lines if line.service_date]
+    if not starts:
+        if claim.statement_from:
+            return d8(claim.statement_from), (
+                d8(claim.statement_to) if claim.statement_to else None
+            )
+        return None, None
+    ends = [line.service_date_end or line.service_date for line in claim.lines if line.service_date]
+    return d8(min(starts)), d8(max(ends))  # type: ignore[arg-type]
+
+
+def _split_name(name: str) -> tuple[str, str, str]:
+    """(last or organization, first, NM102) from ``Provider.name`` ("LAST, FIRST" or org)."""
+    last, comma, first = name.partition(", ")
+    if comma and first:
+        return last, first, "1"
+    return name, "", "2"

@@ -1,0 +1,160 @@
+"""The 999 implementation acknowledgment (005010X231A1): what could not be *read*.
+
+One 999 transaction set per functional group received (``AK1`` = GS01/GS06/GS08), with
+one ``AK2`` per transaction set in it: ``IK3``/``IK4`` for each syntax error the reader
+located (segment position in the set, element, code), then ``IK5`` ``A`` (accepted) or
+``R`` (rejected, with the IK502.. codes). ``AK9`` closes the group with the counts and
+the group-level codes (AK905..). Clean groups are acknowledged too (``IK5*A``,
+``AK9*A``), so a 999 can be written for every file.
+
+A set is rejected exactly when the reader rejects its claims (``SyntaxIssue.rejects``):
+its own errors, or an error at group, interchange or file level covering it.
+
+Unlike pyx12's 999 (always ``~ * :``), the acknowledgment is spelled with the input's own
+separators unless told otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TextIO
+
+from edi837.writers.x12out import (
+    EnvelopeWriter,
+    free_text,
+    gs_elements,
+    isa_elements,
+    nth_control,
+    st02,
+)
+from edi837.x12.envelope import EnvelopeTracker, Group, SyntaxIssue, Transaction
+from edi837.x12.separators import DEFAULT, Separators
+
+VERSION = "005010X231A1"
+MAX_CODES = 5  # IK502..IK506 and AK905..AK909
+
+
+def syntax_rejected_999_needed(tracker: EnvelopeTracker) -> bool:
+    """True when the file has a syntax error a 999 must report (any error issue)."""
+    return any(issue.severity == "error" for issue in tracker.issues)
+
+
+def write_999(
+    out: TextIO,
+    tracker: EnvelopeTracker,
+    *,
+    sender_id: str,
+    receiver_id: str,
+    control_number: int,
+    date_: date,
+    time_: str = "1200",
+    separators: Separators | None = None,
+    usage: str = "P",
+    line_ending: str = "",
+) -> int:
+    """Write one 999 interchange acknowledging every group ``tracker`` saw; return the count.
+
+    ``separators`` default to the first received interchange's (the input's own). ISA13
+    and GS06 are ``control_number``; the k-th 999 set's ST02 is ``control_number + k``.
+    A file with no functional group at all cannot be answered by a 999 (that is a TA1's
+    job): nothing is written and 0 is returned.
+    """
+    if not tracker.groups:
+        return 0
+    if separators is None:
+        separators = tracker.interchanges[0].separators if tracker.interchanges else DEFAULT
+    w = EnvelopeWriter(out, separators, line_ending)
+    w.begin_interchange(
+        isa_elements(
+            sender_id=sender_id,
+            receiver_id=receiver_id,
+            control_number=control_number,
+            date_=date_,
+            time_=time_,
+            separators=separators,
+            usage=usage,
+        )
+    )
+    w.begin_group(gs_elements("FA", sender_id, receiver_id, date_, time_, control_number, VERSION))
+    errors = [issue for issue in tracker.issues if issue.severity == "error"]
+    for k, group in enumerate(tracker.groups):
+        w.begin_set("999", st02(nth_control(control_number, k)), VERSION)
+        _group_response(w, group, tracker, errors)
+        w.end_set()
+    w.close_all()
+    return len(tracker.groups)
+
+
+def _group_response(
+    w: EnvelopeWriter, group: Group, tracker: EnvelopeTracker, errors: list[SyntaxIssue]
+) -> None:
+    gs = group.GS
+    w.put("AK1", gs[1], gs[6], gs[8])
+    group_errors = [
+        issue
+        for issue in errors
+        if issue.scope != "transaction" and issue.rejects(group.interchange, group.index, 0)
+    ]
+    sets = [t for t in tracker.transactions if t.group == group.index]
+    accepted = 0
+    for st in sets:
+        own = [i for i in errors if i.scope == "transaction" and i.transaction == st.index]
+        w.put("AK2", st.ST01 or "837", st.ST02 or "0000", st.ST03)
+        for issue in own:
+            _segment_error(w, issue, st)
+        if own or group_errors:
+            w.put("IK5", "R", *_codes(i.ik5 for i in own))
+        else:
+            w.put("IK5", "A")
+            accepted += 1
+    if group_errors:
+        accepted = 0
+        code = "R"
+    elif accepted == len(sets):
+        code = "A"
+    else:
+        code = "R" if accepted == 0 else "P"
+    received = str(len(sets))
+    w.put(
+        "AK9",
+        code,
+        str(max(group.transactions, len(sets))),
+        received,
+        str(accepted),
+        *_codes(i.ak9 for i in group_errors),
+    )
+
+
+def _segment_error(w: EnvelopeWriter, issue: SyntaxIssue, st: Transaction) -> None:
+    """IK3 (and IK4) for an error with coordinates; nothing for set-level-only errors."""
+    if issue.ik3 is None and issue.ik4 is None:
+        return
+    seps = w.separators
+    in_set = max(issue.position.ordinal - st.position.ordinal + 1, 1)
+    if issue.ik3 is not None:
+        segment_id, position, loop, code = issue.ik3
+        position = position or in_set
+    else:
+        segment_id, position, loop, code = issue.position.segment_id, in_set, "", "8"
+    w.put("IK3", _segment_id(segment_id), str(position), free_text(loop, seps, 4), code)
+    if issue.ik4 is not None:
+        where, element_ref, ik403, bad = issue.ik4
+        parts = where.replace(".", ":").split(":")
+        w.put("IK4", w.composite(*parts), element_ref, ik403, free_text(bad, seps, 99))
+
+
+def _segment_id(value: str) -> str:
+    """IK301 is a 2-3 character id: the segment id as received, or ZZZ when it is not one
+    (the reader leaves it empty for garbage)."""
+    ok = 2 <= len(value) <= 3 and value.isascii() and value.isalnum()
+    return value.upper() if ok else "ZZZ"
+
+
+def _codes(values: Iterable[str]) -> list[str]:
+    """Distinct non-empty codes in order, at most five (IK502..IK506, AK905..AK909)."""
+    seen: list[str] = []
+    for value in values:
+        if value and value not in seen:
+            seen.append(value)
+    return seen[:MAX_CODES]

@@ -1,0 +1,105 @@
+"""The input 837 written back one segment a line, each finding under the segment it names.
+
+For a biller, the quickest way to see *why* a claim was rejected is the claim itself
+with the reason pointing at the offending segment::
+
+    SV1*HC:S0354*300*UN*1***1~
+    DTP*472*D8*20260821~
+        ^^ SC005 reject: S0354 on 2026-08-21 is 20 days after S0353 ... | fix: ... | A7:259
+
+A finding sits under ``finding.segment`` (by ordinal); a claim-level finding without a
+segment sits under its claim's CLM. Envelope and syntax issues (``SyntaxIssue``) can be
+shown the same way. Findings whose segment is not in the file are listed at the end, so
+nothing is silently dropped. The file is read once more, streaming; only the findings
+are held in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from edi837.verdicts import Finding, Verdict
+from edi837.x12.envelope import SyntaxIssue
+from edi837.x12.tokenizer import SegmentReader
+
+MARK = "    ^^ "
+
+
+def findings_by_ordinal(verdicts: Iterable[Verdict]) -> dict[int, list[Finding]]:
+    """Segment ordinal -> the findings pointing at it (claim-level ones at the CLM)."""
+    table: dict[int, list[Finding]] = {}
+    for verdict in verdicts:
+        for finding in verdict.findings:
+            where = finding.segment.ordinal if finding.segment else verdict.claim.position.ordinal
+            table.setdefault(where, []).append(finding)
+    return table
+
+
+def format_finding(finding: Finding) -> str:
+    """``SC005 reject: <message> | fix: <fix> | A7:571 | <citation>``."""
+    parts = [f"{finding.rule} {finding.severity}: {_one_line(finding.message)}"]
+    if finding.fix:
+        parts.append(f"fix: {_one_line(finding.fix)}")
+    parts.append(f"{finding.category}:{finding.status_code}")
+    if finding.citation:
+        parts.append(_one_line(finding.citation))
+    return " | ".join(parts)
+
+
+def format_issue(issue: SyntaxIssue) -> str:
+    """``999 error SE_COUNT: <message>``."""
+    return f"999 {issue.severity} {issue.code}: {_one_line(issue.message)}"
+
+
+def write_annotated(
+    source: str | Path | BinaryIO,
+    verdicts: Iterable[Verdict] | Mapping[int, list[Finding]],
+    out: TextIO,
+    *,
+    issues: Iterable[SyntaxIssue] = (),
+    name: str | None = None,
+) -> int:
+    """Write ``source`` one segment a line with findings (and issues) under their segments.
+
+    ``verdicts`` is a stream of verdicts or an already built ordinal -> findings mapping.
+    Returns the number of annotation lines written.
+    """
+    table = dict(verdicts) if isinstance(verdicts, Mapping) else findings_by_ordinal(verdicts)
+    notes: dict[int, list[str]] = {}
+    for ordinal, findings in table.items():
+        notes.setdefault(ordinal, []).extend(format_finding(f) for f in findings)
+    for issue in issues:
+        notes.setdefault(issue.position.ordinal, []).append(format_issue(issue))
+    label = name or (str(source) if isinstance(source, str | Path) else "<stream>")
+    written = 0
+    if isinstance(source, str | Path):
+        with open(source, "rb") as stream:
+            written = _annotate(stream, label, notes, out)
+    else:
+        written = _annotate(source, label, notes, out)
+    if notes:
+        out.write(
+            f"-- {sum(map(len, notes.values()))} annotation(s) for segments not in {label}:\n"
+        )
+        for ordinal in sorted(notes):
+            for text in notes[ordinal]:
+                out.write(f"{MARK}seg {ordinal}: {text}\n")
+                written += 1
+    return written
+
+
+def _annotate(stream: BinaryIO, label: str, notes: dict[int, list[str]], out: TextIO) -> int:
+    written = 0
+    for seg in SegmentReader(stream, name=label):
+        out.write(seg.text() if seg.separators.segment == "\n" else str(seg))
+        out.write("\n")
+        for text in notes.pop(seg.ordinal, ()):
+            out.write(MARK + text + "\n")
+            written += 1
+    return written
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

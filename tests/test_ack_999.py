@@ -1,0 +1,206 @@
+"""999 (005010X231A1) writer: syntax answers per group and set, in the input's separators."""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import date
+
+from edi837.claim.builder import ClaimReader
+from edi837.synth.spec import ClaimSpec, LineSpec
+from edi837.synth.writer import render_837
+from edi837.writers.ack_999 import syntax_rejected_999_needed, write_999
+from edi837.x12.separators import Separators
+from edi837.x12.tokenizer import SegmentReader
+
+WHEN = date(2026, 11, 3)
+
+
+def pyx12_errors(text: str) -> list[str]:
+    """Validate with pyx12 against the map its GS08 names; the ERROR records it logged."""
+    import pyx12.params
+    import pyx12.x12n_document
+
+    records: list[logging.LogRecord] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("pyx12")
+    handler, level = Catch(logging.DEBUG), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        ok = pyx12.x12n_document.x12n_document(
+            pyx12.params.params(),
+            io.StringIO(text),
+            fd_997=io.StringIO(),
+            fd_html=None,
+            fd_xmldoc=None,
+        )
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    errors = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
+    assert ok or errors, "pyx12 said invalid without logging why"
+    return errors
+
+
+def claims(n: int, form: str = "837P", prefix: str = "C") -> list[ClaimSpec]:
+    day = date(2026, 1, 5)
+    return [
+        ClaimSpec(f"{prefix}{i}", f"M{i}", [LineSpec("S0354", day)], form=form)
+        for i in range(1, n + 1)
+    ]
+
+
+def tracker_of(text: str):
+    reader = ClaimReader(io.BytesIO(text.encode("latin-1")), name="in.837")
+    list(reader)
+    return reader.tracker
+
+
+def ack(text: str, **kw) -> tuple[int, str]:
+    out = io.StringIO(newline="")
+    options = {
+        "sender_id": "EDI837",
+        "receiver_id": "SUBMITTER01",
+        "control_number": 7,
+        "date_": WHEN,
+        **kw,
+    }
+    count = write_999(out, tracker_of(text), **options)
+    return count, out.getvalue()
+
+
+def segments(text: str) -> list[list[str]]:
+    return [s.elements for s in SegmentReader(io.BytesIO(text.encode("latin-1")), name="999")]
+
+
+def body(text: str) -> list[list[str]]:
+    """The 999's segments between ST and SE."""
+    return [el for el in segments(text) if el[0] not in ("ISA", "GS", "ST", "SE", "GE", "IEA")]
+
+
+def test_clean_input_is_accepted() -> None:
+    text = render_837(claims(3), claims_per_st=2)
+    tracker = tracker_of(text)
+    assert not syntax_rejected_999_needed(tracker)
+    count, out = ack(text)
+    assert count == 1
+    assert pyx12_errors(out) == []
+    assert body(out) == [
+        ["AK1", "HC", "1", "005010X222A1"],
+        ["AK2", "837", "0001", "005010X222A1"],
+        ["IK5", "A"],
+        ["AK2", "837", "0002", "005010X222A1"],
+        ["IK5", "A"],
+        ["AK9", "A", "2", "2", "2"],
+    ]
+
+
+def test_se_count_error_rejects_the_set() -> None:
+    text = render_837(claims(2))
+    se = next(el for el in segments(text) if el[0] == "SE")
+    text = text.replace(f"SE*{se[1]}*", f"SE*{int(se[1]) + 1}*")
+    assert syntax_rejected_999_needed(tracker_of(text))
+    _, out = ack(text)
+    assert pyx12_errors(out) == []
+    assert body(out)[1:] == [
+        ["AK2", "837", "0001", "005010X222A1"],
+        ["IK5", "R", "4"],
+        ["AK9", "R", "1", "1", "0"],
+    ]
+
+
+def test_partial_acceptance_and_segment_errors() -> None:
+    text = render_837(claims(4), claims_per_st=2)
+    text = text.replace("LX*1~", "LX*1~ZZQ*1~", 1)  # unknown segment in set 1
+    text = text.replace("ST*837*0002*005010X222A1", "ST*837*0002*005010X223A2")  # set 2
+    _, out = ack(text)
+    assert pyx12_errors(out) == []
+    b = body(out)
+    ik3 = [el for el in b if el[0] == "IK3"]
+    in_set = [s for s in segments(text) if s[0] not in ("ISA", "GS")]
+    zzq = next(i for i, s in enumerate(in_set) if s[0] == "ZZQ") + 1
+    assert ik3[0] == ["IK3", "ZZQ", str(zzq), "", "1"]
+    assert ik3[1] == ["IK3", "ST", "1", "", "8"]
+    assert ["IK4", "3", "1705", "7", "005010X223A2"] in b
+    # the extra segment also makes SE01 wrong (IK502 4)
+    assert [el for el in b if el[0] == "IK5"] == [["IK5", "R", "5", "4"], ["IK5", "R", "6"]]
+    assert b[-1] == ["AK9", "R", "2", "2", "0"]
+
+
+def test_one_999_per_group_with_partial_group() -> None:
+    text = render_837(claims(2) + claims(2, "837I", "I"), claims_per_st=1)
+    text = text.replace("SE*", "SE*9", 1)  # first 837P set miscounted
+    count, out = ack(text)
+    assert count == 2
+    assert pyx12_errors(out) == []
+    segs = segments(out)
+    assert [el[2] for el in segs if el[0] == "ST"] == ["0007", "0008"]
+    assert [el[:3] for el in segs if el[0] == "AK1"] == [["AK1", "HC", "1"], ["AK1", "HC", "2"]]
+    assert [el for el in segs if el[0] == "AK9"] == [
+        ["AK9", "P", "2", "2", "1"],
+        ["AK9", "A", "2", "2", "2"],
+    ]
+    assert segs[-2] == ["GE", "2", "7"]
+
+
+def test_group_level_error_rejects_every_set() -> None:
+    text = render_837(claims(2), claims_per_st=1).replace("GE*2*", "GE*3*")
+    _, out = ack(text)
+    assert pyx12_errors(out) == []
+    b = body(out)
+    assert [el for el in b if el[0] == "IK5"] == [["IK5", "R"], ["IK5", "R"]]
+    assert b[-1] == ["AK9", "R", "2", "2", "0", "5"]
+
+
+def test_input_separators_are_kept() -> None:
+    seps = Separators("|", "!", ">", "~")
+    text = render_837(claims(2), separators=seps, line_ending="\r\n")
+    text = text.replace("SE|", "SE|9", 1)
+    _, out = ack(text, line_ending="\r\n")
+    assert out.startswith("ISA|00|") and out.split("\r\n")[0].endswith("|>~")
+    assert len(out.split("\r\n")[0]) == 106
+    assert "*" not in out and ":" not in out
+    assert pyx12_errors(out) == []
+    assert ["IK5", "R", "4"] in body(out)
+    _, plain = ack(text, separators=Separators())
+    assert plain.startswith("ISA*00*") and pyx12_errors(plain) == []
+
+
+def test_control_numbers_are_derived_and_deterministic() -> None:
+    text = render_837(claims(1))
+    _, first = ack(text, control_number=123456789)
+    _, again = ack(text, control_number=123456789)
+    assert first == again
+    segs = segments(first)
+    assert segs[0][13] == "123456789" and segs[1][6] == "123456789"
+    assert segs[2] == ["ST", "999", "123456789", "005010X231A1"]
+    assert segs[-3] == ["SE", str(len(segs) - 4), "123456789"]
+    assert segs[-1] == ["IEA", "1", "123456789"]
+
+
+def test_oracle_catches_a_broken_999() -> None:
+    _, out = ack(render_837(claims(1)))
+    assert pyx12_errors(out.replace("IK5*A", "IK5*Q"))
+
+
+def test_truncated_file_and_garbage_segment() -> None:
+    text = render_837(claims(3))
+    text = text.replace("LX*1~", "LX*1~@@garbage~", 1)
+    text = text[: text.index("SE*")]  # no SE, GE or IEA
+    _, out = ack(text)
+    assert pyx12_errors(out) == []
+    b = body(out)
+    assert [el for el in b if el[0] == "IK3"][0][1] == "ZZZ"  # IK301 must be an id
+    assert [el for el in b if el[0] == "IK5"] == [["IK5", "R", "5", "2"]]
+    assert b[-1] == ["AK9", "R", "1", "1", "0", "3"]
+
+
+def test_no_group_means_no_999() -> None:
+    text = render_837(claims(1))
+    text = text[: text.index("GS*")]
+    assert ack(text) == (0, "")
