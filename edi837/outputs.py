@@ -175,7 +175,13 @@ def _write_split(screening: Screening, files: list[FileResult], options: OutputO
         if summary.unmatched or summary.missing:
             raise Edi837Error(f"{f.path}: split could not place claims at segments "
                               f"{summary.unmatched or summary.missing}")
-        out_paths += [str(p) for p in (acc, rej) if p is not None]
+        for target, count in ((acc, summary.accepted), (rej, summary.rejected)):
+            if target is None:
+                continue
+            if count:
+                out_paths.append(str(target))
+            else:  # no claim on this side: no file (an empty 837 is not an 837)
+                target.unlink(missing_ok=True)
     return out_paths
 
 
