@@ -18,10 +18,10 @@ import click
 from edi837 import __version__
 from edi837.errors import Edi837Error
 from edi837.feeds import AuthorizationFeed, ProviderFeed
+from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
 from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
 from edi837.rules import RULES
 from edi837.rules.context import RunContext
-from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
 from edi837.screen import Screening
 from edi837.writers.report import FORMATS, TextReport, write_report
 

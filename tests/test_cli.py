@@ -2,11 +2,12 @@
 
 import json
 import re
+
 from click.testing import CliRunner
 from lxml import html
 
 from edi837.cli import main
-from edi837.x12.tokenizer import SegmentReader
+from edi837.x12.tokenizer import read_segments
 from tests.scenario import Scenario, days, s_claim
 
 
@@ -105,7 +106,7 @@ def test_outputs_277ca_999_split_annotate(tmp_path):
     assert [a.name for a in acks] == ["batch00.837.277ca", "batch01.837.277ca"]
     trn = set()
     for ack in acks:
-        for seg in SegmentReader(open(ack, "rb"), name=ack.name):
+        for seg in read_segments(ack):
             if seg.id == "TRN" and seg[1] == "2" and seg[2] not in ("1P1",):
                 trn.add(seg[2])
             if seg.id == "STC" and seg.elements[1].split(":")[0] not in ("A1", "A2"):
@@ -125,7 +126,7 @@ def test_outputs_277ca_999_split_annotate(tmp_path):
 def _claim_ids(folder):
     ids = set()
     for path in folder.iterdir():
-        ids |= {s[1] for s in SegmentReader(open(path, "rb"), name=path.name) if s.id == "CLM"}
+        ids |= {s[1] for s in read_segments(path) if s.id == "CLM"}
     return ids
 
 
@@ -190,6 +191,5 @@ def test_generate_is_deterministic(tmp_path):
     invoke(["generate", str(a), "--claims", "30", "--seed", "5"])
     invoke(["generate", str(b), "--claims", "30", "--seed", "5"])
     assert a.read_bytes() == b.read_bytes()
-    with open(a, "rb") as fh:
-        claims = sum(1 for s in SegmentReader(fh, name="a") if s.id == "CLM")
+    claims = sum(1 for s in read_segments(a) if s.id == "CLM")
     assert claims == 30

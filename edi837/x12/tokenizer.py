@@ -17,6 +17,7 @@ different separators. This tokenizer:
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, compress, repeat
@@ -366,3 +367,9 @@ class SegmentReader:
                            ordinal + 1, offsets[0] if offsets else base)
         elements = list(map(methodcaller("split", sep.element), bodies))
         return Batch(sep, ordinal + 1, elements, offsets), consumed, ended
+
+
+def read_segments(path: str | os.PathLike[str]) -> Iterator[Segment]:
+    """Every segment of a file, opened and closed here (a convenience for tools/tests)."""
+    with open(path, "rb") as stream:
+        yield from SegmentReader(stream, name=os.fspath(path))
