@@ -47,10 +47,18 @@ def make_digest(key: int, claim: Claim, ctx: ClaimContext, rejected: bool) -> Di
             (env.file, env.ISA06, env.ISA13))
 
 
-def sort_key(digest: Digest) -> tuple[str, int, int, int]:
-    """(patient, first S-code date, frequency rank, input order)."""
-    dates = [ln[2] for ln in digest[9] if ln[2]]
-    return (digest[6], min(dates) if dates else 10**7, FREQUENCY_RANK.get(digest[3], 0),
+def sort_key(digest: Digest) -> tuple[str, int, int, str, int]:
+    """(patient, first S-code date, frequency rank, tie-break, input order).
+
+    At equal dates originals come before replacements and voids, S0353 (the onset)
+    before S0354, then the claim id: so claims on the same date get the same verdicts
+    whichever file or position they arrive in.
+    """
+    lines = digest[9]
+    dates = [ln[2] for ln in lines if ln[2]]
+    first = min(dates) if dates else 10**7
+    procedure = min((ln[1] for ln in lines if ln[2] == first), default="")
+    return (digest[6], first, FREQUENCY_RANK.get(digest[3], 0), f"{procedure}|{digest[1]}",
             digest[0])
 
 

@@ -28,15 +28,15 @@ class DigestSpool:
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute(
-            "CREATE TABLE digest (patient TEXT, day INTEGER, rank INTEGER, key INTEGER, "
-            "file INTEGER, body BLOB)"
+            "CREATE TABLE digest (patient TEXT, day INTEGER, rank INTEGER, claim TEXT, "
+            "key INTEGER, file INTEGER, body BLOB)"
         )
         self._pending: list[tuple] = []
         self.count = 0
 
     def add(self, file_index: int, digest: Digest) -> None:
-        patient, day, rank, key = sort_key(digest)
-        self._pending.append((patient, day, rank, key, file_index,
+        patient, day, rank, claim, key = sort_key(digest)
+        self._pending.append((patient, day, rank, claim, key, file_index,
                               pickle.dumps(digest, pickle.HIGHEST_PROTOCOL)))
         self.count += 1
         if len(self._pending) >= _BATCH:
@@ -44,7 +44,7 @@ class DigestSpool:
 
     def _flush(self) -> None:
         if self._pending:
-            self.db.executemany("INSERT INTO digest VALUES (?,?,?,?,?,?)", self._pending)
+            self.db.executemany("INSERT INTO digest VALUES (?,?,?,?,?,?,?)", self._pending)
             self._pending.clear()
 
     def drop_file(self, file_index: int) -> None:
@@ -56,8 +56,9 @@ class DigestSpool:
         """(patient, digests in judging order), one patient at a time."""
         self._flush()
         self.db.execute("CREATE INDEX IF NOT EXISTS by_patient ON digest "
-                        "(patient, day, rank, key)")
-        rows = self.db.execute("SELECT patient, body FROM digest ORDER BY patient, day, rank, key")
+                        "(patient, day, rank, claim, key)")
+        rows = self.db.execute(
+            "SELECT patient, body FROM digest ORDER BY patient, day, rank, claim, key")
         for patient, group in groupby(rows, key=lambda row: row[0]):
             yield patient, (pickle.loads(body) for _, body in group)
 
