@@ -316,6 +316,8 @@ def write_837(
     bad = [ch for ch in chars if ch in FORBIDDEN_SEPARATORS]
     if bad:
         raise ValueError(f"separator {bad[0]!r} also occurs inside generated values")
+    if any(ch in "\r\n" for ch in chars[:3]):
+        raise ValueError("only the segment terminator may be CR or LF")
     if line_ending not in ("", "\n", "\r\n") or seps.segment in line_ending:
         raise ValueError(f"line ending {line_ending!r} does not fit terminator {seps.segment!r}")
     e = seps.element
