@@ -359,7 +359,9 @@ class SegmentReader:
                                ordinal + sum(keep[:i]), base + starts[i])
             bodies = list(compress(bodies, keep))
             offsets = list(compress(offsets, keep))
-        if term not in "\r\n" and (any(map(_HAS_LF, bodies)) or any(map(_HAS_CR, bodies))):
+        if term not in "\r\n" and _line_breaks_inside(complete, term) and (
+            any(map(_HAS_LF, bodies)) or any(map(_HAS_CR, bodies))
+        ):
             bodies = [b.replace("\r", "").replace("\n", "") for b in bodies]
             if not self._wrapped_noted:
                 self._wrapped_noted = True
@@ -367,6 +369,14 @@ class SegmentReader:
                            ordinal + 1, offsets[0] if offsets else base)
         elements = list(map(methodcaller("split", sep.element), bodies))
         return Batch(sep, ordinal + 1, elements, offsets), consumed, ended
+
+
+def _line_breaks_inside(text: str, term: str) -> bool:
+    """Could a CR or LF sit inside a segment (not right after a terminator)? Counting is
+    far cheaper than scanning every segment, and almost always answers no."""
+    lf, cr = text.count("\n"), text.count("\r")
+    crlf_after = text.count(term + "\r\n")
+    return lf != text.count(term + "\n") + crlf_after or cr != text.count(term + "\r")
 
 
 def read_segments(path: str | os.PathLike[str]) -> Iterator[Segment]:
