@@ -20,7 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +28,7 @@ from pathlib import Path
 from edi837.claim.builder import ClaimReader
 from edi837.claim.model import Claim
 from edi837.errors import X12SyntaxError
-from edi837.judge import Judge, make_digest
+from edi837.judge import Digest, Judge, make_digest
 from edi837.rules import rules_of
 from edi837.rules.context import ClaimContext, RunContext
 from edi837.rules.structure import envelope_findings, structure_findings
@@ -39,6 +39,7 @@ from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue
 from edi837.x12.tokenizer import ReadNote
 
 _KEY_SHIFT = 32  # claim key = file index << 32 | claim index in file
+_CLAIM_RULES = rules_of("claim")
 
 
 @dataclass(slots=True)
@@ -91,6 +92,89 @@ def expand_paths(paths: Iterable[str | Path]) -> list[str]:
     return out
 
 
+def claim_key(file_index: int, claim_index: int) -> int:
+    """A claim's identity within a run: its file's index and its position in the file."""
+    return (file_index << _KEY_SHIFT) | claim_index
+
+
+def claim_findings(run: RunContext, claim: Claim, issues: list[SyntaxIssue]
+                   ) -> tuple[list[Finding], ClaimContext]:
+    """Structural, envelope and per-claim S-code findings for one claim."""
+    findings = list(structure_findings(claim)) if claim.problems else []
+    if issues:
+        findings += envelope_findings(claim, issues)
+    ctx = ClaimContext(run, claim)
+    if claim.frequency != "8" and claim.has_s_code:
+        for rule in _CLAIM_RULES:
+            findings.extend(rule.check(ctx))  # type: ignore[misc]
+    return findings, ctx
+
+
+def read_file(result: FileResult, run: RunContext,
+              progress: Callable[[int], None] | None = None) -> Iterator[Digest]:
+    """Step 1 for one file: a digest per S-code claim (and per replacement or void).
+
+    Fills ``result`` when done. If the file turns out unreadable part-way, ``result.fatal``
+    is set and the digests already yielded must be discarded by the caller.
+    """
+    reader = ClaimReader(result.local_path or result.path, name=result.path)
+    result.tracker = reader.tracker
+    n = reported = 0
+    try:
+        for claim in reader:
+            if claim.has_s_code or claim.frequency in ("7", "8"):
+                findings, ctx = claim_findings(run, claim, reader.tracker.issues)
+                rejected = any(f.rejects for f in findings)
+                yield make_digest(claim_key(result.index, n), claim, ctx, rejected)
+            n += 1
+            if progress is not None and not n % 2000:
+                progress(reader.bytes_read - reported)
+                reported = reader.bytes_read
+    except X12SyntaxError as exc:
+        result.fatal = exc
+    except OSError as exc:
+        result.fatal = X12SyntaxError(f"cannot read: {exc.strerror}", file=result.path)
+    if progress is not None:
+        progress(reader.bytes_read - reported)
+    _summarize(result, reader, n)
+
+
+def _summarize(result: FileResult, reader: ClaimReader, claims: int) -> None:
+    tracker = reader.tracker
+    result.interchanges = len(tracker.interchanges)
+    result.transactions = len(tracker.transactions)
+    result.claims = claims if result.fatal is None else 0
+    result.segments = reader.segments
+    result.issues = list(tracker.issues)
+    result.notes = list(reader.notes)
+    result.content_hash = reader.content_hash
+
+
+def answer_file(result: FileResult, run: RunContext, judged: Mapping[int, list[Finding]]
+                ) -> Iterator[Verdict]:
+    """Step 3 for one file: every claim's verdict, in input order.
+
+    The envelope issues are taken from step 1 (a transaction set's SE comes after its
+    claims, so this pass must not rely on what it has read so far); the timeline
+    findings come from ``judged`` (claim key -> findings).
+    """
+    if not result.readable:
+        return
+    reader = ClaimReader(result.local_path or result.path, name=result.path)
+    policy = run.policy
+    for n, claim in enumerate(reader):
+        findings, _ = claim_findings(run, claim, result.issues)
+        findings += judged.get(claim_key(result.index, n), [])
+        verdict = Verdict(claim, findings)
+        if verdict.accepted and claim.frequency != "8":
+            verdict.reimbursement = {
+                ln.LX01: policy.reimbursement(ln.charge) for ln in claim.lines if ln.is_s_code
+            }
+        env = claim.envelope
+        verdict.trace_id = f"{env.ISA13}.{env.GS06}.{env.ST02}.{claim.CLM01}"
+        yield verdict
+
+
 class Screening:
     """One screening run over a batch of files.
 
@@ -106,7 +190,6 @@ class Screening:
         self.history = history or HistoryStore()
         self.paths = expand_paths(paths)
         self.files: list[FileResult] = []
-        self._claim_rules = rules_of("claim")
         self._judged: dict[int, list[Finding]] = {}
         self._tempdir: str | None = None
         self._prepared = False
@@ -122,63 +205,19 @@ class Screening:
             shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
         return target
 
-    # -- per-claim rules ------------------------------------------------------
-    def claim_findings(self, claim: Claim, tracker: EnvelopeTracker) -> tuple[
-            list[Finding], ClaimContext]:
-        """Structural, envelope and per-claim S-code findings for one claim."""
-        findings = list(structure_findings(claim)) if claim.problems else []
-        if tracker.issues:
-            findings += envelope_findings(claim, tracker.issues)
-        ctx = ClaimContext(self.run, claim)
-        if claim.frequency != "8" and claim.has_s_code:
-            for rule in self._claim_rules:
-                findings.extend(rule.check(ctx))  # type: ignore[misc]
-        return findings, ctx
-
     # -- step 1 ---------------------------------------------------------------
     def _read_all(self, spool: DigestSpool) -> None:
         for index, given in enumerate(self.paths):
-            result = FileResult(given, index)
+            result = FileResult(given, index, local_path=self._materialize(given))
             self.files.append(result)
-            result.local_path = path = self._materialize(given)
-            reader = ClaimReader(path, name=given)
-            result.tracker = reader.tracker
-            n = reported = 0
-            try:
-                for claim in reader:
-                    if claim.has_s_code or claim.frequency in ("7", "8"):
-                        findings, ctx = self.claim_findings(claim, reader.tracker)
-                        rejected = any(f.rejects for f in findings)
-                        spool.add(index, make_digest((index << _KEY_SHIFT) | n, claim, ctx,
-                                                     rejected))
-                    n += 1
-                    if self.progress is not None and not n % 2000:
-                        self.progress(reader.bytes_read - reported)
-                        reported = reader.bytes_read
-            except X12SyntaxError as exc:
-                result.fatal = exc
+            for digest in read_file(result, self.run, self.progress):
+                spool.add(index, digest)
+            if result.fatal is not None:
                 spool.drop_file(index)
-            except OSError as exc:
-                result.fatal = X12SyntaxError(f"cannot read: {exc.strerror}", file=given)
-                spool.drop_file(index)
-            if self.progress is not None:
-                self.progress(reader.bytes_read - reported)
-            self._summarize(result, reader, n)
 
     def total_bytes(self) -> int:
         """Size of the inputs on disk (stdin counts as 0), for a progress bar."""
         return sum(os.path.getsize(p) for p in self.paths if p != "-" and os.path.isfile(p))
-
-    @staticmethod
-    def _summarize(result: FileResult, reader: ClaimReader, claims: int) -> None:
-        tracker = reader.tracker
-        result.interchanges = len(tracker.interchanges)
-        result.transactions = len(tracker.transactions)
-        result.claims = claims if result.fatal is None else 0
-        result.segments = reader.segments
-        result.issues = list(tracker.issues)
-        result.notes = list(reader.notes)
-        result.content_hash = reader.content_hash
 
     # -- step 2 ---------------------------------------------------------------
     def _judge_all(self, spool: DigestSpool) -> None:
@@ -214,8 +253,7 @@ class Screening:
         reads the input again, so several outputs can each take their own pass."""
         self.prepare()
         for result in [file] if file is not None else self.files:
-            if result.readable:
-                yield from self._answer(result)
+            yield from answer_file(result, self.run, self._judged)
 
     def close(self) -> None:
         """Remove the spooled standard input, if any."""
@@ -233,26 +271,6 @@ class Screening:
     def has_errors(self) -> bool:
         """An input could not be read, or had envelope errors (exit code 2)."""
         return any(f.errors for f in self.files)
-
-    def _answer(self, result: FileResult) -> Iterator[Verdict]:
-        reader = ClaimReader(result.local_path, name=result.path)
-        # The envelope issues are known from step 1; a transaction's SE comes after its
-        # claims, so step 3 must not rely on what it has read so far.
-        tracker = EnvelopeTracker(result.path)
-        tracker.issues = result.issues
-        for n, claim in enumerate(reader):
-            findings, _ = self.claim_findings(claim, tracker)
-            findings += self._judged.get((result.index << _KEY_SHIFT) | n, [])
-            verdict = Verdict(claim, findings)
-            if verdict.accepted:
-                policy = self.run.policy
-                verdict.reimbursement = {
-                    ln.LX01: policy.reimbursement(ln.charge) for ln in claim.lines
-                    if ln.is_s_code and claim.frequency != "8"
-                }
-            env = claim.envelope
-            verdict.trace_id = f"{env.ISA13}.{env.GS06}.{env.ST02}.{claim.CLM01}"
-            yield verdict
 
 
 def total_reimbursement(verdicts: Iterable[Verdict]) -> Decimal:
