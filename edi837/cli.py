@@ -16,6 +16,7 @@ from typing import TextIO
 import click
 
 from edi837 import __version__
+from edi837.cli_history import history
 from edi837.errors import Edi837Error
 from edi837.feeds import AuthorizationFeed, ProviderFeed
 from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
@@ -23,6 +24,7 @@ from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
 from edi837.rules import RULES
 from edi837.rules.context import RunContext
 from edi837.screen import Screening
+from edi837.store import default_history_url, open_store
 from edi837.writers.report import FORMATS, TextReport, write_report
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
@@ -84,14 +86,26 @@ def main() -> None:
               help="First interchange control number for the files written (default: 1).")
 @click.option("--sender-id", help="Our id in acknowledgments (default: the 837's ISA08).")
 @click.option("--receiver-id", help="Submitter id in acknowledgments (default: ISA06).")
+@click.option("--history", "history_url", envvar="EDI837_HISTORY", metavar="URL",
+              help="History store remembering judged claims across runs: sqlite:///PATH, "
+                   "postgresql://...[?schema=NAME] or none. Default: $EDI837_HISTORY, else "
+                   "$EDI837_HOME/history.db, else ~/.local/share/edi837/history.db.")
+@click.option("--no-history", is_flag=True,
+              help="Judge the batch on its own and remember nothing (--history none).")
 @click.option("--verbose", "-v", is_flag=True, help="Text report: list accepted claims too.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
           authorizations: str | None, providers: str | None, received: date | None,
           ack_277ca: str | None, ack_999: str | None, accepted: str | None,
           rejected: str | None, annotate: str | None, control_number: int | None,
-          sender_id: str | None, receiver_id: str | None, verbose: bool, quiet: bool) -> None:
+          sender_id: str | None, receiver_id: str | None, history_url: str | None,
+          no_history: bool, verbose: bool, quiet: bool) -> None:
     """Screen 837 files (a file, a directory of files, or - for stdin).
+
+    Claims are judged against the history store too (claims accepted in earlier runs
+    limit this batch), and the batch's verdicts are added to it in one transaction;
+    re-screening a file changes nothing. Control numbers of the files written come from
+    the store's counters unless --control-number is given.
 
     Exit status: 0 all claims accepted, 1 some claim rejected, 2 an input could not be
     read (or had envelope errors).
@@ -105,9 +119,10 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
             providers=ProviderFeed.load(providers) if providers else None,
             received=received,
         )
+        store = open_store("none" if no_history else history_url or default_history_url())
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
-    screening = Screening(paths, run)
+    screening = Screening(paths, run, store)
     try:
         with screening, _open_output(output) as out:
             files = _prepare_with_progress(screening, quiet)
@@ -117,9 +132,12 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
             summary = write_report(report, files, screening.verdicts(), meta)
             options = OutputOptions(ack_277ca, ack_999, accepted, rejected, annotate,
                                     sender_id, receiver_id)
-            write_outputs(screening, options, ControlNumbers(control_number or 1))
+            write_outputs(screening, options,
+                          ControlNumbers(control_number, store.next_control_number))
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
+    finally:
+        store.close()
     for f in files:
         for err in f.errors:
             click.echo(f"edi837: error: {err}", err=True)
@@ -285,6 +303,8 @@ def rules_cmd() -> None:
         click.echo(f"{code:7} {r.category}:{r.status_code:4} {r.severity:8} {r.title}")
         click.echo(f"        cite: {r.cite}")
 
+
+main.add_command(history)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -33,6 +33,7 @@ from edi837.rules import rules_of
 from edi837.rules.context import ClaimContext, RunContext
 from edi837.rules.structure import envelope_findings, structure_findings
 from edi837.spool import DigestSpool
+from edi837.store import run_in_transaction
 from edi837.store.base import HistoryStore
 from edi837.verdicts import Finding, Verdict
 from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue
@@ -221,19 +222,20 @@ class Screening:
 
     # -- step 2 ---------------------------------------------------------------
     def _judge_all(self, spool: DigestSpool) -> None:
-        judge = Judge(self.run, self.history,
-                      {f.path: f.content_hash for f in self.files if f.readable})
-        self.history.begin()
-        try:
+        hashes = {f.path: f.content_hash for f in self.files if f.readable}
+
+        def judge_step() -> None:
+            # One store transaction; run again from scratch if the store retries it
+            # (a deadlock with another worker, a busy SQLite file).
+            self._judged.clear()
+            judge = Judge(self.run, self.history, hashes)
             self.history.lock_patients(spool.patients())
             for patient, digests in spool.by_patient():
                 for judgement in judge.judge_patient(patient, digests):
                     if judgement.findings:
                         self._judged[judgement.key] = judgement.findings
-            self.history.commit()
-        except BaseException:
-            self.history.rollback()
-            raise
+
+        run_in_transaction(self.history, judge_step)
 
     def prepare(self) -> list[FileResult]:
         """Steps 1 and 2 (idempotent): after this, ``files`` is complete."""

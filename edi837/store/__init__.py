@@ -95,14 +95,17 @@ def open_store(url: str | None) -> HistoryStore:
         try:
             from edi837.store.postgres import PostgresHistory
         except ImportError:
-            raise StoreError("a postgresql:// history needs psycopg: "
-                             "pip install 'edi837[postgres]'") from None
+            raise StoreError(
+                "a postgresql:// history needs psycopg: pip install 'edi837[postgres]'"
+            ) from None
         return PostgresHistory(url)
     if scheme == "sqlite":
-        rest = url[len("sqlite://"):]
+        rest = url[len("sqlite://") :]
         if not rest.startswith("/"):
-            raise StoreError(f"{url}: a SQLite URL is sqlite:///PATH "
-                             "(sqlite:////abs/path.db for an absolute path)")
+            raise StoreError(
+                f"{url}: a SQLite URL is sqlite:///PATH "
+                "(sqlite:////abs/path.db for an absolute path)"
+            )
         rest = rest[1:]
         path, _, query = rest.partition("?")
         params = dict(parse_qsl(query))
@@ -121,8 +124,10 @@ def open_store(url: str | None) -> HistoryStore:
             path = str(Path(path).expanduser())
         return SqliteHistory(path, url=url, timeout=timeout)
     if scheme:
-        raise StoreError(f"{describe_url(url)}: unknown history URL scheme {scheme!r}; use "
-                         "sqlite:///PATH, postgresql://... or none")
+        raise StoreError(
+            f"{describe_url(url)}: unknown history URL scheme {scheme!r}; use "
+            "sqlite:///PATH, postgresql://... or none"
+        )
     from edi837.store.sqlite import SqliteHistory
 
     return SqliteHistory(str(Path(url).expanduser()))
@@ -137,15 +142,15 @@ def is_transient(exc: BaseException) -> bool:
         seen.add(id(e))
         if getattr(e, "sqlstate", None) in ("40001", "40P01", "55P03"):
             return True
-        if isinstance(e, sqlite3.OperationalError) and (
-                "locked" in str(e) or "busy" in str(e)):
+        if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
             return True
         e = e.__cause__ or e.__context__
     return False
 
 
-def retry_transient(store: HistoryStore, fn: Callable[[], T], *, attempts: int = 5,
-                    backoff: float = 0.05) -> T:
+def retry_transient(
+    store: HistoryStore, fn: Callable[[], T], *, attempts: int = 5, backoff: float = 0.05
+) -> T:
     """Call ``fn`` (which opens and commits its own transaction on ``store``, e.g. a whole
     ``Screening``); after a transient failure, roll back and call it again, up to
     ``attempts`` times in all. Any other exception propagates at once."""
@@ -160,8 +165,9 @@ def retry_transient(store: HistoryStore, fn: Callable[[], T], *, attempts: int =
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def run_in_transaction(store: HistoryStore, fn: Callable[[], T], *, attempts: int = 5,
-                       backoff: float = 0.05) -> T:
+def run_in_transaction(
+    store: HistoryStore, fn: Callable[[], T], *, attempts: int = 5, backoff: float = 0.05
+) -> T:
     """Run ``fn`` in one store transaction: ``begin()``, ``fn()``, ``commit()``; any
     exception rolls back. Transient failures (see ``is_transient``) run it all again, so
     ``fn`` must be safe to repeat (rebuild what it computes; do not stream it out)."""

@@ -1,0 +1,1 @@
+"""History store tests: the same behaviours on SQLite and PostgreSQL."""
