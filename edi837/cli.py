@@ -110,7 +110,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
     Exit status: 0 all claims accepted, 1 some claim rejected, 2 an input could not be
     read (or had envelope errors).
 
-    Example: edi837 check --format json -o report.json fixtures/sample/
+    Example: edi837 check --format json -o report.json fixtures/sample/claims
     """
     try:
         run = RunContext(

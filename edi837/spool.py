@@ -18,6 +18,7 @@ from itertools import groupby
 from edi837.judge import Digest, sort_key
 
 _BATCH = 2000
+_FILE = 5  # position of the file index in a pending row
 
 
 class DigestSpool:
@@ -49,7 +50,7 @@ class DigestSpool:
 
     def drop_file(self, file_index: int) -> None:
         """Forget a file's digests (the file turned out unreadable part-way)."""
-        self._pending = [row for row in self._pending if row[4] != file_index]
+        self._pending = [row for row in self._pending if row[_FILE] != file_index]
         self.db.execute("DELETE FROM digest WHERE file = ?", (file_index,))
 
     def by_patient(self) -> Iterator[tuple[str, Iterator[Digest]]]:

@@ -95,3 +95,13 @@ def test_wrapped_lines_inside_segments_are_joined():
     segs, notes = read((ISA + wrapped).encode())
     assert segs[1].elements[3] == "R"
     assert any(n.code == "WRAPPED" for n in notes)
+
+
+def test_concatenated_files_each_with_a_bom():
+    second = ISA.replace("000000001", "000000002") + BODY.replace("000000001", "000000002")
+    data = ("\ufeff" + ISA + BODY + "\n\ufeff" + second).encode()
+    segs, notes = read(data)
+    assert [s.id for s in segs].count("ISA") == 2
+    assert [n.code for n in notes] == ["BOM", "BOM"]
+    for s in segs:
+        assert data[s.offset:s.offset + len(s.id)] == s.id.encode()

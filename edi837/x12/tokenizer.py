@@ -153,6 +153,17 @@ def parse_isa(text: str, *, file: str, ordinal: int, offset: int) -> tuple[Separ
             segment_id="ISA",
         )
     component, terminator = text[pos + 1], text[pos + 2]
+    if component.isalnum() or terminator.isalnum():
+        # Counting ran past a short ISA into the next segment.
+        raise X12SyntaxError(
+            "bad ISA: fewer than 16 element separators before the segment terminator "
+            f"(the 16th {element!r} is followed by {component!r}{terminator!r}, not a "
+            "component separator and terminator)",
+            file=file,
+            segment_ordinal=ordinal,
+            byte_offset=offset,
+            segment_id="ISA",
+        )
     isa11 = text[:pos].split(element)[11] if text.count(element, 0, pos) >= 11 else ""
     # In 5010 ISA11 is the repetition separator; in 4010 it is the standards id "U".
     repetition = isa11 if len(isa11) == 1 and not isa11.isalnum() else "^"
@@ -247,6 +258,10 @@ class SegmentReader:
             # Between interchanges: skip whitespace, expect an ISA or the end of file.
             while True:
                 stripped = buf.lstrip(_WS)
+                if ordinal and stripped.startswith(_BOM):  # concatenated files
+                    self._note("BOM", "byte-order mark before a later interchange (skipped)",
+                               ordinal, base + len(buf) - len(stripped))
+                    stripped = stripped[3:].lstrip(_WS)
                 base += len(buf) - len(stripped)
                 buf = stripped
                 if buf or eof:
