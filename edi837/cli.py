@@ -206,6 +206,64 @@ class _open_output:
             self.tmp.unlink(missing_ok=True)
 
 
+@main.command("run")
+@click.option("--inbox", required=True, type=click.Path(file_okay=False, exists=True),
+              help="Folder new 837 files arrive in.")
+@click.option("--outbox", required=True, type=click.Path(file_okay=False),
+              help="Folder for accepted/, rejected/, acks/, reports/, done/, failed/.")
+@click.option("--policy", default=DEFAULT_POLICY, show_default=True,
+              help=f"Policy profile: {', '.join(SHIPPED)}, or a TOML file path.")
+@click.option("--authorizations", type=click.Path(exists=True, dir_okay=False))
+@click.option("--providers", type=click.Path(exists=True, dir_okay=False))
+@click.option("--received", callback=_iso_date, help="Receipt date (default: each GS04).")
+@click.option("--history", "history_url", envvar="EDI837_HISTORY", metavar="URL",
+              help="History store shared by the workers (default: the embedded SQLite file).")
+@click.option("--control-number", type=click.IntRange(1, 999_999_999),
+              help="Fixed first control number (default: the store's counters).")
+@click.option("--watch", is_flag=True, help="Keep polling the inbox instead of exiting.")
+@click.option("--poll", default=2.0, show_default=True, help="Seconds between polls (--watch).")
+@click.option("--stale-after", default=600.0, show_default=True,
+              help="Seconds after which another host's silent work folder is taken over.")
+@click.option("--quiet", "-q", is_flag=True, help="No per-file log lines on stderr.")
+def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
+            providers: str | None, received: date | None, history_url: str | None,
+            control_number: int | None, watch: bool, poll: float, stale_after: float,
+            quiet: bool) -> None:
+    """Drain a drop folder: claim each file atomically, screen it, file the answers.
+
+    Any number of workers (processes or machines sharing the folders and a PostgreSQL
+    history) may run on one inbox; a file left behind by a killed worker is taken up
+    again and, thanks to the history store, counted once.
+
+    Example: edi837 run --inbox /sftp/in --outbox /sftp/out --history postgresql://db/claims
+    """
+    from edi837.dropfolder import DropFolderWorker, stats_json
+
+    try:
+        run = RunContext(
+            policy=load_policy(policy),
+            authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
+            providers=ProviderFeed.load(providers) if providers else None,
+            received=received,
+        )
+        url = history_url or default_history_url()
+        open_store(url).close()  # fail fast on a bad URL, and apply migrations once
+    except Edi837Error as exc:
+        raise InputError(str(exc)) from None
+    log = (lambda message: None) if quiet else (
+        lambda message: click.echo(f"edi837: {message}", err=True))
+    worker = DropFolderWorker(inbox, outbox, run, lambda: open_store(url),
+                              stale_after=stale_after, control_number=control_number, log=log)
+    try:
+        stats = worker.watch(poll) if watch else worker.drain()
+    except Edi837Error as exc:
+        raise InputError(str(exc)) from None
+    finally:
+        worker.close()
+    click.echo(stats_json(stats))
+    sys.exit(EXIT_UNREADABLE if stats.failed else EXIT_OK)
+
+
 @main.command()
 @click.argument("output", type=click.Path(dir_okay=False, writable=True))
 @click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same file).")
