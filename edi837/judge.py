@@ -22,6 +22,7 @@ from edi837.rules.sc014_frequency import frequency as sc014
 from edi837.store.base import ClaimRecord, HistoryStore
 from edi837.timeline import Service, Timeline
 from edi837.verdicts import ACCEPTED, REJECTED, Finding, Severity
+from edi837.x12.envelope import SyntaxIssue
 
 FREQUENCY_RANK = {"7": 1, "8": 2}  # originals (1) first at equal dates
 
@@ -30,7 +31,7 @@ FREQUENCY_RANK = {"7": 1, "8": 2}  # originals (1) first at equal dates
 #    lines, auths, source)
 #   lines: ((LX01, procedure, date ordinal | 0, units str, REF_G1, *date position), ...)
 #   auths: ((LX01, order_id, s0354_max_months | None), ...)
-#   source: (file, sender, ISA13)
+#   source: (file, sender, ISA13, interchange index, group index, transaction index)
 Digest = tuple
 
 
@@ -44,7 +45,8 @@ def make_digest(key: int, claim: Claim, ctx: ClaimContext, rejected: bool) -> Di
     env = claim.envelope
     return (key, claim.CLM01, claim.REF_F8, claim.frequency, claim.form, claim.member_id,
             claim.patient_key, claim.REF_G1, rejected, lines, auths,
-            (env.file, env.ISA06, env.ISA13))
+            (env.file, env.ISA06, env.ISA13, env.interchange_index, env.group_index,
+             env.transaction_index))
 
 
 def sort_key(digest: Digest) -> tuple[str, int, int, str, int]:
@@ -102,11 +104,18 @@ class Judge:
     """Applies the timeline rules patient by patient and keeps the history store current."""
 
     def __init__(self, run: RunContext, history: HistoryStore,
-                 content_hashes: dict[str, str] | None = None) -> None:
+                 content_hashes: dict[str, str] | None = None,
+                 issues: dict[str, list[SyntaxIssue]] | None = None) -> None:
         self.run = run
         self.history = history
         self.content_hashes = content_hashes or {}
+        # Envelope errors by file: a claim in a rejected transaction set (found at its SE,
+        # after the claim was digested) must not enter the timeline either.
+        self.issues = issues or {}
         self.rules = rules_of("timeline")
+
+    def envelope_rejected(self, source: tuple) -> bool:
+        return any(issue.rejects(*source[3:6]) for issue in self.issues.get(source[0], ()))
 
     def judge_patient(self, patient_key: str, digests: Iterable[Digest]) -> Iterator[Judgement]:
         timeline = Timeline(self.history.services(patient_key))
@@ -143,7 +152,8 @@ class Judge:
                 claim.CLM01, claim.form, auth.order_id if auth else ctx.order_id(line),
                 claim.member_id, source[0], line.LX01,
             ))
-        rejected = digest[8] or any(f.rejects for f in findings)
+        rejected = (digest[8] or any(f.rejects for f in findings)
+                    or self.envelope_rejected(source))
         if rejected:
             timeline.add(replaced)  # a rejected replacement leaves the original standing
             self._record(patient_key, digest, REJECTED, (), source)

@@ -228,7 +228,8 @@ class Screening:
             # One store transaction; run again from scratch if the store retries it
             # (a deadlock with another worker, a busy SQLite file).
             self._judged.clear()
-            judge = Judge(self.run, self.history, hashes)
+            judge = Judge(self.run, self.history, hashes,
+                          {f.path: f.issues for f in self.files if f.readable})
             self.history.lock_patients(spool.patients())
             for patient, digests in spool.by_patient():
                 for judgement in judge.judge_patient(patient, digests):
