@@ -92,6 +92,9 @@ def main() -> None:
                    "$EDI837_HOME/history.db, else ~/.local/share/edi837/history.db.")
 @click.option("--no-history", is_flag=True,
               help="Judge the batch on its own and remember nothing (--history none).")
+@click.option("--validate", is_flag=True,
+              help="Also run pyx12's full TR3 validation (slow); its errors go into the 999 "
+                   "and the report and reject the transaction set's claims.")
 @click.option("--verbose", "-v", is_flag=True, help="Text report: list accepted claims too.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
@@ -99,7 +102,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
           ack_277ca: str | None, ack_999: str | None, accepted: str | None,
           rejected: str | None, annotate: str | None, control_number: int | None,
           sender_id: str | None, receiver_id: str | None, history_url: str | None,
-          no_history: bool, verbose: bool, quiet: bool) -> None:
+          no_history: bool, validate: bool, verbose: bool, quiet: bool) -> None:
     """Screen 837 files (a file, a directory of files, or - for stdin).
 
     Claims are judged against the history store too (claims accepted in earlier runs
@@ -118,6 +121,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
             authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
             providers=ProviderFeed.load(providers) if providers else None,
             received=received,
+            validate=validate,
         )
         store = open_store("none" if no_history else history_url or default_history_url())
     except Edi837Error as exc:

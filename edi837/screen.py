@@ -138,6 +138,12 @@ def read_file(result: FileResult, run: RunContext,
     if progress is not None:
         progress(reader.bytes_read - reported)
     _summarize(result, reader, n)
+    if run.validate and result.readable:
+        from edi837.x12.pyx12_adapter import pyx12_issues  # slow path, imported on demand
+
+        found = pyx12_issues(result.local_path or result.path, reader.tracker)
+        result.issues += found
+        reader.tracker.issues += found  # the 999 is written from the tracker
 
 
 def _summarize(result: FileResult, reader: ClaimReader, claims: int) -> None:

@@ -20,6 +20,7 @@ class RunContext:
     authorizations: AuthorizationFeed | None = None
     providers: ProviderFeed | None = None
     received: date | None = None  # --received; else each file's GS04
+    validate: bool = False  # --validate: also run pyx12's full TR3 validation (slow)
 
 
 @dataclass(slots=True)

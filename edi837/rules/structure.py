@@ -48,12 +48,16 @@ def structure_findings(claim: Claim) -> Iterator[Finding]:
 
 def envelope_findings(claim: Claim, issues: Iterable[SyntaxIssue]) -> Iterator[Finding]:
     """A claim inside a transaction set, group or interchange with an envelope error is
-    rejected with it (a 999 would reject the set; the claim is answered all the same)."""
+    rejected with it (a 999 would reject the set; the claim is answered all the same).
+    One finding per claim, naming the first error and how many there are in all."""
     env = claim.envelope
-    rule = STRUCTURE["ENV001"]
-    for issue in issues:
-        if issue.rejects(env.interchange_index, env.group_index, env.transaction_index):
-            yield rule.finding(
-                f"{issue.scope} rejected: {issue.message} ({issue.position})",
-                segment=issue.position, value=issue.code,
-            )
+    hits = [i for i in issues
+            if i.rejects(env.interchange_index, env.group_index, env.transaction_index)]
+    if not hits:
+        return
+    first = hits[0]
+    more = f"; {len(hits) - 1} more error(s) in the file's errors" if len(hits) > 1 else ""
+    yield STRUCTURE["ENV001"].finding(
+        f"{first.scope} rejected: {first.message} ({first.position}){more}",
+        segment=first.position, value=first.code,
+    )

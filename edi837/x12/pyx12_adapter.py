@@ -7,7 +7,9 @@ pyx12 4.0.0, whose 5010 maps are the reference for X12 structure. Two entry poin
   trees) and returns, per claim, CLM01 and each service line's procedure code and raw
   DTP*472 date: the facts a differential test compares with ``ClaimReader``;
 * :func:`pyx12_validate` runs pyx12's validator (``x12n_document``) and returns its
-  verdict with the error messages it logs on the ``pyx12`` logger.
+  verdict with the error messages it logs on the ``pyx12`` logger;
+* :func:`pyx12_issues` (``edi837 check --validate``) turns pyx12's full TR3 validation
+  into ``SyntaxIssue`` objects with 999 coordinates, so they fold into our 999 and report.
 
 pyx12's quirks are handled here, not in callers: it opens a path as strict ASCII (so
 files are opened here as Latin-1 and a UTF-8 byte-order mark is skipped), and it reads
@@ -20,6 +22,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +32,10 @@ import pyx12.error_handler
 import pyx12.params
 import pyx12.x12context
 import pyx12.x12n_document
+
+from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue, Transaction
+from edi837.x12.position import Position
+from edi837.x12.tokenizer import SegmentReader, read_segments
 
 ClaimFacts = tuple[str, list[tuple[str, str]]]
 """(CLM01, [(procedure code SV101-2 / SV202-2, DTP*472 DTP03 or ""), ...])."""
@@ -108,3 +115,87 @@ def pyx12_validate(source: str | os.PathLike[str]) -> tuple[bool, list[str]]:
         logger.removeHandler(handler)
         logger.setLevel(saved_level)
     return bool(valid), handler.messages
+
+
+_LINE = re.compile(r"Line:(\d+) ")
+
+
+def _run_validator(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
+    """(pyx12's 999 text, its logged error messages) for one file."""
+    logger = logging.getLogger("pyx12")
+    handler = _Collect()
+    saved_level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.ERROR:
+        logger.setLevel(logging.ERROR)
+    ack = io.StringIO()
+    try:
+        with _open_text(Path(path)) as handle:
+            pyx12.x12n_document.x12n_document(pyx12.params.params(), handle, ack, None, None)
+    except Exception as exc:  # noqa: BLE001 - pyx12 raises a zoo; report, never crash
+        handler.messages.append(f"pyx12 could not validate the file: {exc}")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved_level)
+    return ack.getvalue(), handler.messages
+
+
+def pyx12_issues(path: str | os.PathLike[str], tracker: EnvelopeTracker) -> list[SyntaxIssue]:
+    """pyx12's TR3 findings for a file edi837 has read, as 999-ready ``SyntaxIssue``s.
+
+    Each IK3 of pyx12's 999 becomes an error on its transaction set (with pyx12's logged
+    message for that segment when there is one); anything pyx12 says that does not map
+    onto a segment (no map for an errata label, say) becomes a warning, never a
+    rejection: a validator that cannot tell must not reject claims.
+    """
+    ack, messages = _run_validator(path)
+    by_line: dict[int, list[str]] = {}
+    loose: list[str] = []
+    for message in messages:
+        found = _LINE.search(message)
+        (by_line.setdefault(int(found.group(1)), []) if found else loose).append(message)
+    sets = {(st.ST02, st.ST01): st for st in tracker.transactions}
+    wanted: list[tuple[Transaction, list[str], list[list[str]]]] = []
+    current: tuple[Transaction, list[str], list[list[str]]] | None = None
+    if ack.startswith("ISA"):
+        for seg in SegmentReader(io.BytesIO(ack.encode("latin-1")), name="pyx12-999"):
+            if seg.id == "AK2":
+                st = sets.get((seg[2], seg[1]))
+                current = None if st is None else (st, [], [])
+            elif seg.id == "IK3" and current is not None:
+                current = (current[0], seg.elements, [])
+                wanted.append(current)
+            elif seg.id == "IK4" and current is not None and current[1]:
+                current[2].append(seg.elements)
+    offsets = _offsets(path, {st.position.ordinal + int(ik3[2] or 1) - 1
+                              for st, ik3, _ in wanted})
+    issues: list[SyntaxIssue] = []
+    for st, ik3, ik4s in wanted:
+        ordinal = st.position.ordinal + int(ik3[2] or 1) - 1
+        text = "; ".join(by_line.pop(ordinal, [])) or f"pyx12: {ik3[1]} error code {ik3[4]}"
+        ik4 = ik4s[0] if ik4s else None
+        issues.append(SyntaxIssue(
+            "error", "TR3", f"TR3 validation (pyx12): {text}",
+            Position(ordinal, offsets.get(ordinal, 0), ik3[1]), "transaction",
+            interchange=st.interchange, group=st.group, transaction=st.index,
+            ik3=(ik3[1], int(ik3[2] or 0), ik3[3] if len(ik3) > 3 else "",
+                 ik3[4] if len(ik3) > 4 else "8"),
+            ik4=(ik4[1], ik4[2], ik4[3], ik4[4] if len(ik4) > 4 else "") if ik4 else None,
+            ik5="5",
+        ))
+    for message in loose + [m for ms in by_line.values() for m in ms]:
+        issues.append(SyntaxIssue("warning", "TR3_NOTE", f"pyx12: {message}",
+                                  Position(0, 0), "file"))
+    return issues
+
+
+def _offsets(path: str | os.PathLike[str], ordinals: set[int]) -> dict[int, int]:
+    if not ordinals:
+        return {}
+    found: dict[int, int] = {}
+    for seg in read_segments(path):
+        if seg.ordinal in ordinals:
+            found[seg.ordinal] = seg.offset
+            if len(found) == len(ordinals):
+                break
+    return found

@@ -1,0 +1,1 @@
+"""Engines that run the screening steps elsewhere than in one process (Spark)."""
