@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from edi837.claim.builder import parse_d8
+from edi837.claim.loop2300 import parse_d8
 from edi837.errors import Edi837Error
 from edi837.screen import FileResult, Screening
 from edi837.writers.ack_277ca import write_277ca

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from edi837.claim.builder import ClaimReader
+from edi837.claim.builder import S_CODE_CLAIMS, ClaimReader
 from edi837.claim.model import Claim
 from edi837.errors import X12SyntaxError
 from edi837.judge import Digest, Judge, make_digest
@@ -118,12 +118,13 @@ def read_file(result: FileResult, run: RunContext,
     Fills ``result`` when done. If the file turns out unreadable part-way, ``result.fatal``
     is set and the digests already yielded must be discarded by the caller.
     """
-    reader = ClaimReader(result.local_path or result.path, name=result.path)
+    reader = ClaimReader(result.local_path or result.path, name=result.path,
+                         wanted=S_CODE_CLAIMS)
     result.tracker = reader.tracker
     n = reported = 0
     try:
-        for claim in reader:
-            if claim.has_s_code or claim.frequency in ("7", "8"):
+        for claim in reader:  # other claims come out as None: only counted here
+            if claim is not None and (claim.has_s_code or claim.frequency in ("7", "8")):
                 findings, ctx = claim_findings(run, claim, reader.tracker.issues)
                 rejected = any(f.rejects for f in findings)
                 yield make_digest(claim_key(result.index, n), claim, ctx, rejected)

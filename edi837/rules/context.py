@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from edi837.claim.builder import parse_d8
+from edi837.claim.loop2300 import parse_d8
 from edi837.claim.model import FORM_837I, Claim, Provider, ServiceLine
 from edi837.feeds import Authorization, AuthorizationFeed, ProviderFeed
 from edi837.policy import Policy

@@ -319,3 +319,12 @@ class EnvelopeTracker:
         """A segment out of its place in the 837 hierarchy (e.g. LX before any CLM)."""
         self._issue("error", "SEGMENT_ORDER", what, seg, "transaction",
                     ik3=(seg.id, position_in_set, "", "7"), ik5="5")
+
+    def on_bad_value(self, seg: Segment, position_in_set: int, element: int, reference: str,
+                     code: str, message: str) -> None:
+        """An element whose value breaks its data element's format (999 IK4), e.g. a
+        birth date that is not a date: the transaction set is rejected, as a 999 would."""
+        value = seg[element]
+        self._issue("error", "BAD_VALUE", message, seg, "transaction",
+                    ik3=(seg.id, position_in_set, "", "8"),
+                    ik4=(str(element), reference, code, value), ik5="5")

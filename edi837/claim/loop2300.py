@@ -1,0 +1,309 @@
+"""Loop 2300 and below: build one ``Claim`` from its buffered segments.
+
+The claim builder (``builder.py``) walks the hierarchy and buffers each claim's own
+segments (CLM up to the next HL, CLM or SE). This module turns such a buffer into a
+``Claim``: the 2300 claim, its 2310 providers, 2320/2330 other-payer loops (skipped),
+2400 service lines and their 2420 providers, as the 837P and 837I guides lay them out.
+Keeping it apart lets the reader skip building claims nobody needs (a screening pass
+only needs S-code claims) without a second copy of the loop logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from edi837.claim.model import (
+    FORM_837I,
+    Claim,
+    Envelope,
+    Person,
+    Position,
+    Provider,
+    ServiceLine,
+)
+from edi837.npi import is_valid_npi
+
+# Claim-level (2310) and line-level (2420) provider loops by NM101.
+_CLAIM_PROVIDERS = {"71": "attending", "DN": "referring", "82": "rendering"}
+_LINE_PROVIDERS = {"DK": "ordering", "82": "rendering"}
+
+ClaimSegment = tuple[list[str], int, int]  # (elements, ordinal, byte offset)
+
+
+_DATES: dict[str, date] = {}
+_DECIMALS: dict[str, Decimal] = {}
+_CACHE_LIMIT = 50_000  # values repeat heavily in a batch; the caches stay small
+
+
+def parse_d8(value: str) -> date:
+    """CCYYMMDD to a date; raises ValueError for anything else."""
+    day = _DATES.get(value)
+    if day is None:
+        if len(value) != 8 or not value.isdigit():
+            raise ValueError(value)
+        day = date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        if len(_DATES) >= _CACHE_LIMIT:
+            _DATES.clear()
+        _DATES[value] = day
+    return day
+
+
+def _decimal(value: str) -> Decimal:
+    number = _DECIMALS.get(value)
+    if number is None:
+        number = Decimal(value) if value else Decimal(0)
+        if not number.is_finite():
+            raise InvalidOperation(value)
+        if len(_DECIMALS) >= _CACHE_LIMIT:
+            _DECIMALS.clear()
+        _DECIMALS[value] = number
+    return number
+
+
+@lru_cache(maxsize=8192)
+def _npi_ok(npi: str) -> bool:
+    return is_valid_npi(npi)
+
+
+
+def build_claim(
+    envelope: Envelope,
+    segments: Sequence[ClaimSegment],
+    comp: str,
+    *,
+    billing: Provider,
+    subscriber: Person,
+    patient: Person | None,
+    filing: str,
+    payer: tuple[str, str],
+    hl_ordinals: tuple[int, ...],
+    last_ordinal: int,
+) -> Claim:
+    """A Claim from its segments (the first is the CLM) and its hierarchy context."""
+    el, ordinal, offset = segments[0]
+    claim = _claim(envelope, el, len(el), comp, ordinal, offset)
+    claim.filing_indicator = filing
+    claim.subscriber = subscriber
+    claim.patient = patient
+    claim.billing = billing
+    claim.payer_id, claim.payer_name = payer
+    claim.hl_ordinals = hl_ordinals
+    line: ServiceLine | None = None
+    lines = claim.lines
+    loop = "2300"
+    for el, ordinal, offset in segments[1:]:
+        sid = el[0]
+        n = len(el)
+        if sid == "REF":
+            if n > 2:
+                qual = el[1]
+                if loop == "2400":
+                    if qual == "6R":
+                        line.REF_6R = el[2]  # type: ignore[union-attr]
+                    elif qual == "G1":
+                        line.REF_G1 = el[2]  # type: ignore[union-attr]
+                elif loop == "2300":
+                    if qual == "G1":
+                        claim.REF_G1 = el[2]
+                    elif qual == "F8":
+                        claim.REF_F8 = el[2]
+                    elif qual == "D9":
+                        claim.REF_D9 = el[2]
+        elif sid == "NM1":
+            entity = el[1] if n > 1 else ""
+            npi = el[9] if n > 9 and el[8] == "XX" else ""
+            if loop == "2400" or loop == "2420":
+                loop = "2420"
+                role = _LINE_PROVIDERS.get(entity)
+                if role and line is not None:
+                    setattr(line, role, _provider(entity, el, n, npi, ordinal, offset))
+            elif loop == "2300" or loop == "2310":
+                loop = "2310"
+                role = _CLAIM_PROVIDERS.get(entity)
+                if role:
+                    setattr(claim, role, _provider(entity, el, n, npi, ordinal, offset))
+        elif sid == "DTP":
+            if n > 3:
+                qual = el[1]
+                if qual == "472" and loop == "2400":
+                    _line_dates(claim, line, el, ordinal, offset)
+                elif qual == "434" and loop == "2300":
+                    _statement_dates(claim, el, ordinal, offset)
+        elif sid == "LX":
+            if line is not None:
+                line.last_ordinal = ordinal - 1
+            number = el[1] if n > 1 else ""
+            line = ServiceLine(
+                int(number) if number.isdigit() else 0, position=Position(ordinal, offset, "LX")
+            )
+            lines.append(line)
+            loop = "2400"
+        elif sid == "SV1" or sid == "SV2":
+            if loop == "2400":
+                _service(claim, line, el, n, sid == "SV2", comp, ordinal, offset)
+        elif sid == "SBR":
+            loop = "2320"  # other subscriber information: 2320/2330 are not screened
+    if line is not None:
+        line.last_ordinal = last_ordinal
+    claim.last_ordinal = last_ordinal
+    _check_claim(claim)
+    return claim
+
+
+def _provider(entity: str, el: list[str], n: int, npi: str, ordinal: int, offset: int) -> Provider:
+    last = el[3] if n > 3 else ""
+    first = el[4] if n > 4 else ""
+    name = f"{last}, {first}" if first else last
+    return Provider(entity, npi, name, "", Position(ordinal, offset, "NM1"))
+
+
+def _claim(
+    envelope: Envelope, el: list[str], n: int, comp: str, ordinal: int, offset: int
+) -> Claim:
+    position = Position(ordinal, offset, "CLM")
+    claim = Claim(envelope, el[1] if n > 1 else "", position=position)
+    if not claim.CLM01:
+        claim.problems.append(("STR005", "CLM01 (patient control number) is empty", position))
+    try:
+        claim.total_charge = _decimal(el[2] if n > 2 else "")
+    except InvalidOperation:
+        claim.problems.append(("STR005", f"CLM02 {el[2]!r} is not an amount", position))
+    composite = (el[5] if n > 5 else "").split(comp)
+    composite += [""] * (3 - len(composite))
+    claim.facility_code, claim.facility_qualifier, claim.frequency = composite[:3]
+    return claim
+
+
+def _service(
+    claim: Claim | None,
+    line: ServiceLine | None,
+    el: list[str],
+    n: int,
+    institutional: bool,
+    comp: str,
+    ordinal: int,
+    offset: int,
+) -> None:
+    """SV1 (837P: SV101 procedure, SV102 charge, SV103 basis, SV104 units) or
+    SV2 (837I: SV201 revenue code, SV202 procedure, SV203 charge, SV204 basis, SV205 units)."""
+    if claim is None or line is None:
+        return
+    shift = 1 if institutional else 0
+    line.service_position = Position(ordinal, offset, el[0])
+    if institutional:
+        line.revenue_code = el[1] if n > 1 else ""
+    composite = (el[1 + shift] if n > 1 + shift else "").split(comp)
+    line.procedure_qualifier = composite[0]
+    if len(composite) > 1:
+        line.procedure = composite[1]
+        if len(composite) > 2:
+            line.modifiers = tuple(m for m in composite[2:6] if m)
+    line.unit_basis = el[3 + shift] if n > 3 + shift else ""
+    try:
+        line.charge = _decimal(el[2 + shift] if n > 2 + shift else "")
+        line.units = _decimal(el[4 + shift] if n > 4 + shift else "")
+    except InvalidOperation:
+        claim.problems.append(
+            (
+                "STR005",
+                f"{el[0]} amount or units not numeric: {'*'.join(el)!r}",
+                Position(ordinal, offset, el[0]),
+            )
+        )
+
+
+def _dates(value: str, fmt: str) -> tuple[date, date | None]:
+    if fmt == "RD8":
+        start, _, end = value.partition("-")
+        return parse_d8(start), parse_d8(end)
+    return parse_d8(value), None
+
+
+def _line_dates(
+    claim: Claim | None, line: ServiceLine | None, el: list[str], ordinal: int, offset: int
+) -> None:
+    if claim is None or line is None:
+        return
+    line.date_position = Position(ordinal, offset, "DTP")
+    try:
+        line.service_date, line.service_date_end = _dates(el[3], el[2])
+    except ValueError:
+        claim.problems.append(
+            (
+                "STR003",
+                f"DTP*472 service date {el[3]!r} ({el[2]}) is not a valid date",
+                Position(ordinal, offset, "DTP"),
+            )
+        )
+
+
+def _statement_dates(claim: Claim | None, el: list[str], ordinal: int, offset: int) -> None:
+    if claim is None:
+        return
+    try:
+        claim.statement_from, claim.statement_to = _dates(el[3], el[2])
+    except ValueError:
+        claim.problems.append(
+            (
+                "STR003",
+                f"DTP*434 statement dates {el[3]!r} are not valid",
+                Position(ordinal, offset, "DTP"),
+            )
+        )
+
+
+def _check_claim(claim: Claim) -> None:
+    """Structural checks a payer's front end applies before any business rule."""
+    problems = claim.problems
+    if not claim.lines:
+        problems.append(
+            ("STR001", f"claim {claim.CLM01} has no service line (2400 LX)", claim.position)
+        )
+        return
+    for role, prov in (
+        ("billing provider 2010AA", claim.billing),
+        ("attending provider 2310A", claim.attending),
+        ("referring provider", claim.referring),
+        ("rendering provider 2310B", claim.rendering),
+    ):
+        if prov is not None and prov.npi and not _npi_ok(prov.npi):
+            problems.append(
+                ("STR002", f"{role} NPI {prov.npi} fails the NPI check digit", prov.position)
+            )
+    if not claim.billing.npi:
+        problems.append(("STR002", "billing provider 2010AA has no NPI (NM108 XX)", claim.position))
+    total = Decimal(0)
+    for line in claim.lines:
+        total += line.charge
+        if line.ordering is not None and line.ordering.npi and not _npi_ok(line.ordering.npi):
+            problems.append(
+                (
+                    "STR002",
+                    f"ordering provider 2420E NPI {line.ordering.npi} fails the NPI check digit",
+                    line.ordering.position,
+                )
+            )
+        if line.service_date is None and claim.form != FORM_837I:
+            problems.append(
+                (
+                    "STR006",
+                    f"line {line.LX01} has no service date (DTP*472 is required on an 837P)",
+                    line.position,
+                )
+            )
+        if not line.procedure and not line.revenue_code:
+            problems.append(
+                ("STR007", f"line {line.LX01} has no SV1/SV2 service segment", line.position)
+            )
+    if claim.total_charge != total:
+        problems.append(
+            (
+                "STR004",
+                f"CLM02 total charge {claim.total_charge} does not equal "
+                f"the sum of line charges {total}",
+                claim.position,
+            )
+        )
