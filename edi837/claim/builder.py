@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from edi837.claim.loop2300 import ClaimSegment, build_claim, parse_d8
-from edi837.claim.model import S_CODES, Claim, Envelope, Person, Position, Provider
+from edi837.claim.model import Claim, Envelope, Person, Position, Provider
 from edi837.x12.envelope import EnvelopeTracker, Transaction, version_note
 from edi837.x12.tokenizer import ReadNote, Segment, SegmentReader
 
@@ -73,7 +73,7 @@ KNOWN_837_SEGMENTS = frozenset(  # noqa: SIM905 - a list of 42 ids reads better 
     ]
 )
 _ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
-_S_CODE_MARKS = tuple(S_CODES)
+# The lazy pass below looks for the two S_CODES (S0353, S0354) literally, for speed.
 
 EVERY_CLAIM = "all"
 S_CODE_CLAIMS = "s-codes"  # S-code claims plus replacements and voids
@@ -165,8 +165,7 @@ class ClaimReader:
                     st_segments += 1
                     if (sid == "SV1" or sid == "SV2") and not wanted:
                         composite = el[1 if sid == "SV1" else 2] if len(el) > 2 else ""
-                        wanted = composite.endswith(_S_CODE_MARKS) or any(
-                            code in composite for code in _S_CODE_MARKS)
+                        wanted = "S0353" in composite or "S0354" in composite
                     elif sid not in known:
                         tracker.on_unknown_segment(Segment(el, ordinal, offsets[i], sep),
                                                    st_segments)

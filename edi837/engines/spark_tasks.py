@@ -210,17 +210,39 @@ class _Spool:
 # -- the three tasks (picklable callables run by mapInArrow on executors) ----------------
 
 
-class ReadFiles:
-    """Step 1: each input id names one file; emit its digests, then its FileResult."""
+def pack_files(files: list[tuple[str, str]], tasks: int) -> list[list[int]]:
+    """File indexes in at most ``tasks`` groups of about equal bytes (largest first into
+    the lightest group); a file that cannot be sized on the driver counts as empty."""
+    loads = [0] * max(1, min(tasks, len(files)))
+    groups: list[list[int]] = [[] for _ in loads]
+    sizes = []
+    for index, (_, local) in enumerate(files):
+        try:
+            sizes.append((os.path.getsize(local), index))
+        except OSError:
+            sizes.append((0, index))
+    for size, index in sorted(sizes, key=lambda s: (-s[0], s[1])):
+        k = loads.index(min(loads))
+        groups[k].append(index)
+        loads[k] += size
+    return [sorted(g) for g in groups if g]
 
-    def __init__(self, files: list[tuple[str, str]], run: Any, schema: Any) -> None:
+
+class ReadFiles:
+    """Step 1: each input id names a group of files; emit each file's digests, then its
+    FileResult."""
+
+    def __init__(self, files: list[tuple[str, str]], groups: list[list[int]], run: Any,
+                 schema: Any) -> None:  # fmt: skip
         self.files = files  # (path as given, path to read)
+        self.groups = groups  # file indexes per task
         self.run = run  # Broadcast[RunContext]
         self.schema = schema
 
     def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
-        for (index,) in _rows(batches, "id"):
-            yield from _batches(self.read(index), self.schema)
+        for (group,) in _rows(batches, "id"):
+            for index in self.groups[group]:
+                yield from _batches(self.read(index), self.schema)
 
     def read(self, index: int) -> Iterator[tuple]:
         given, local = self.files[index]
