@@ -116,13 +116,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
     Example: edi837 check --format json -o report.json fixtures/sample/claims
     """
     try:
-        run = RunContext(
-            policy=load_policy(policy),
-            authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
-            providers=ProviderFeed.load(providers) if providers else None,
-            received=received,
-            validate=validate,
-        )
+        run = _run_context(policy, authorizations, providers, received, validate)
         store = open_store("none" if no_history else history_url or default_history_url())
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
@@ -152,6 +146,18 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
     if screening.has_errors:
         sys.exit(EXIT_UNREADABLE)
     sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+
+
+def _run_context(policy: str, authorizations: str | None, providers: str | None,
+                 received: date | None, validate: bool = False) -> RunContext:
+    """Load the policy profile and reference feeds (raising Edi837Error naming the file)."""
+    return RunContext(
+        policy=load_policy(policy),
+        authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
+        providers=ProviderFeed.load(providers) if providers else None,
+        received=received,
+        validate=validate,
+    )
 
 
 def _prepare_with_progress(screening: Screening, quiet: bool):
@@ -244,12 +250,7 @@ def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
     from edi837.dropfolder import DropFolderWorker, stats_json
 
     try:
-        run = RunContext(
-            policy=load_policy(policy),
-            authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
-            providers=ProviderFeed.load(providers) if providers else None,
-            received=received,
-        )
+        run = _run_context(policy, authorizations, providers, received)
         url = history_url or default_history_url()
         open_store(url).close()  # fail fast on a bad URL, and apply migrations once
     except Edi837Error as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import os
 import random
 from datetime import date
@@ -19,37 +18,14 @@ from edi837.synth.spec import ClaimSpec, LineSpec, PersonSpec
 from edi837.synth.writer import render_837
 from edi837.writers.split import write_split
 from edi837.writers.x12out import atomic_open
+from edi837.x12.pyx12_adapter import pyx12_validate
 from edi837.x12.separators import Separators
 from edi837.x12.tokenizer import SegmentReader
 
 
 def pyx12_errors(text: str) -> list[str]:
     """Validate with pyx12 against the map its GS08 names; the ERROR records it logged."""
-    import pyx12.params
-    import pyx12.x12n_document
-
-    records: list[logging.LogRecord] = []
-
-    class Catch(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    logger = logging.getLogger("pyx12")
-    handler, level = Catch(logging.DEBUG), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        ok = pyx12.x12n_document.x12n_document(
-            pyx12.params.params(),
-            io.StringIO(text),
-            fd_997=io.StringIO(),
-            fd_html=None,
-            fd_xmldoc=None,
-        )
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    errors = [r.getMessage() for r in records if r.levelno >= logging.ERROR]
+    ok, errors = pyx12_validate(text)
     assert ok or errors, "pyx12 said invalid without logging why"
     return errors
 

@@ -37,8 +37,7 @@ from edi837.writers.x12out import (
     amount,
     d8,
     free_text,
-    gs_elements,
-    isa_elements,
+    open_acknowledgment,
     st02,
 )
 from edi837.x12.separators import DEFAULT, Separators
@@ -131,19 +130,19 @@ def write_277ca(
     first = next(stream, None)
     if first is None:
         return 0
-    w = EnvelopeWriter(out, separators, line_ending)
-    w.begin_interchange(
-        isa_elements(
-            sender_id=sender_id,
-            receiver_id=receiver_id,
-            control_number=control_number,
-            date_=date_,
-            time_=time_,
-            separators=separators,
-            usage=usage,
-        )
+    w = open_acknowledgment(
+        out,
+        functional_id="HN",
+        version=VERSION,
+        sender_id=sender_id,
+        receiver_id=receiver_id,
+        control_number=control_number,
+        date_=date_,
+        time_=time_,
+        separators=separators,
+        usage=usage,
+        line_ending=line_ending,
     )
-    w.begin_group(gs_elements("HN", sender_id, receiver_id, date_, time_, control_number, VERSION))
     w.begin_set("277", st02(control_number), VERSION)
     w.put("BHT", "0085", "08", str(control_number), d8(date_), time_, "TH")
     ack = _Ack(w, control_number, date_, received or date_, sender_id, sender_name, receiver_name)

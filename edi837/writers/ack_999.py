@@ -23,9 +23,8 @@ from typing import TextIO
 from edi837.writers.x12out import (
     EnvelopeWriter,
     free_text,
-    gs_elements,
-    isa_elements,
     nth_control,
+    open_acknowledgment,
     st02,
 )
 from edi837.x12.envelope import EnvelopeTracker, Group, SyntaxIssue, Transaction
@@ -64,19 +63,19 @@ def write_999(
         return 0
     if separators is None:
         separators = tracker.interchanges[0].separators if tracker.interchanges else DEFAULT
-    w = EnvelopeWriter(out, separators, line_ending)
-    w.begin_interchange(
-        isa_elements(
-            sender_id=sender_id,
-            receiver_id=receiver_id,
-            control_number=control_number,
-            date_=date_,
-            time_=time_,
-            separators=separators,
-            usage=usage,
-        )
+    w = open_acknowledgment(
+        out,
+        functional_id="FA",
+        version=VERSION,
+        sender_id=sender_id,
+        receiver_id=receiver_id,
+        control_number=control_number,
+        date_=date_,
+        time_=time_,
+        separators=separators,
+        usage=usage,
+        line_ending=line_ending,
     )
-    w.begin_group(gs_elements("FA", sender_id, receiver_id, date_, time_, control_number, VERSION))
     errors = [issue for issue in tracker.issues if issue.severity == "error"]
     for k, group in enumerate(tracker.groups):
         w.begin_set("999", st02(nth_control(control_number, k)), VERSION)

@@ -313,3 +313,37 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def open_acknowledgment(
+    out: TextIO,
+    *,
+    functional_id: str,
+    version: str,
+    sender_id: str,
+    receiver_id: str,
+    control_number: int,
+    date_: date,
+    time_: str,
+    separators: Separators,
+    usage: str,
+    line_ending: str,
+) -> EnvelopeWriter:
+    """An EnvelopeWriter with the ISA and GS of an acknowledgment we send (277CA, 999)
+    already open; ISA13 and GS06 are ``control_number``."""
+    w = EnvelopeWriter(out, separators, line_ending)
+    w.begin_interchange(
+        isa_elements(
+            sender_id=sender_id,
+            receiver_id=receiver_id,
+            control_number=control_number,
+            date_=date_,
+            time_=time_,
+            separators=separators,
+            usage=usage,
+        )
+    )
+    w.begin_group(
+        gs_elements(functional_id, sender_id, receiver_id, date_, time_, control_number, version)
+    )
+    return w

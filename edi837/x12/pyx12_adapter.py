@@ -90,13 +90,9 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def pyx12_validate(source: str | os.PathLike[str]) -> tuple[bool, list[str]]:
-    """pyx12's validation of an X12 document: (valid, error messages it logged).
-
-    ``source`` is a path, or the X12 text itself (a ``str`` starting with ``ISA`` or a
-    byte-order mark). ``x12n_document`` returns only True/False; the detail goes to the
-    ``pyx12`` logger, whose ERROR records are collected here for the duration of the call.
-    """
+@contextmanager
+def _errors_logged() -> Iterator[_Collect]:
+    """Collect the ERROR records pyx12 logs while the block runs (its only error channel)."""
     logger = logging.getLogger("pyx12")
     handler = _Collect()
     saved_level = logger.level
@@ -104,16 +100,27 @@ def pyx12_validate(source: str | os.PathLike[str]) -> tuple[bool, list[str]]:
     if logger.getEffectiveLevel() > logging.ERROR:
         logger.setLevel(logging.ERROR)
     try:
-        params = pyx12.params.params()
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved_level)
+
+
+def pyx12_validate(source: str | os.PathLike[str]) -> tuple[bool, list[str]]:
+    """pyx12's validation of an X12 document: (valid, error messages it logged).
+
+    ``source`` is a path, or the X12 text itself (a ``str`` starting with ``ISA`` or a
+    byte-order mark). ``x12n_document`` returns only True/False; the detail goes to the
+    ``pyx12`` logger, whose ERROR records are collected here for the duration of the call.
+    """
+    params = pyx12.params.params()
+    with _errors_logged() as handler:
         if isinstance(source, str) and source.lstrip(_BOM + "\ufeff").startswith("ISA"):
             text = source.lstrip(_BOM + "\ufeff")
             valid = pyx12.x12n_document.x12n_document(params, io.StringIO(text), None, None)
         else:
             with _open_text(Path(source)) as handle:
                 valid = pyx12.x12n_document.x12n_document(params, handle, None, None)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved_level)
     return bool(valid), handler.messages
 
 
@@ -122,21 +129,14 @@ _LINE = re.compile(r"Line:(\d+) ")
 
 def _run_validator(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
     """(pyx12's 999 text, its logged error messages) for one file."""
-    logger = logging.getLogger("pyx12")
-    handler = _Collect()
-    saved_level = logger.level
-    logger.addHandler(handler)
-    if logger.getEffectiveLevel() > logging.ERROR:
-        logger.setLevel(logging.ERROR)
     ack = io.StringIO()
-    try:
-        with _open_text(Path(path)) as handle:
-            pyx12.x12n_document.x12n_document(pyx12.params.params(), handle, ack, None, None)
-    except Exception as exc:  # noqa: BLE001 - pyx12 raises a zoo; report, never crash
-        handler.messages.append(f"pyx12 could not validate the file: {exc}")
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved_level)
+    with _errors_logged() as handler:
+        try:
+            with _open_text(Path(path)) as handle:
+                pyx12.x12n_document.x12n_document(pyx12.params.params(), handle, ack, None,
+                                                  None)
+        except Exception as exc:  # noqa: BLE001 - pyx12 raises a zoo; report, never crash
+            handler.messages.append(f"pyx12 could not validate the file: {exc}")
     return ack.getvalue(), handler.messages
 
 
