@@ -41,6 +41,7 @@ from edi837.x12.tokenizer import ReadNote
 
 _KEY_SHIFT = 32  # claim key = file index << 32 | claim index in file
 _CLAIM_RULES = rules_of("claim")
+CACHE_CLAIMS = 2000  # a file this small keeps its verdicts in memory between outputs
 
 
 @dataclass(slots=True)
@@ -201,6 +202,7 @@ class Screening:
         self._judged: dict[int, list[Finding]] = {}
         self._tempdir: str | None = None
         self._prepared = False
+        self._cache: tuple[int, list[Verdict]] | None = None
 
     # -- step 0: stdin is spooled to a file, because it is read twice ----------
     def _materialize(self, path: str) -> str:
@@ -259,11 +261,23 @@ class Screening:
 
     # -- step 3 ---------------------------------------------------------------
     def verdicts(self, file: FileResult | None = None) -> Iterator[Verdict]:
-        """Every claim's verdict in input order (of one file, if given). Each call
-        reads the input again, so several outputs can each take their own pass."""
+        """Every claim's verdict in input order (of one file, if given).
+
+        Each call reads the input again, so several outputs can each take their own
+        pass; the verdicts of one small file (the drop-folder case: report, 277CA, 999
+        and splits of the same file) are kept for the next call instead.
+        """
         self.prepare()
         for result in [file] if file is not None else self.files:
-            yield from answer_file(result, self.run, self._judged)
+            cached = self._cache
+            if cached is not None and cached[0] == result.index:
+                yield from cached[1]
+            elif result.claims <= CACHE_CLAIMS:
+                verdicts = list(answer_file(result, self.run, self._judged))
+                self._cache = (result.index, verdicts)
+                yield from verdicts
+            else:
+                yield from answer_file(result, self.run, self._judged)
 
     def close(self) -> None:
         """Remove the spooled standard input, if any."""
