@@ -77,7 +77,10 @@ class Verdict:
 
     @property
     def status(self) -> str:
-        return REJECTED if any(f.rejects for f in self.findings) else ACCEPTED
+        for finding in self.findings:  # a loop, not any(<genexpr>): called per output
+            if finding.severity is Severity.REJECT:
+                return REJECTED
+        return ACCEPTED
 
     @property
     def accepted(self) -> bool:

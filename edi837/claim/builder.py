@@ -137,6 +137,7 @@ class ClaimReader:
         last: Segment | None = None
         st_segments = 0  # segments counted in the open transaction set
         ordinal = 0
+        sep = None
         comp = ":"
 
         def finish(end: int) -> Claim | None:
@@ -144,7 +145,7 @@ class ClaimReader:
             segs, claim_segs = claim_segs, None
             if segs is None or not (wanted or not only_s_codes):
                 return None
-            return build_claim(envelope, segs, comp, billing=billing, subscriber=subscriber,
+            return build_claim(envelope, segs, sep, billing=billing, subscriber=subscriber,
                                patient=patient, filing=filing, payer=payer,
                                hl_ordinals=tuple(hl_ordinals.values()), last_ordinal=end)
 
@@ -152,24 +153,26 @@ class ClaimReader:
         for batch in reader.batches():
             last_batch = batch
             sep = batch.separators
+            ele = sep.element
             comp = sep.component
             offsets = batch.offsets
             ordinal = batch.first_ordinal - 1
-            for i, el in enumerate(batch.elements):
+            for i, body in enumerate(batch.bodies):
                 ordinal += 1
-                sid = el[0]
+                k = body.find(ele)
+                sid = body[:k] if k >= 0 else body
                 if claim_segs is not None and sid != "HL" and sid != "CLM" and (
                         sid not in _ENVELOPE):
-                    # Inside a claim: buffer; the SV1/SV2 tells a lazy pass if it matters.
-                    claim_segs.append((el, ordinal, offsets[i]))
+                    # Inside a claim: buffer the text; split it only if the claim is built.
+                    claim_segs.append((body, ordinal, offsets[i]))
                     st_segments += 1
-                    if (sid == "SV1" or sid == "SV2") and not wanted:
-                        composite = el[1 if sid == "SV1" else 2] if len(el) > 2 else ""
-                        wanted = "S0353" in composite or "S0354" in composite
+                    if not wanted and (sid == "SV1" or sid == "SV2"):
+                        wanted = "S0353" in body or "S0354" in body
                     elif sid not in known:
-                        tracker.on_unknown_segment(Segment(el, ordinal, offsets[i], sep),
-                                                   st_segments)
+                        tracker.on_unknown_segment(
+                            Segment(body.split(ele), ordinal, offsets[i], sep), st_segments)
                     continue
+                el = body.split(ele)
                 if sid in _ENVELOPE:
                     seg = Segment(el, ordinal, offsets[i], sep)
                     last = seg
@@ -206,7 +209,7 @@ class ClaimReader:
                     if envelope is None:
                         envelope = _envelope(name, tracker, st, bht)
                     st.claims += 1
-                    claim_segs = [(el, ordinal, offsets[i])]
+                    claim_segs = [(body, ordinal, offsets[i])]
                     frequency = el[5].split(comp)[2:3] if n > 5 else []
                     wanted = not only_s_codes or frequency == ["7"] or frequency == ["8"]
                 elif sid == "NM1":
@@ -270,9 +273,9 @@ class ClaimReader:
             yield finish(ordinal)
         if st is not None:
             st.segments = st_segments
-        if last_batch is not None and last_batch.elements:
-            last = Segment(last_batch.elements[-1], ordinal, last_batch.offsets[-1],
-                           last_batch.separators)
+        if last_batch is not None and last_batch.bodies:
+            last = Segment(last_batch.bodies[-1].split(last_batch.separators.element),
+                           ordinal, last_batch.offsets[-1], last_batch.separators)
         tracker.finish(last)
         self.segments = reader.segments_read
         self.content_hash = reader.content_hash

@@ -25,12 +25,15 @@ from edi837.claim.model import (
     ServiceLine,
 )
 from edi837.npi import is_valid_npi
+from edi837.x12.separators import Separators
 
 # Claim-level (2310) and line-level (2420) provider loops by NM101.
 _CLAIM_PROVIDERS = {"71": "attending", "DN": "referring", "82": "rendering"}
 _LINE_PROVIDERS = {"DK": "ordering", "82": "rendering"}
 
-ClaimSegment = tuple[list[str], int, int]  # (elements, ordinal, byte offset)
+_USED = frozenset({"REF", "NM1", "DTP", "LX", "SV1", "SV2", "SBR"})
+
+ClaimSegment = tuple[str, int, int]  # (segment text, ordinal, byte offset)
 
 
 _DATES: dict[str, date] = {}
@@ -72,7 +75,7 @@ def _npi_ok(npi: str) -> bool:
 def build_claim(
     envelope: Envelope,
     segments: Sequence[ClaimSegment],
-    comp: str,
+    separators: Separators,
     *,
     billing: Provider,
     subscriber: Person,
@@ -83,7 +86,9 @@ def build_claim(
     last_ordinal: int,
 ) -> Claim:
     """A Claim from its segments (the first is the CLM) and its hierarchy context."""
-    el, ordinal, offset = segments[0]
+    ele, comp = separators.element, separators.component
+    body, ordinal, offset = segments[0]
+    el = body.split(ele)
     claim = _claim(envelope, el, len(el), comp, ordinal, offset)
     claim.filing_indicator = filing
     claim.subscriber = subscriber
@@ -94,8 +99,12 @@ def build_claim(
     line: ServiceLine | None = None
     lines = claim.lines
     loop = "2300"
-    for el, ordinal, offset in segments[1:]:
-        sid = el[0]
+    for body, ordinal, offset in segments[1:]:
+        k = body.find(ele)
+        sid = body[:k] if k >= 0 else body
+        if sid not in _USED:
+            continue  # N3, HI, AMT, NTE, PWK, CL1...: nothing the screen reads
+        el = body.split(ele)
         n = len(el)
         if sid == "REF":
             if n > 2:

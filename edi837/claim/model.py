@@ -181,7 +181,10 @@ class Claim:
 
     @property
     def has_s_code(self) -> bool:
-        return any(line.procedure in S_CODES for line in self.lines)
+        for line in self.lines:  # a loop, not any(<genexpr>): this runs for every claim
+            if line.procedure in S_CODES:
+                return True
+        return False
 
     def line_date(self, line: ServiceLine) -> date | None:
         """The line's service date, falling back to the 837I statement period start."""

@@ -81,12 +81,21 @@ class Segment:
 
 @dataclass(slots=True)
 class Batch:
-    """Consecutive segments of one interchange: elements and byte offsets, in parallel."""
+    """Consecutive segments of one interchange: their text and byte offsets, in parallel.
+
+    ``bodies`` are the segments without terminator or surrounding whitespace, *not yet
+    split into elements*: splitting every segment of a file costs more than reading it,
+    and a reader that skips most segments (a screening pass) need not pay for it.
+    """
 
     separators: Separators
-    first_ordinal: int  # ordinal of elements[0]
-    elements: list[list[str]]
+    first_ordinal: int  # ordinal of bodies[0]
+    bodies: list[str]
     offsets: list[int]
+
+    @property
+    def elements(self) -> list[list[str]]:
+        return [body.split(self.separators.element) for body in self.bodies]
 
 
 _PLUS_ONE = (1).__add__
@@ -231,8 +240,9 @@ class SegmentReader:
         for batch in self.batches():
             sep = batch.separators
             ordinal = batch.first_ordinal
-            for elements, offset in zip(batch.elements, batch.offsets, strict=True):
-                yield Segment(elements, ordinal, offset, sep)
+            element = sep.element
+            for body, offset in zip(batch.bodies, batch.offsets, strict=True):
+                yield Segment(body.split(element), ordinal, offset, sep)
                 ordinal += 1
 
     def batches(self) -> Iterator[Batch]:
@@ -312,8 +322,8 @@ class SegmentReader:
                 complete = buf[: end + 1] if end >= 0 else ""
                 tail = buf[end + 1 :] if end >= 0 else buf
                 batch, consumed, ended = self._split(complete, sep, base, ordinal)
-                if batch.elements:
-                    ordinal += len(batch.elements)
+                if batch.bodies:
+                    ordinal += len(batch.bodies)
                     yield batch
                 if ended:  # IEA: the rest may be another interchange, other separators
                     buf = complete[consumed:] + tail
@@ -331,7 +341,7 @@ class SegmentReader:
                         ordinal += 1
                         self._note("NO_TERMINATOR", f"last segment has no terminator {term!r}",
                                    ordinal, offset)
-                        yield Batch(sep, ordinal, [rest.split(sep.element)], [offset])
+                        yield Batch(sep, ordinal, [rest], [offset])
                         self.segments_read = ordinal
                     return
                 more = self._read()
@@ -382,8 +392,7 @@ class SegmentReader:
                 self._wrapped_noted = True
                 self._note("WRAPPED", "line breaks inside segments (wrapped file) removed",
                            ordinal + 1, offsets[0] if offsets else base)
-        elements = list(map(methodcaller("split", sep.element), bodies))
-        return Batch(sep, ordinal + 1, elements, offsets), consumed, ended
+        return Batch(sep, ordinal + 1, bodies, offsets), consumed, ended
 
 
 def _line_breaks_inside(text: str, term: str) -> bool:
