@@ -60,6 +60,16 @@ def main() -> None:
     gc.set_threshold(100_000, 50, 100)
 
 
+def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | None:
+    """``local`` -> None; ``spark`` / ``spark:MASTER`` -> the Spark master URL."""
+    from edi837.spark import parse_engine
+
+    try:
+        return parse_engine(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(sorted([*FORMATS, "html"])),
@@ -95,6 +105,12 @@ def main() -> None:
 @click.option("--validate", is_flag=True,
               help="Also run pyx12's full TR3 validation (slow); its errors go into the 999 "
                    "and the report and reject the transaction set's claims.")
+@click.option("--engine", default="local", show_default=True, callback=_engine,
+              metavar="local|spark[:MASTER]",
+              help="Read and judge in this process, or on Apache Spark (edi837[spark]; MASTER "
+                   "defaults to local[2]). The report is the same either way.")
+@click.option("--parquet", metavar="DIR",
+              help="Also write claims, service lines and findings as Parquet tables.")
 @click.option("--verbose", "-v", is_flag=True, help="Text report: list accepted claims too.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
@@ -102,7 +118,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
           ack_277ca: str | None, ack_999: str | None, accepted: str | None,
           rejected: str | None, annotate: str | None, control_number: int | None,
           sender_id: str | None, receiver_id: str | None, history_url: str | None,
-          no_history: bool, validate: bool, verbose: bool, quiet: bool) -> None:
+          no_history: bool, validate: bool, engine: str | None, parquet: str | None,
+          verbose: bool, quiet: bool) -> None:
     """Screen 837 files (a file, a directory of files, or - for stdin).
 
     Claims are judged against the history store too (claims accepted in earlier runs
@@ -117,10 +134,16 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
     """
     try:
         run = _run_context(policy, authorizations, providers, received, validate)
-        store = open_store("none" if no_history else history_url or default_history_url())
+        url = "none" if no_history else history_url or default_history_url()
+        store = open_store(url)
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
-    screening = Screening(paths, run, store)
+    if engine is None:
+        screening = Screening(paths, run, store)
+    else:
+        from edi837.spark import SparkScreening  # needs the edi837[spark] extra
+
+        screening = SparkScreening(paths, run, master=engine, history_url=url)
     try:
         with screening, _open_output(output) as out:
             files = _prepare_with_progress(screening, quiet)
@@ -132,6 +155,10 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
                                     sender_id, receiver_id)
             write_outputs(screening, options,
                           ControlNumbers(control_number, store.next_control_number))
+            if parquet:
+                from edi837.writers.parquet import write_parquet  # needs pyarrow
+
+                write_parquet(parquet, screening.verdicts())
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
     finally:

@@ -181,7 +181,7 @@ class Claim:
 
     @property
     def has_s_code(self) -> bool:
-        for line in self.lines:  # a loop, not any(<genexpr>): this runs for every claim
+        for line in self.lines:  # noqa: SIM110 - a loop, not any(<genexpr>): runs per claim
             if line.procedure in S_CODES:
                 return True
         return False

@@ -158,6 +158,7 @@ def _rows(batches: Iterable[Any], *columns: str) -> Iterator[tuple]:
 
 
 def pack_file(result: FileResult) -> bytes:
+    """A FileResult as bytes (its ``fatal`` error carried as plain fields)."""
     fatal = result.fatal
     error = None
     if fatal is not None:
@@ -177,6 +178,7 @@ def pack_file(result: FileResult) -> bytes:
 
 
 def unpack_file(body: bytes) -> FileResult:
+    """The FileResult ``pack_file`` made, with its ``fatal`` error rebuilt."""
     result, error = pickle.loads(body)
     if error is not None:
         cls, msg, file, ordinal, offset, segment_id = error
@@ -250,12 +252,10 @@ class ReadFiles:
         spool = _Spool()
         try:
             for digest in read_file(result, self.run.value):
-                spool.add(digest)
+                spool.add((*sort_key(digest), pickle.dumps(digest, PICKLE)))
             issues = pickle.dumps(result.issues, PICKLE) if result.issues else None
             if result.fatal is None:
-                for digest in spool:
-                    patient, day, rank, tiebreak, key = sort_key(digest)
-                    body = pickle.dumps(digest, PICKLE)
+                for patient, day, rank, tiebreak, key, body in spool:
                     yield (index, given, patient, day, rank, tiebreak, key,
                            result.content_hash, issues, body)  # fmt: skip
         finally:
