@@ -21,11 +21,12 @@ from edi837.errors import Edi837Error
 from edi837.feeds import AuthorizationFeed, ProviderFeed
 from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
 from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
+from edi837.prerender import Prerenderer
 from edi837.rules import RULES
 from edi837.rules.context import RunContext
 from edi837.screen import Screening
 from edi837.store import default_history_url, open_store
-from edi837.writers.report import FORMATS, TextReport, write_report
+from edi837.writers.report import FORMATS, TextReport, write_prerendered, write_report
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -146,11 +147,20 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
         screening = SparkScreening(paths, run, master=engine, history_url=url)
     try:
         with screening, _open_output(output) as out:
-            files = _prepare_with_progress(screening, quiet)
             report = TextReport(out, verbose=verbose) if fmt == "text" else _report(fmt, out)
             meta = {"policy": run.policy.name, "policy_source": run.policy.source_path,
                     "notes": _run_notes(run)}
-            summary = write_report(report, files, screening.verdicts(), meta)
+            if fmt in ("json", "jsonl") and engine is None:
+                # The machine-readable reports need no second pass over the input.
+                pre = Prerenderer(screening)
+                try:
+                    files = _prepare_with_progress(screening, quiet, pre.record)
+                    summary = write_prerendered(report, files, pre.claims(), meta)
+                finally:
+                    pre.close()
+            else:
+                files = _prepare_with_progress(screening, quiet)
+                summary = write_report(report, files, screening.verdicts(), meta)
             options = OutputOptions(ack_277ca, ack_999, accepted, rejected, annotate,
                                     sender_id, receiver_id)
             write_outputs(screening, options,
@@ -187,14 +197,14 @@ def _run_context(policy: str, authorizations: str | None, providers: str | None,
     )
 
 
-def _prepare_with_progress(screening: Screening, quiet: bool):
+def _prepare_with_progress(screening: Screening, quiet: bool, on_claim=None):
     """Read and judge the batch, with a progress bar on stderr when it is a terminal."""
     if quiet or not sys.stderr.isatty():
-        return screening.prepare()
+        return screening.prepare(on_claim)
     with click.progressbar(length=max(screening.total_bytes(), 1), label="reading",
                            file=sys.stderr, show_pos=False) as bar:
         screening.progress = bar.update
-        files = screening.prepare()
+        files = screening.prepare(on_claim)
     screening.progress = None
     return files
 

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from edi837.claim.builder import S_CODE_CLAIMS, ClaimReader
+from edi837.claim.builder import EVERY_CLAIM, S_CODE_CLAIMS, ClaimReader
 from edi837.claim.model import Claim
 from edi837.errors import X12SyntaxError
 from edi837.judge import Digest, Judge, make_digest
+from edi837.policy import Policy
 from edi837.rules import rules_of
 from edi837.rules.context import ClaimContext, RunContext
 from edi837.rules.structure import envelope_findings, structure_findings
@@ -99,36 +100,55 @@ def claim_key(file_index: int, claim_index: int) -> int:
     return (file_index << _KEY_SHIFT) | claim_index
 
 
+def file_of(key: int) -> int:
+    """The file index a claim key belongs to."""
+    return key >> _KEY_SHIFT
+
+
 def claim_findings(run: RunContext, claim: Claim, issues: list[SyntaxIssue]
                    ) -> tuple[list[Finding], ClaimContext]:
-    """Structural, envelope and per-claim S-code findings for one claim."""
+    """Structural, per-claim S-code and envelope findings for one claim, in that order
+    (the order every report lists them in; timeline findings follow)."""
     findings = list(structure_findings(claim)) if claim.problems else []
-    if issues:
-        findings += envelope_findings(claim, issues)
     ctx = ClaimContext(run, claim)
     if claim.frequency != "8" and claim.has_s_code:
         for rule in _CLAIM_RULES:
             findings.extend(rule.check(ctx))  # type: ignore[misc]
+    if issues:
+        findings += envelope_findings(claim, issues)
     return findings, ctx
 
 
+OnClaim = Callable[[int, Claim, list[Finding]], None]
+
+
 def read_file(result: FileResult, run: RunContext,
-              progress: Callable[[int], None] | None = None) -> Iterator[Digest]:
+              progress: Callable[[int], None] | None = None,
+              on_claim: OnClaim | None = None) -> Iterator[Digest]:
     """Step 1 for one file: a digest per S-code claim (and per replacement or void).
 
     Fills ``result`` when done. If the file turns out unreadable part-way, ``result.fatal``
-    is set and the digests already yielded must be discarded by the caller.
+    is set and the digests already yielded must be discarded by the caller. With
+    ``on_claim``, every claim is built and handed over with its per-claim findings
+    (structure and claim rules; envelope and timeline findings come later).
     """
     reader = ClaimReader(result.local_path or result.path, name=result.path,
-                         wanted=S_CODE_CLAIMS)
+                         wanted=EVERY_CLAIM if on_claim else S_CODE_CLAIMS)
     result.tracker = reader.tracker
     n = reported = 0
     try:
-        for claim in reader:  # other claims come out as None: only counted here
-            if claim is not None and (claim.has_s_code or claim.frequency in ("7", "8")):
-                findings, ctx = claim_findings(run, claim, reader.tracker.issues)
-                rejected = any(f.rejects for f in findings)
-                yield make_digest(claim_key(result.index, n), claim, ctx, rejected)
+        for claim in reader:  # in the lazy pass other claims are None: only counted
+            if claim is not None:
+                relevant = claim.has_s_code or claim.frequency in ("7", "8")
+                if relevant or on_claim is not None:
+                    # Envelope errors are added by the judge and the answer: a set's SE
+                    # (and so its errors) comes after its claims.
+                    findings, ctx = claim_findings(run, claim, [])
+                    if relevant:
+                        rejected = any(f.rejects for f in findings)
+                        yield make_digest(claim_key(result.index, n), claim, ctx, rejected)
+                    if on_claim is not None:
+                        on_claim(claim_key(result.index, n), claim, findings)
             n += 1
             if progress is not None and not n % 2000:
                 progress(reader.bytes_read - reported)
@@ -174,14 +194,21 @@ def answer_file(result: FileResult, run: RunContext, judged: Mapping[int, list[F
     for n, claim in enumerate(reader):
         findings, _ = claim_findings(run, claim, result.issues)
         findings += judged.get(claim_key(result.index, n), [])
-        verdict = Verdict(claim, findings)
-        if verdict.accepted and claim.frequency != "8":
-            verdict.reimbursement = {
-                ln.LX01: policy.reimbursement(ln.charge) for ln in claim.lines if ln.is_s_code
-            }
-        env = claim.envelope
-        verdict.trace_id = f"{env.ISA13}.{env.GS06}.{env.ST02}.{claim.CLM01}"
-        yield verdict
+        yield make_verdict(claim, findings, policy)
+
+
+def make_verdict(claim: Claim, findings: list[Finding], policy: Policy) -> Verdict:
+    """A claim's answer: accepted S-code lines get the policy's expected payment."""
+    verdict = Verdict(claim, findings)
+    if claim.frequency != "8" and verdict.accepted:
+        verdict.reimbursement = expected_payment(claim, policy)
+    env = claim.envelope
+    verdict.trace_id = f"{env.ISA13}.{env.GS06}.{env.ST02}.{claim.CLM01}"
+    return verdict
+
+
+def expected_payment(claim: Claim, policy: Policy) -> dict[int, Decimal]:
+    return {ln.LX01: policy.reimbursement(ln.charge) for ln in claim.lines if ln.is_s_code}
 
 
 class Screening:
@@ -216,11 +243,11 @@ class Screening:
         return target
 
     # -- step 1 ---------------------------------------------------------------
-    def _read_all(self, spool: DigestSpool) -> None:
+    def _read_all(self, spool: DigestSpool, on_claim: OnClaim | None) -> None:
         for index, given in enumerate(self.paths):
             result = FileResult(given, index, local_path=self._materialize(given))
             self.files.append(result)
-            for digest in read_file(result, self.run, self.progress):
+            for digest in read_file(result, self.run, self.progress, on_claim):
                 spool.add(index, digest)
             if result.fatal is not None:
                 spool.drop_file(index)
@@ -247,13 +274,17 @@ class Screening:
 
         run_in_transaction(self.history, judge_step)
 
-    def prepare(self) -> list[FileResult]:
-        """Steps 1 and 2 (idempotent): after this, ``files`` is complete."""
+    def prepare(self, on_claim: OnClaim | None = None) -> list[FileResult]:
+        """Steps 1 and 2 (idempotent): after this, ``files`` is complete.
+
+        ``on_claim(key, claim, findings)`` sees every claim as step 1 builds it (see
+        ``edi837.prerender``: the JSON report without a second pass).
+        """
         if not self._prepared:
             self._prepared = True
             spool = DigestSpool()
             try:
-                self._read_all(spool)
+                self._read_all(spool, on_claim)
                 self._judge_all(spool)
             finally:
                 spool.close()
@@ -290,6 +321,11 @@ class Screening:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def judged(self) -> dict[int, list[Finding]]:
+        """Timeline findings by claim key (after ``prepare``)."""
+        return self._judged
 
     @property
     def has_errors(self) -> bool:

@@ -40,7 +40,8 @@ from edi837.spark import (  # noqa: E402
 from edi837.synth.random_batch import random_claims  # noqa: E402
 from edi837.synth.spec import S_CODES, ClaimSpec  # noqa: E402
 from edi837.synth.writer import render_837  # noqa: E402
-from edi837.writers.report import JsonReport, claim_json, write_report  # noqa: E402
+from edi837.writers.claim_json import claim_json  # noqa: E402
+from edi837.writers.report import JsonReport, write_report  # noqa: E402
 from tests.scenario import Auth, Scenario, days, s_claim  # noqa: E402
 
 FILES = 12

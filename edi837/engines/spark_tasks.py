@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 from edi837.judge import Judge, sort_key
 from edi837.screen import FileResult, answer_file, read_file
 from edi837.verdicts import Finding
-from edi837.writers.report import claim_json
+from edi837.writers.claim_json import claim_json
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -48,11 +48,17 @@ def structure_findings(claim: Claim) -> Iterator[Finding]:
 
 def envelope_findings(claim: Claim, issues: Iterable[SyntaxIssue]) -> Iterator[Finding]:
     """A claim inside a transaction set, group or interchange with an envelope error is
-    rejected with it (a 999 would reject the set; the claim is answered all the same).
-    One finding per claim, naming the first error and how many there are in all."""
+    rejected with it (a 999 would reject the set; the claim is answered all the same)."""
     env = claim.envelope
-    hits = [i for i in issues
-            if i.rejects(env.interchange_index, env.group_index, env.transaction_index)]
+    return envelope_findings_at(env.interchange_index, env.group_index,
+                                env.transaction_index, issues)
+
+
+def envelope_findings_at(interchange: int, group: int, transaction: int,
+                         issues: Iterable[SyntaxIssue]) -> Iterator[Finding]:
+    """The envelope finding for a claim at these envelope indexes: one per claim, naming
+    the first error and how many there are in all."""
+    hits = [i for i in issues if i.rejects(interchange, group, transaction)]
     if not hits:
         return
     first = hits[0]

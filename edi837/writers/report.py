@@ -18,6 +18,7 @@ from typing import TextIO
 
 from edi837.screen import FileResult
 from edi837.verdicts import Severity, Verdict
+from edi837.writers.claim_json import PrerenderedClaim, claim_json_text
 
 SCHEMA = "edi837.report/1"
 
@@ -36,15 +37,20 @@ class Summary:
     unreadable_files: int = 0
 
     def add(self, verdict: Verdict) -> None:
+        self.count(verdict.status, sum(1 for ln in verdict.claim.lines if ln.is_s_code),
+                   sum(verdict.reimbursement.values(), Decimal(0)),
+                   [f.rule for f in verdict.findings])
+
+    def count(self, status: str, s_code_lines: int, reimbursement: Decimal,
+              rules: Iterable[str]) -> None:
         self.claims += 1
-        if verdict.accepted:
+        if status == "accepted":
             self.accepted += 1
         else:
             self.rejected += 1
-        self.s_code_lines += sum(1 for ln in verdict.claim.lines if ln.is_s_code)
-        self.expected_reimbursement += sum(verdict.reimbursement.values(), Decimal(0))
-        for f in verdict.findings:
-            self.by_rule[f.rule] += 1
+        self.s_code_lines += s_code_lines
+        self.expected_reimbursement += reimbursement
+        self.by_rule.update(rules)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -72,47 +78,6 @@ def file_json(result: FileResult) -> dict[str, object]:
     }
 
 
-def claim_json(verdict: Verdict) -> dict[str, object]:
-    claim = verdict.claim
-    env = claim.envelope
-    patient = claim.patient_person
-    return {
-        "file": env.file,
-        "claim_id": claim.CLM01,
-        "trace_id": verdict.trace_id,
-        "form": claim.form,
-        "version": env.GS08,
-        "version_note": env.version_note or None,
-        "interchange": env.ISA13,
-        "group": env.GS06,
-        "transaction": env.ST02,
-        "segment": {"ordinal": claim.position.ordinal, "offset": claim.position.offset},
-        "frequency": claim.frequency,
-        "member_id": claim.member_id,
-        "patient": patient.name,
-        "billing_npi": claim.billing.npi,
-        "total_charge": f"{claim.total_charge:.2f}",
-        "status": verdict.status,
-        "s_code_lines": [
-            {
-                "line": ln.LX01,
-                "procedure": ln.procedure,
-                "revenue_code": ln.revenue_code or None,
-                "service_date": d.isoformat() if (d := claim.line_date(ln)) else None,
-                "units": f"{ln.units.normalize():f}",
-                "charge": f"{ln.charge:.2f}",
-                "order_id": ln.REF_G1 or claim.REF_G1 or None,
-                "expected_reimbursement": (
-                    f"{verdict.reimbursement[ln.LX01]:.2f}"
-                    if ln.LX01 in verdict.reimbursement else None
-                ),
-            }
-            for ln in claim.lines if ln.is_s_code
-        ],
-        "findings": [f.to_json() for f in verdict.findings],
-    }
-
-
 class Report:
     """Base class: a format subclasses and overrides the three steps."""
 
@@ -124,6 +89,10 @@ class Report:
     def start(self, files: list[FileResult], meta: dict[str, object]) -> None: ...
 
     def claim(self, verdict: Verdict) -> None: ...
+
+    def claim_text(self, text: str) -> None:
+        """A claim already rendered as JSON text (the prerendered fast path)."""
+        raise NotImplementedError(f"{self.name} reports need verdicts")
 
     def finish(self, files: list[FileResult], summary: Summary) -> None: ...
 
@@ -140,10 +109,13 @@ class JsonReport(Report):
         self._first = True
 
     def claim(self, verdict: Verdict) -> None:
+        self.claim_text(claim_json_text(verdict))
+
+    def claim_text(self, text: str) -> None:
         if not self._first:
             self.out.write(",\n")
         self._first = False
-        self.out.write(json.dumps(claim_json(verdict)))
+        self.out.write(text)
 
     def finish(self, files: list[FileResult], summary: Summary) -> None:
         self.out.write('\n], "summary": ' + json.dumps(summary.to_json()) + "}\n")
@@ -155,7 +127,10 @@ class JsonLinesReport(Report):
     name = "jsonl"
 
     def claim(self, verdict: Verdict) -> None:
-        self.out.write(json.dumps({"type": "claim", **claim_json(verdict)}) + "\n")
+        self.claim_text(claim_json_text(verdict))
+
+    def claim_text(self, text: str) -> None:
+        self.out.write('{"type": "claim", ' + text[1:] + "\n")
 
     def finish(self, files: list[FileResult], summary: Summary) -> None:
         for f in files:
@@ -262,6 +237,21 @@ def write_report(report: Report, files: list[FileResult], verdicts: Iterable[Ver
     for verdict in verdicts:
         summary.add(verdict)
         report.claim(verdict)
+    return _finish(report, files, summary)
+
+
+def write_prerendered(report: Report, files: list[FileResult],
+                      claims: Iterable[PrerenderedClaim], meta: dict[str, object]) -> Summary:
+    """Drive a JSON/JSONL report over claims rendered while reading (no second pass)."""
+    summary = Summary()
+    report.start(files, meta)
+    for claim in claims:
+        summary.count(claim.status, claim.s_code_lines, claim.reimbursement, claim.rules)
+        report.claim_text(claim.text)
+    return _finish(report, files, summary)
+
+
+def _finish(report: Report, files: list[FileResult], summary: Summary) -> Summary:
     summary.files = len(files)
     summary.unreadable_files = sum(1 for f in files if not f.readable)
     report.finish(files, summary)
