@@ -42,15 +42,17 @@ class Prerenderer:
         """``Screening.prepare(on_claim=...)``: render all but the verdict."""
         policy = self.screening.run.policy
         verdict = make_verdict(claim, findings, policy)
+        s_count = sum(1 for ln in claim.lines if ln.is_s_code)
         payment = expected_payment(claim, policy) if claim.frequency != "8" else {}
         env = claim.envelope
         fields = (
             str(key), str(env.interchange_index), str(env.group_index),
-            str(env.transaction_index), "1" if not verdict.accepted else "0",
-            claim_head(verdict), s_code_lines_json(verdict, payment),
-            s_code_lines_json(verdict, {}), findings_json(findings),
-            str(sum(1 for ln in claim.lines if ln.is_s_code)),
-            str(sum(payment.values(), Decimal(0))),
+            str(env.transaction_index), "0" if verdict.accepted else "1",
+            claim_head(verdict),
+            s_code_lines_json(verdict, payment) if s_count else "[]",
+            s_code_lines_json(verdict, {}) if s_count else "[]",
+            findings_json(findings) if findings else "[]",
+            str(s_count), str(sum(payment.values(), Decimal(0))),
             ",".join(f.rule for f in findings),
         )
         self.spool.write("\t".join(fields) + "\n")  # JSON text never holds a raw tab
@@ -76,7 +78,8 @@ class Prerenderer:
                     else ACCEPTED
                 accepted = status == ACCEPTED
                 text = render_claim(head, status, s_accepted if accepted else s_rejected,
-                                    join_json_lists(found, findings_json(extra)))
+                                    join_json_lists(found, findings_json(extra))
+                                    if extra else found)
                 yield PrerenderedClaim(
                     text, status, int(s_count),
                     Decimal(payment) if accepted else Decimal(0),
