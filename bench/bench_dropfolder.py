@@ -81,9 +81,10 @@ def main() -> None:
         f"{store}; wall time from first start to last exit.\n\n"
         "| workers | claims | seconds | claims/s |\n|---:|---:|---:|---:|\n"
         f"{table}\n\n"
-        "Two workers on two cores do not double the rate: each worker writes five outputs "
-        "per file (report, 277CA, 999, two splits), each a streaming pass, and the store "
-        "serializes workers on shared patients.\n\n"
+        f"Two workers reach {rows[1][2] / rows[1][1] / (rows[0][2] / rows[0][1]):.2f}x the "
+        "rate of one on this 2-core machine. Each file gets a JSON report, a 277CA, a 999 "
+        "and two split 837s; the history store serializes workers only while they judge "
+        "the same patients.\n\n"
         f"Machine: {machine()}"
     )
     if args.write:
