@@ -22,6 +22,7 @@ each terminator is the input's (CR LF, LF or none), detected from the ISA.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,31 +170,24 @@ def write_split(
     the claim segments to come out as the very bytes that went in.
     """
     label = name or (str(source) if isinstance(source, str | Path) else "<stream>")
-    if isinstance(source, str | Path):
-        with open(source, "rb") as stream:
+    with contextlib.ExitStack() as stack:
+        if isinstance(source, str | Path):
+            stream: BinaryIO = stack.enter_context(open(source, "rb"))
             if line_ending is None:
                 line_ending = _line_ending(stream.read(_HEAD).decode("latin-1"))
                 stream.seek(0)
-            return _split(
-                stream,
-                label,
-                verdicts_by_ordinal,
-                accepted_out,
-                rejected_out,
-                control_number,
-                rejected_control_number,
-                line_ending,
-            )
-    return _split(
-        source,
-        label,
-        verdicts_by_ordinal,
-        accepted_out,
-        rejected_out,
-        control_number,
-        rejected_control_number,
-        line_ending or "",
-    )
+        else:
+            stream = source
+        return _split(
+            stream,
+            label,
+            verdicts_by_ordinal,
+            accepted_out,
+            rejected_out,
+            control_number,
+            rejected_control_number,
+            line_ending or "",
+        )
 
 
 def _split(
