@@ -105,3 +105,9 @@ def test_concatenated_files_each_with_a_bom():
     assert [n.code for n in notes] == ["BOM", "BOM"]
     for s in segs:
         assert data[s.offset:s.offset + len(s.id)] == s.id.encode()
+
+
+def test_ctrl_z_after_the_last_interchange_is_padding_not_data():
+    segs, notes = read((ISA + BODY + "\r\n\x1a").encode())
+    assert segs[-1].id == "IEA"
+    assert [n.code for n in notes] == ["TRAILING_PADDING"]

@@ -31,6 +31,7 @@ CHUNK_SIZE = 1 << 18  # 256 KiB: one batch of segments in memory at a time
 ISA_LENGTH = 106
 _BOM = "\xef\xbb\xbf"  # UTF-8 BOM as Latin-1 characters
 _WS = " \t\r\n\x0b\x0c"
+_PADDING = "\x1a\x00"  # Ctrl-Z (DOS end of file) and NUL, seen after the last IEA
 _ISA_SCAN = 1024  # an ISA, however badly padded, ends well inside this many characters
 MAX_SEGMENT = 16 << 20  # a segment longer than this is not X12
 
@@ -272,6 +273,13 @@ class SegmentReader:
                     self._note("BOM", "byte-order mark before a later interchange (skipped)",
                                ordinal, base + len(buf) - len(stripped))
                     stripped = stripped[3:].lstrip(_WS)
+                if ordinal and stripped and not stripped.strip(_WS + _PADDING):
+                    # DOS end-of-file marks or NUL padding after an IEA: not data.
+                    self._note("TRAILING_PADDING",
+                               f"{len(stripped)} padding byte(s) (NUL / Ctrl-Z) after "
+                               "interchange ignored", ordinal, base + len(buf) - len(stripped))
+                    base += len(buf)
+                    buf = stripped = ""
                 base += len(buf) - len(stripped)
                 buf = stripped
                 if buf or eof:
