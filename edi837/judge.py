@@ -31,7 +31,7 @@ FREQUENCY_RANK = {"7": 1, "8": 2}  # originals (1) first at equal dates
 #    lines, auths, source)
 #   lines: ((LX01, procedure, date ordinal | 0, units str, REF_G1, *date position), ...)
 #   auths: ((LX01, order_id, s0354_max_months | None), ...)
-#   source: (file, sender, ISA13, interchange index, group index, transaction index)
+#   source: (file, sender, ISA13, interchange, group, transaction index, CLM ordinal)
 Digest = tuple
 
 
@@ -46,7 +46,7 @@ def make_digest(key: int, claim: Claim, ctx: ClaimContext, rejected: bool) -> Di
     return (key, claim.CLM01, claim.REF_F8, claim.frequency, claim.form, claim.member_id,
             claim.patient_key, claim.REF_G1, rejected, lines, auths,
             (env.file, env.ISA06, env.ISA13, env.interchange_index, env.group_index,
-             env.transaction_index))
+             env.transaction_index, claim.position.ordinal))
 
 
 def sort_key(digest: Digest) -> tuple[str, int, int, str, int]:
@@ -62,6 +62,20 @@ def sort_key(digest: Digest) -> tuple[str, int, int, str, int]:
     procedure = min((ln[1] for ln in lines if ln[2] == first), default="")
     return (digest[6], first, FREQUENCY_RANK.get(digest[3], 0), f"{procedure}|{digest[1]}",
             digest[0])
+
+
+def _voids_of_earlier_claims_first(digests: list[Digest]) -> list[Digest]:
+    """At equal dates originals come before replacements and voids (their original may
+    be in the same batch) -- except a void or replacement of a claim *not* in this batch:
+    its original was accepted earlier, so it is applied before new claims of that date
+    (a corrected resubmission is judged after the void that makes room for it)."""
+    batch_ids = {d[1] for d in digests if d[3] not in ("7", "8")}
+    early = [d for d in digests
+             if d[3] in ("7", "8") and not ({d[2], d[1]} - {""}) & batch_ids]
+    if not early:
+        return digests
+    rank = {id(d): -1 for d in early}
+    return sorted(digests, key=lambda d: (sort_key(d)[1], rank.get(id(d), 0), sort_key(d)))
 
 
 def _ordinal(day: date | None) -> int:
@@ -119,8 +133,17 @@ class Judge:
 
     def judge_patient(self, patient_key: str, digests: Iterable[Digest]) -> Iterator[Judgement]:
         timeline = Timeline(self.history.services(patient_key))
-        for digest in digests:
+        for digest in _voids_of_earlier_claims_first(list(digests)):
             yield self._judge(patient_key, digest, timeline)
+
+    def origin(self, source: tuple) -> str:
+        """A claim's identity across runs: its file's content hash and its CLM ordinal.
+
+        Re-screening the same file finds its own services by this and does not count
+        them against itself; another claim that reuses a CLM01 (patient control
+        numbers are often account numbers) is judged like any other claim.
+        """
+        return f"{self.content_hashes.get(source[0], source[0])}:{source[6]}"
 
     def _judge(self, patient_key: str, digest: Digest, timeline: Timeline) -> Judgement:
         claim, line_auth = _restore(digest)
@@ -128,7 +151,12 @@ class Judge:
         findings: list[Finding] = []
         originals = [claim.REF_F8, claim.CLM01]
         source = digest[11]
+        origin = self.origin(source)
+        refused = digest[8] or self.envelope_rejected(source)
         if claim.frequency == "8":
+            if refused:  # a rejected void withdraws nothing
+                self._record(patient_key, digest, REJECTED, (), source)
+                return Judgement(digest[0], findings, REJECTED)
             removed = timeline.remove_claim(originals)
             findings.append(self._frequency_note(claim, removed, "void"))
             self.history.withdraw(patient_key, originals)
@@ -138,7 +166,7 @@ class Judge:
         if claim.frequency == "7":
             replaced = timeline.remove_claim(originals)
             findings.append(self._frequency_note(claim, replaced, "replacement"))
-        prior = [s for s in timeline if s.claim_id != claim.CLM01]
+        prior = [s for s in timeline if s.source != origin or s.claim_id != claim.CLM01]
         pending: list[Service] = []
         for line in claim.lines:
             before = len(findings)
@@ -150,15 +178,13 @@ class Judge:
             pending.append(Service(
                 line.procedure, claim.line_date(line) or date.min, _units(line.units),
                 claim.CLM01, claim.form, auth.order_id if auth else ctx.order_id(line),
-                claim.member_id, source[0], line.LX01,
+                claim.member_id, origin, line.LX01,
             ))
-        rejected = (digest[8] or any(f.rejects for f in findings)
-                    or self.envelope_rejected(source))
-        if rejected:
+        if refused or any(f.rejects for f in findings):
             timeline.add(replaced)  # a rejected replacement leaves the original standing
             self._record(patient_key, digest, REJECTED, (), source)
             return Judgement(digest[0], findings, REJECTED)
-        timeline.remove_claim([claim.CLM01])
+        timeline.remove_claim([claim.CLM01], source=origin)
         timeline.add(pending)
         if replaced:
             self.history.withdraw(patient_key, originals)

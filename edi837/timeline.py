@@ -29,7 +29,7 @@ class Service:
     form: str
     order_id: str = ""
     member_id: str = ""
-    source: str = ""  # "history" or the file it was accepted from
+    source: str = ""  # origin: content hash of the file it came from and its CLM ordinal
     line: int = 0  # LX01
 
 
@@ -70,10 +70,16 @@ class Timeline:
     def add(self, services: Iterable[Service]) -> None:
         self.services.extend(services)
 
-    def remove_claim(self, claim_ids: Iterable[str]) -> list[Service]:
-        """Withdraw every service of the given claim ids (a void or replacement)."""
+    def remove_claim(self, claim_ids: Iterable[str], *, source: str | None = None
+                     ) -> list[Service]:
+        """Withdraw every service of the given claim ids (a void or replacement), or
+        only those from one ``source`` (the same claim, screened again)."""
         ids = {c for c in claim_ids if c}
-        removed = [s for s in self.services if s.claim_id in ids]
+
+        def hit(s: Service) -> bool:
+            return s.claim_id in ids and (source is None or s.source == source)
+
+        removed = [s for s in self.services if hit(s)]
         if removed:
-            self.services = [s for s in self.services if s.claim_id not in ids]
+            self.services = [s for s in self.services if not hit(s)]
         return removed

@@ -90,6 +90,7 @@ class Scenario:
         return self
 
     def _write_feeds(self) -> tuple[Path, Path]:
+        self.tmp.mkdir(parents=True, exist_ok=True)
         auth_path = self.tmp / "auths.csv"
         with open(auth_path, "w", newline="") as fh:
             w = csv.writer(fh)
@@ -106,6 +107,7 @@ class Scenario:
         return auth_path, prov_path
 
     def paths(self) -> list[Path]:
+        self.tmp.mkdir(parents=True, exist_ok=True)
         out = []
         for i, claims in enumerate(self.files):
             path = self.tmp / f"batch{i:02d}.837"

@@ -73,8 +73,11 @@ class MemoryHistory(HistoryStore):
     def record(self, record: ClaimRecord) -> None:
         self.records[(record.patient_key, record.claim_id)] = record
         if record.status == "accepted":
+            # Replace this claim's own services (same claim id, same origin); another
+            # claim reusing the CLM01 keeps its services.
+            origins = {s.source for s in record.services}
             kept = [s for s in self.by_patient.get(record.patient_key, [])
-                    if s.claim_id != record.claim_id]
+                    if s.claim_id != record.claim_id or s.source not in origins]
             self.by_patient[record.patient_key] = kept + list(record.services)
 
     def withdraw(self, patient_key: str, claim_ids: Iterable[str]) -> None:

@@ -246,10 +246,17 @@ class SqlHistory(HistoryStore):
         )
         if record.status != "accepted":
             return  # seen, never counted; an earlier accepted claim's lines stand
-        self._execute(
-            "DELETE FROM service WHERE patient_key = ? AND claim_id = ?",
+        # Replace this claim's own services (same claim id and origin); another claim that
+        # reuses the CLM01 keeps its services, numbered after them.
+        for origin in sorted({s.source for s in record.services}):
+            self._execute(
+                "DELETE FROM service WHERE patient_key = ? AND claim_id = ? AND source = ?",
+                (record.patient_key, record.claim_id, origin),
+            )
+        first = self._execute(
+            "SELECT COALESCE(MAX(seq), 0) FROM service WHERE patient_key = ? AND claim_id = ?",
             (record.patient_key, record.claim_id),
-        )
+        ).fetchone()[0]
         if record.services:
             self._executemany(
                 _INSERT_SERVICE,
@@ -257,7 +264,7 @@ class SqlHistory(HistoryStore):
                     (
                         record.patient_key,
                         record.claim_id,
-                        seq,
+                        first + seq,
                         s.procedure,
                         self._date_param(s.service_date),
                         s.units,

@@ -59,3 +59,29 @@ def test_original_judged_before_void_at_equal_dates(tmp_path):
     sc.file(s_claim("A", "S0354", days(0)))
     out = sc.run()
     assert any(f.rule == "SC014" and "no longer" in f.message for f in out["V"].findings)
+
+
+def test_rejected_void_withdraws_nothing(tmp_path):
+    from edi837.store.base import MemoryHistory
+
+    store = MemoryHistory()
+    Scenario(tmp_path / "a").file(s_claim("ORIG", "S0353", days(0))).run(history=store)
+    # The void names an unknown order: it is rejected, so ORIG stands.
+    bad_void = s_claim("VOID1", "S0353", days(0), frequency="8", ref_f8="ORIG",
+                       billing_npi="1234567890")  # fails the NPI check digit (STR002)
+    out = Scenario(tmp_path / "b").file(bad_void).run(history=store)
+    assert not out["VOID1"].accepted
+    again = Scenario(tmp_path / "c").file(s_claim("NEW", "S0353", days(60))).run(history=store)
+    assert rules_of(again["NEW"]) == {"SC004"}
+
+
+def test_void_of_an_earlier_claim_makes_room_for_its_resubmission_on_the_same_day(tmp_path):
+    from edi837.store.base import MemoryHistory
+
+    store = MemoryHistory()
+    Scenario(tmp_path / "a").file(s_claim("ORIG", "S0353", days(0))).run(history=store)
+    out = Scenario(tmp_path / "b").file(
+        s_claim("NEW", "S0353", days(0)),
+        s_claim("VOID1", "S0353", days(0), frequency="8", ref_f8="ORIG"),
+    ).run(history=store)
+    assert out["VOID1"].accepted and out["NEW"].accepted, out["NEW"].findings
