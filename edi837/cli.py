@@ -171,6 +171,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
                 write_parquet(parquet, screening.verdicts())
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
+    except OSError as exc:  # an output that cannot be written: one line, not a traceback
+        raise InputError(f"{exc.filename or ''}: {exc.strerror}") from None
     finally:
         store.close()
     for f in files:
@@ -309,10 +311,12 @@ def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
 @main.command()
 @click.argument("output", type=click.Path(dir_okay=False, writable=True))
 @click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same file).")
-@click.option("--claims", default=100, show_default=True, help="Number of claims.")
+@click.option("--claims", default=100, show_default=True, type=click.IntRange(0),
+              help="Number of claims.")
 @click.option("--form", type=click.Choice(["837P", "837I", "mixed"]), default="mixed",
               show_default=True)
-@click.option("--interchanges", default=1, show_default=True, help="ISA envelopes in the file.")
+@click.option("--interchanges", default=1, show_default=True, type=click.IntRange(1),
+              help="ISA envelopes in the file.")
 @click.option("--element-separator", default="*", show_default=True)
 @click.option("--component-separator", default=":", show_default=True)
 @click.option("--repetition-separator", default="^", show_default=True)

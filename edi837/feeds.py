@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from edi837.errors import FeedError
 from edi837.npi import is_valid_npi
@@ -63,17 +64,26 @@ def _rows(path: str | Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dic
     except OSError as exc:
         raise FeedError(f"cannot open: {exc.strerror}", file=name, line=0) from None
     with handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in reader.fieldnames or []]
-        missing = [c for c in columns if c not in header]
-        if missing:
-            raise FeedError(f"header lacks column(s) {', '.join(missing)}; expected "
-                            f"{','.join(columns)}", file=name, line=1)
-        reader.fieldnames = header
-        for row in reader:
-            if not any((v or "").strip() for v in row.values()):
-                continue
-            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+        try:
+            yield from _parse_rows(handle, name, columns)
+        except UnicodeDecodeError:
+            raise FeedError("not UTF-8 text (a CSV export in another encoding?)", file=name,
+                            line=0) from None
+
+
+def _parse_rows(handle: TextIO, name: str, columns: tuple[str, ...]
+                ) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(handle)
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise FeedError(f"header lacks column(s) {', '.join(missing)}; expected "
+                        f"{','.join(columns)}", file=name, line=1)
+    reader.fieldnames = header
+    for row in reader:
+        if not any((v or "").strip() for v in row.values()):
+            continue
+        yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
 
 
 def _date(value: str, column: str, file: str, line: int) -> date:

@@ -57,15 +57,31 @@ def _is_dir(path: str) -> bool:
     return path.endswith(("/", os.sep)) or os.path.isdir(path)
 
 
+def _names(files: list[FileResult]) -> dict[int, str]:
+    """An output name per input: its file name, made unique with the input's position
+    when two inputs share a name (a/x.837 and b/x.837 must not overwrite each other)."""
+    stems = {f.index: Path(f.path).name if f.path != "-" else "stdin" for f in files}
+    if len(set(stems.values())) < len(stems):
+        return {i: f"{i + 1:03d}-{stem}" for i, stem in stems.items()}
+    return stems
+
+
+def _folder(path: str) -> Path:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise Edi837Error(f"cannot create output folder {path}: {exc.strerror}") from None
+    return Path(path)
+
+
 def _per_file(path: str, files: list[FileResult], suffix: str, what: str
               ) -> Iterator[tuple[FileResult, Path]]:
     """(input, output path) pairs: one per readable input, or the single path."""
     readable = [f for f in files if f.readable]
     if _is_dir(path):
-        os.makedirs(path, exist_ok=True)
+        folder, names = _folder(path), _names(readable)
         for f in readable:
-            stem = Path(f.path).name if f.path != "-" else "stdin"
-            yield f, Path(path) / f"{stem}.{suffix}"
+            yield f, folder / f"{names[f.index]}.{suffix}"
     elif len(readable) <= 1:
         for f in readable:
             yield f, Path(path)
@@ -73,19 +89,26 @@ def _per_file(path: str, files: list[FileResult], suffix: str, what: str
         raise Edi837Error(f"{what}: {len(readable)} inputs need a directory, not the file {path}")
 
 
-def _ids(f: FileResult, options: OutputOptions) -> tuple[str, str, date]:
+def _ids(f: FileResult, options: OutputOptions) -> dict[str, object]:
+    """Envelope of an acknowledgment: ids swapped from the 837's ISA (unless given), the
+    837's GS04 as date (never the clock) and its ISA15, so a test file is acknowledged
+    as a test (T), not as production."""
     tracker = f.tracker
     isa = tracker.interchanges[0].ISA if tracker and tracker.interchanges else None
     gs = tracker.groups[0].GS if tracker and tracker.groups else None
     sender = options.sender_id or (isa[8].strip() if isa else "") or "EDI837"
     receiver = options.receiver_id or (isa[6].strip() if isa else "") or "SUBMITTER"
+    for label, value in (("sender", sender), ("receiver", receiver)):
+        if len(value) > 15:
+            raise Edi837Error(f"{label} id {value!r} is longer than ISA06/ISA08's 15 characters")
     when = options.date_
     if when is None:
         try:
             when = parse_d8(gs[4]) if gs else date(2000, 1, 1)
         except ValueError:
             when = date(2000, 1, 1)
-    return sender, receiver, when
+    usage = isa[15] if isa and isa[15] in ("P", "T") else "P"
+    return {"sender_id": sender, "receiver_id": receiver, "date_": when, "usage": usage}
 
 
 def write_outputs(screening: Screening, options: OutputOptions, numbers: ControlNumbers
@@ -120,10 +143,9 @@ def _write_277ca(screening: Screening, files: list[FileResult], options: OutputO
     else:  # one 277CA answering every claim of the batch
         pairs = [(None, Path(options.ack_277ca))]
     for f, target in pairs:
-        sender, receiver, when = _ids(f or readable[0], options)
         with atomic_open(target) as out:
-            write_277ca(out, screening.verdicts(f), sender_id=sender, receiver_id=receiver,
-                        control_number=numbers.take("277CA"), date_=when, line_ending="\n")
+            write_277ca(out, screening.verdicts(f), **_ids(f or readable[0], options),
+                        control_number=numbers.take("277CA"), line_ending="\n")
         out_paths.append(str(target))
     return out_paths
 
@@ -135,21 +157,18 @@ def _write_999(files: list[FileResult], options: OutputOptions, numbers: Control
     out_paths = []
     answerable = [f for f in files if f.tracker is not None and f.tracker.groups]
     if _is_dir(options.ack_999):
-        os.makedirs(options.ack_999, exist_ok=True)
+        folder, names = _folder(options.ack_999), _names(answerable)
         for f in answerable:
-            stem = Path(f.path).name if f.path != "-" else "stdin"
-            target = Path(options.ack_999) / f"{stem}.999"
-            sender, receiver, when = _ids(f, options)
+            target = folder / f"{names[f.index]}.999"
             with atomic_open(target) as out:
-                write_999(out, f.tracker, sender_id=sender, receiver_id=receiver,
-                          control_number=numbers.take("999"), date_=when, line_ending="\n")
+                write_999(out, f.tracker, **_ids(f, options),
+                          control_number=numbers.take("999"), line_ending="\n")
             out_paths.append(str(target))
     elif answerable:
         with atomic_open(options.ack_999) as out:  # several interchanges, one per input
             for f in answerable:
-                sender, receiver, when = _ids(f, options)
-                write_999(out, f.tracker, sender_id=sender, receiver_id=receiver,
-                          control_number=numbers.take("999"), date_=when, line_ending="\n")
+                write_999(out, f.tracker, **_ids(f, options),
+                          control_number=numbers.take("999"), line_ending="\n")
         out_paths.append(options.ack_999)
     return out_paths
 

@@ -193,3 +193,27 @@ def test_generate_is_deterministic(tmp_path):
     assert a.read_bytes() == b.read_bytes()
     claims = sum(1 for s in read_segments(a) if s.id == "CLM")
     assert claims == 30
+
+
+def test_review_findings_one_line_errors_and_unique_outputs(tmp_path):
+    paths, feeds = batch(tmp_path)
+    bad_feed = tmp_path / "latin.csv"
+    bad_feed.write_bytes(b"\xff\xfe\x00garbage")
+    result = CliRunner().invoke(main, ["check", "-q", "--authorizations", str(bad_feed),
+                                       str(paths[0])])
+    assert result.exit_code == 2 and "latin.csv:0: not UTF-8 text" in result.stderr
+    result = CliRunner().invoke(main, ["check", "-q", "--sender-id", "X" * 16, "--277ca",
+                                       f"{tmp_path}/acks/", *feeds, str(paths[0])])
+    assert result.exit_code == 2 and "longer than ISA06/ISA08" in result.stderr
+    # two inputs with one file name: two acknowledgments, nothing overwritten
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    twins = [tmp_path / "a" / "x.837", tmp_path / "b" / "x.837"]
+    for twin, source in zip(twins, paths, strict=True):
+        twin.write_bytes(source.read_bytes())
+    invoke(["check", "-q", "--277ca", f"{tmp_path}/twins/", *feeds, *map(str, twins)])
+    acks = sorted(p.name for p in (tmp_path / "twins").iterdir())
+    assert acks == ["001-x.837.277ca", "002-x.837.277ca"]
+    # the acknowledgment echoes the input's ISA15 (the generator writes test files: T)
+    isa = (tmp_path / "twins" / acks[0]).read_text()[:106]
+    assert isa.split("*")[15] == "T"
