@@ -201,12 +201,15 @@ def _run_context(policy: str, authorizations: str | None, providers: str | None,
 
 def _prepare_with_progress(screening: Screening, quiet: bool, on_claim=None):
     """Read and judge the batch, with a progress bar on stderr when it is a terminal."""
+    def prepare():
+        return screening.prepare(on_claim) if on_claim else screening.prepare()
+
     if quiet or not sys.stderr.isatty():
-        return screening.prepare(on_claim)
+        return prepare()
     with click.progressbar(length=max(screening.total_bytes(), 1), label="reading",
                            file=sys.stderr, show_pos=False) as bar:
         screening.progress = bar.update
-        files = screening.prepare(on_claim)
+        files = prepare()
     screening.progress = None
     return files
 
@@ -240,6 +243,7 @@ class _open_output:
         if self.path is None:
             return sys.stdout
         target = Path(self.path)
+        target.parent.mkdir(parents=True, exist_ok=True)  # like the other output options
         self.tmp = target.with_name(f".{target.name}.tmp")
         self.handle = open(self.tmp, "w", encoding="utf-8", newline="")
         return self.handle
