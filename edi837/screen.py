@@ -331,7 +331,3 @@ class Screening:
     def has_errors(self) -> bool:
         """An input could not be read, or had envelope errors (exit code 2)."""
         return any(f.errors for f in self.files)
-
-
-def total_reimbursement(verdicts: Iterable[Verdict]) -> Decimal:
-    return sum((sum(v.reimbursement.values(), Decimal(0)) for v in verdicts), Decimal(0))
