@@ -167,8 +167,8 @@ def parse_isa(text: str, *, file: str, ordinal: int, offset: int) -> tuple[Separ
         # Counting ran past a short ISA into the next segment.
         raise X12SyntaxError(
             "bad ISA: fewer than 16 element separators before the segment terminator "
-            f"(the 16th {element!r} is followed by {component!r}{terminator!r}, not a "
-            "component separator and terminator)",
+            f"(after the 16th {element!r} comes {component + terminator!r}, not a component "
+            "separator and a segment terminator)",
             file=file,
             segment_ordinal=ordinal,
             byte_offset=offset,
