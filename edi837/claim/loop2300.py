@@ -89,13 +89,10 @@ def build_claim(
     ele, comp = separators.element, separators.component
     body, ordinal, offset = segments[0]
     el = body.split(ele)
-    claim = _claim(envelope, el, len(el), comp, ordinal, offset)
-    claim.filing_indicator = filing
-    claim.subscriber = subscriber
-    claim.patient = patient
-    claim.billing = billing
-    claim.payer_id, claim.payer_name = payer
-    claim.hl_ordinals = hl_ordinals
+    claim = _claim(envelope, el, len(el), comp, ordinal, offset, Claim(
+        envelope, "", filing_indicator=filing, subscriber=subscriber, patient=patient,
+        billing=billing, payer_id=payer[0], payer_name=payer[1], hl_ordinals=hl_ordinals,
+    ))
     line: ServiceLine | None = None
     lines = claim.lines
     loop = "2300"
@@ -170,10 +167,14 @@ def _provider(entity: str, el: list[str], n: int, npi: str, ordinal: int, offset
 
 
 def _claim(
-    envelope: Envelope, el: list[str], n: int, comp: str, ordinal: int, offset: int
+    envelope: Envelope, el: list[str], n: int, comp: str, ordinal: int, offset: int,
+    claim: Claim,
 ) -> Claim:
+    """CLM: claim id, total charge and CLM05 (facility, qualifier, frequency), filled into
+    a Claim made with its hierarchy already (no throw-away default objects)."""
     position = Position(ordinal, offset, "CLM")
-    claim = Claim(envelope, el[1] if n > 1 else "", position=position)
+    claim.CLM01 = el[1] if n > 1 else ""
+    claim.position = position
     if not claim.CLM01:
         claim.problems.append(("STR005", "CLM01 (patient control number) is empty", position))
     try:
