@@ -127,12 +127,17 @@ class Judge:
         # after the claim was digested) must not enter the timeline either.
         self.issues = issues or {}
         self.rules = rules_of("timeline")
+        self._rescreened = {h for h in self.content_hashes.values() if h}
 
     def envelope_rejected(self, source: tuple) -> bool:
         return any(issue.rejects(*source[3:6]) for issue in self.issues.get(source[0], ()))
 
     def judge_patient(self, patient_key: str, digests: Iterable[Digest]) -> Iterator[Judgement]:
-        timeline = Timeline(self.history.services(patient_key))
+        # Services that came from a file of this very run are judged again from scratch,
+        # so a re-screened file (same content) gives the same verdicts: idempotent.
+        rescreened = self._rescreened
+        timeline = Timeline(s for s in self.history.services(patient_key)
+                            if s.source.partition(":")[0] not in rescreened)
         for digest in _voids_of_earlier_claims_first(list(digests)):
             yield self._judge(patient_key, digest, timeline)
 

@@ -161,3 +161,29 @@ def test_store_survives_reopen_with_the_same_auths(tmp_path, history_url, open_h
         auths=auths,
     )
     assert rules_of(out["A2"]) == {"SC006"} and out["D2"].accepted
+
+
+def test_rescreening_a_batch_with_replacements_and_voids_is_idempotent(tmp_path):
+    """Originals and their replacements share a CLM01; a second run of the same file must
+    not judge the original against its own (already recorded) replacement."""
+    from edi837.policy import load_policy
+    from edi837.rules.context import RunContext
+    from edi837.screen import Screening
+    from edi837.store.base import MemoryHistory
+    from edi837.synth.random_batch import random_claims
+    from edi837.synth.writer import write_837_file
+
+    path = tmp_path / "batch.837"
+    claims = list(random_claims(7, 1500, form="mixed"))
+    assert any(c.frequency in ("7", "8") for c in claims)
+    write_837_file(path, claims)
+    store = MemoryHistory()
+    run = RunContext(load_policy("bcbsma"))
+
+    def verdicts():
+        return [(v.claim.CLM01, v.status, sorted(f.rule for f in v.findings))
+                for v in Screening([path], run, store).verdicts()]
+
+    first = verdicts()
+    assert verdicts() == first
+    assert verdicts() == first
