@@ -171,7 +171,7 @@ class Judge:
         if claim.frequency == "7":
             replaced = timeline.remove_claim(originals)
             findings.append(self._frequency_note(claim, replaced, "replacement"))
-        prior = [s for s in timeline if s.source != origin or s.claim_id != claim.CLM01]
+        prior = list(timeline)  # this claim's own earlier services were filtered out
         pending: list[Service] = []
         for line in claim.lines:
             before = len(findings)
@@ -189,7 +189,6 @@ class Judge:
             timeline.add(replaced)  # a rejected replacement leaves the original standing
             self._record(patient_key, digest, REJECTED, (), source)
             return Judgement(digest[0], findings, REJECTED)
-        timeline.remove_claim([claim.CLM01], source=origin)
         timeline.add(pending)
         if replaced:
             self.history.withdraw(patient_key, originals)

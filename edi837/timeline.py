@@ -70,16 +70,10 @@ class Timeline:
     def add(self, services: Iterable[Service]) -> None:
         self.services.extend(services)
 
-    def remove_claim(self, claim_ids: Iterable[str], *, source: str | None = None
-                     ) -> list[Service]:
-        """Withdraw every service of the given claim ids (a void or replacement), or
-        only those from one ``source`` (the same claim, screened again)."""
+    def remove_claim(self, claim_ids: Iterable[str]) -> list[Service]:
+        """Withdraw every service of the given claim ids (a void or replacement)."""
         ids = {c for c in claim_ids if c}
-
-        def hit(s: Service) -> bool:
-            return s.claim_id in ids and (source is None or s.source == source)
-
-        removed = [s for s in self.services if hit(s)]
+        removed = [s for s in self.services if s.claim_id in ids]
         if removed:
-            self.services = [s for s in self.services if not hit(s)]
+            self.services = [s for s in self.services if s.claim_id not in ids]
         return removed

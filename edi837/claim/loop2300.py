@@ -134,10 +134,15 @@ def build_claim(
         elif sid == "DTP":
             if n > 3:
                 qual = el[1]
-                if qual == "472" and loop == "2400":
-                    _line_dates(claim, line, el, ordinal, offset)
+                if qual == "472" and loop == "2400" and line is not None:
+                    line.date_position = Position(ordinal, offset, "DTP")
+                    dates = _dtp_dates(claim, el, ordinal, offset)
+                    if dates:
+                        line.service_date, line.service_date_end = dates
                 elif qual == "434" and loop == "2300":
-                    _statement_dates(claim, el, ordinal, offset)
+                    dates = _dtp_dates(claim, el, ordinal, offset)
+                    if dates:
+                        claim.statement_from, claim.statement_to = dates
         elif sid == "LX":
             if line is not None:
                 line.last_ordinal = ordinal - 1
@@ -232,37 +237,21 @@ def _dates(value: str, fmt: str) -> tuple[date, date | None]:
     return parse_d8(value), None
 
 
-def _line_dates(
-    claim: Claim | None, line: ServiceLine | None, el: list[str], ordinal: int, offset: int
-) -> None:
-    if claim is None or line is None:
-        return
-    line.date_position = Position(ordinal, offset, "DTP")
-    try:
-        line.service_date, line.service_date_end = _dates(el[3], el[2])
-    except ValueError:
-        claim.problems.append(
-            (
-                "STR003",
-                f"DTP*472 service date {el[3]!r} ({el[2]}) is not a valid date",
-                Position(ordinal, offset, "DTP"),
-            )
-        )
+_BAD_DATE = {
+    "472": "DTP*472 service date {value!r} ({fmt}) is not a valid date",
+    "434": "DTP*434 statement dates {value!r} are not valid",
+}
 
 
-def _statement_dates(claim: Claim | None, el: list[str], ordinal: int, offset: int) -> None:
-    if claim is None:
-        return
+def _dtp_dates(claim: Claim, el: list[str], ordinal: int, offset: int
+               ) -> tuple[date, date | None] | None:
+    """DTP03 as (start, end) for D8 or RD8; a bad date is a structural problem (STR003)."""
     try:
-        claim.statement_from, claim.statement_to = _dates(el[3], el[2])
+        return _dates(el[3], el[2])
     except ValueError:
-        claim.problems.append(
-            (
-                "STR003",
-                f"DTP*434 statement dates {el[3]!r} are not valid",
-                Position(ordinal, offset, "DTP"),
-            )
-        )
+        message = _BAD_DATE[el[1]].format(value=el[3], fmt=el[2])
+        claim.problems.append(("STR003", message, Position(ordinal, offset, "DTP")))
+        return None
 
 
 def _check_claim(claim: Claim) -> None:
