@@ -5,8 +5,8 @@ Usage::
     python bench/bench_memory.py [--sizes 2000,20000,100000] [--write]
 
 Each size is a generated 837P (cached in bench/data/) screened by ``edi837 check --format
-json -o /dev/null`` in a fresh process. The reader streams and the judge spools claim
-digests to disk, so peak RSS should stay about flat while the file grows fifty-fold.
+json -o FILE.report.json`` in a fresh process. The reader streams and the judge
+spools claim digests to disk, so peak RSS should stay about flat while the file grows fifty-fold.
 ``--write`` records the table in bench/RESULTS.md.
 """
 
@@ -23,7 +23,8 @@ def run(sizes: list[int]) -> str:
         path = dataset(claims)
         segments, n = count_segments(path)
         assert n == claims
-        done = measure([edi837_exe(), "check", "-q", "--format", "json", "-o", "/dev/null",
+        done = measure([edi837_exe(), "check", "-q", "--format", "json",
+                        "-o", str(path.with_suffix(".report.json")),
                         str(path)])  # fmt: skip
         if done.returncode not in (0, 1):
             raise SystemExit(f"edi837 check failed on {path}: exit {done.returncode}")

@@ -6,7 +6,7 @@ Usage::
 
 On the same generated file (cached in bench/data/) it times, each in a fresh process:
 
-a. ``edi837 check --format json -o /dev/null FILE``, end to end (interpreter start,
+a. ``edi837 check --format json -o FILE.report.json FILE``, end to end (interpreter start,
    reading, rules, judging, the second read that writes the report);
 b. ``ClaimReader`` alone (the time of the reading loop inside a worker process, which
    touches CLM01, procedure and service date of every line as the differential test does);
@@ -84,7 +84,8 @@ def run(claims: int, pyx12_claims: int | None, repeat: int) -> str:
     print(f"input: {path} ({size / 1e6:.1f} MB, {claims} claims, {segments} segments)",
           file=sys.stderr)  # fmt: skip
 
-    cli = best_of([edi837_exe(), "check", "-q", "--format", "json", "-o", "/dev/null",
+    cli = best_of([edi837_exe(), "check", "-q", "--format", "json",
+                   "-o", str(path.with_suffix(".report.json")),
                    str(path)], repeat)  # fmt: skip
     if cli.returncode not in (0, 1):
         raise SystemExit(f"edi837 check failed with exit code {cli.returncode}")
@@ -112,7 +113,7 @@ def run(claims: int, pyx12_claims: int | None, repeat: int) -> str:
         how = "pyx12 timed on the whole file"
 
     rows = [
-        ("a. `edi837 check --format json -o /dev/null` (process, end to end)", cli.seconds,
+        ("a. `edi837 check --format json -o FILE.report.json` (process, end to end)", cli.seconds,
          cli.max_rss_kb),
         ("b. `ClaimReader` alone (reading loop, in process)", ours_run["seconds"],
          ours.max_rss_kb),

@@ -10,12 +10,12 @@ from __future__ import annotations
 import gc
 import sys
 from datetime import date
-from pathlib import Path
 from typing import TextIO
 
 import click
 
 from edi837 import __version__
+from edi837.atomic import open_output
 from edi837.cli_history import history
 from edi837.errors import Edi837Error
 from edi837.feeds import AuthorizationFeed, ProviderFeed
@@ -75,8 +75,8 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(sorted([*FORMATS, "html"])),
               default="text", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
-              help="Write the report here instead of standard output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+              help="Write the report here (atomically; - is standard output, the default).")
 @click.option("--policy", default=DEFAULT_POLICY, show_default=True,
               help=f"Policy profile: {', '.join(SHIPPED)}, or a TOML file path.")
 @click.option("--authorizations", type=click.Path(exists=True, dir_okay=False),
@@ -146,7 +146,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
 
         screening = SparkScreening(paths, run, master=engine, history_url=url)
     try:
-        with screening, _open_output(output) as out:
+        with screening, open_output(output) as out:
             report = TextReport(out, verbose=verbose) if fmt == "text" else _report(fmt, out)
             meta = {"policy": run.policy.name, "policy_source": run.policy.source_path,
                     "notes": _run_notes(run)}
@@ -230,33 +230,6 @@ def _run_notes(run: RunContext) -> list[str]:
     if run.providers is None:
         notes.append("no --providers feed: the network check of SC009 was not applied")
     return notes
-
-
-class _open_output:
-    """stdout, or a file written atomically (temp file then rename)."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self.tmp: Path | None = None
-
-    def __enter__(self) -> TextIO:
-        if self.path is None:
-            return sys.stdout
-        target = Path(self.path)
-        target.parent.mkdir(parents=True, exist_ok=True)  # like the other output options
-        self.tmp = target.with_name(f".{target.name}.tmp")
-        self.handle = open(self.tmp, "w", encoding="utf-8", newline="")
-        return self.handle
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self.tmp is None:
-            sys.stdout.flush()
-            return
-        self.handle.close()
-        if exc_type is None:
-            self.tmp.replace(self.path)  # type: ignore[arg-type]
-        else:
-            self.tmp.unlink(missing_ok=True)
 
 
 @main.command("run")

@@ -8,12 +8,12 @@ could not be used (each bad CSV row is reported as ``FILE:LINE: message``).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
 import click
 
+from edi837.atomic import open_output
 from edi837.errors import Edi837Error
 from edi837.store import SqlHistory, default_history_url, describe_url, open_store
 from edi837.store.io import HistoryImportError, export_history, import_history
@@ -180,7 +180,7 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     help="Write the CSV here instead of standard output.",
 )
 @click.option(
@@ -199,16 +199,13 @@ def history_export(url: str | None, output: str | None, include_all: bool) -> No
     """
     store = _open(url)
     try:
-        if output is None:
-            count = export_history(store, sys.stdout, include_all=include_all)
-        else:
-            with open(output, "w", newline="", encoding="utf-8") as out:
-                count = export_history(store, out, include_all=include_all)
+        with open_output(output) as out:  # atomic; None or - is standard output
+            count = export_history(store, out, include_all=include_all)
     except OSError as exc:
         raise HistoryError(f"{output}: cannot write: {exc.strerror}") from None
     finally:
         store.close()
-    if output is not None:
+    if output not in (None, "-"):
         click.echo(f"edi837: exported {count} row(s) to {output}", err=True)
 
 

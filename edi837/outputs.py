@@ -2,9 +2,9 @@
 
 The CLI's ``--277ca``, ``--999``, ``--accepted``/``--rejected`` and ``--annotate`` land
 here, so the command stays a thin layer. Each output takes its own streaming pass over
-the inputs and is written atomically (temporary file, then rename): a crash never leaves
-a half-written 277CA, 999 or split. A path that is a directory (or ends in ``/``) gets one
-output per input file, named after it.
+the inputs and is written with ``edi837.atomic`` (temporary file, then rename): a crash
+never leaves a half-written 277CA, 999 or split, and a device or FIFO is written directly.
+A path that is a directory (or ends in ``/``) gets one output per input file, named after it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from edi837.atomic import is_special
 from edi837.claim.loop2300 import parse_d8
 from edi837.errors import Edi837Error
 from edi837.screen import FileResult, Screening
@@ -199,8 +200,8 @@ def _write_split(screening: Screening, files: list[FileResult], options: OutputO
                 continue
             if count:
                 out_paths.append(str(target))
-            else:  # no claim on this side: no file (an empty 837 is not an 837)
-                target.unlink(missing_ok=True)
+            elif not is_special(target):  # no claim on this side: no file (an empty
+                target.unlink(missing_ok=True)  # 837 is not an 837); a device stays
     return out_paths
 
 

@@ -67,6 +67,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edi837.atomic import atomic_open
 from edi837.engines.spark_tasks import (
     SORT_COLUMNS,
     AnswerFiles,
@@ -124,9 +125,8 @@ def _log_config() -> str:
     """A log4j2 file that keeps the JVM to errors (Spark's default chats on stderr)."""
     path = Path(tempfile.gettempdir()) / f"edi837-spark-log4j2-{os.getuid()}.properties"
     if not path.exists() or path.read_text() != _LOG4J2:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(_LOG4J2)
-        tmp.replace(path)
+        with atomic_open(path) as out:  # concurrent drivers never share a temporary
+            out.write(_LOG4J2)
     return path.as_uri()
 
 

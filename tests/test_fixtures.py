@@ -194,7 +194,7 @@ def test_console_script_reports_an_unreadable_file():
     """The installed ``edi837`` entry point: one stderr line, exit 2, no traceback."""
     path = FIXTURES / "malformed" / "version_4010.837"
     exe = Path(sys.executable).with_name("edi837")
-    proc = subprocess.run([str(exe), "check", "-q", "--format", "json", "-o", "/dev/null",
+    proc = subprocess.run([str(exe), "check", "-q", "--format", "json", "-o", "-",
                            str(path)], capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [

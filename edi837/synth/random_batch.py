@@ -22,6 +22,7 @@ from decimal import Decimal
 from itertools import islice
 from os import PathLike
 
+from edi837.atomic import atomic_open
 from edi837.npi import make_npi
 from edi837.synth.names import PLACES, STREETS, invent_person, stable_hash
 from edi837.synth.spec import ClaimSpec, LineSpec, PersonSpec
@@ -335,7 +336,7 @@ def generate_file(
     stream = random_claims(seed, claims, form=form)
     per, extra = divmod(claims, interchanges)
     next_st, next_gs = 1, 1
-    with open(path, "w", encoding="ascii", newline="", buffering=1 << 20) as out:
+    with atomic_open(path, encoding="ascii", newline="", buffering=1 << 20) as out:
         for k in range(interchanges):
             summary = write_837(
                 out,

@@ -28,6 +28,7 @@ from io import StringIO
 from os import PathLike
 from typing import TextIO
 
+from edi837.atomic import atomic_open
 from edi837.synth.loops import MAX_LINES, LoopRenderer, d8, subscriber_of
 from edi837.synth.spec import FORMS, ClaimSpec, PersonSpec
 from edi837.x12.separators import DEFAULT, Separators
@@ -391,7 +392,7 @@ def write_837_file(
     path: str | PathLike[str], claims: Iterable[ClaimSpec], **kw: object
 ) -> WriteSummary:
     """:func:`write_837` to a new ASCII file (no newline translation)."""
-    with open(path, "w", encoding="ascii", newline="", buffering=_COPY_CHUNK) as out:
+    with atomic_open(path, encoding="ascii", newline="", buffering=_COPY_CHUNK) as out:
         return write_837(out, claims, **kw)  # type: ignore[arg-type]
 
 

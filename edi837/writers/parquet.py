@@ -53,6 +53,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from edi837.atomic import atomic_path
 from edi837.verdicts import Verdict
 
 BATCH_ROWS = 10_000
@@ -216,7 +217,8 @@ class _Table:
 
     def __init__(self, directory: Path, name: str, schema: pa.Schema, batch_rows: int) -> None:
         self.target = directory / f"{name}.parquet"
-        self.tmp = directory / f".{name}.parquet.tmp"
+        self._atomic = atomic_path(self.target)  # a unique temporary beside the target
+        self.tmp = self._atomic.__enter__()
         self.schema = schema
         self.batch_rows = batch_rows
         self.writer = pq.ParquetWriter(self.tmp, schema)
@@ -237,13 +239,14 @@ class _Table:
     def close(self) -> None:
         self.flush()
         self.writer.close()
-        os.replace(self.tmp, self.target)
+        self._atomic.__exit__(None, None, None)
 
     def abort(self) -> None:
         try:
             self.writer.close()
         finally:
-            self.tmp.unlink(missing_ok=True)
+            failure = RuntimeError("Parquet table abandoned")
+            self._atomic.__exit__(RuntimeError, failure, None)
 
 
 def write_parquet(

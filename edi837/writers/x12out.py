@@ -8,8 +8,8 @@
   terminator): pyx12 and many real readers find the separators by column.
 * Control numbers are derived from one integer the caller chooses (``nth_control``),
   never from the clock, so the same input and options give the same bytes.
-* ``atomic_open`` writes to a temporary file in the destination's directory and renames
-  it into place: a crash leaves the old file or no file, never half of a new one.
+* ``atomic_open`` is ``edi837.atomic.atomic_open`` with X12's Latin-1: a crash leaves the
+  old file or no file, never half of a new one, and a device or FIFO is never renamed over.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import TextIO
 
+from edi837.atomic import atomic_open as _atomic_open
 from edi837.x12.separators import DEFAULT, Separators
 
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
@@ -283,36 +283,13 @@ def gs_elements(
     ]
 
 
-@contextlib.contextmanager
 def atomic_open(
     path: str | os.PathLike[str], *, encoding: str = "latin-1", newline: str = ""
-) -> Iterator[TextIO]:
-    """Open ``path`` for writing text so that it appears whole or not at all.
-
-    Writes go to a temporary file in the same directory; on success it is flushed,
-    synced and renamed over ``path`` (``os.replace``); on an exception it is removed and
-    ``path`` is left as it was. The default Latin-1 with no newline translation writes
-    every character of an X12 segment back as the byte it was read from.
-    """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+) -> contextlib.AbstractContextManager[TextIO]:
+    """``edi837.atomic.atomic_open`` with the X12 defaults: Latin-1 and no newline
+    translation write every character of an X12 segment back as the byte it was read
+    from (kept here for the writers and branches that import it from this module)."""
+    return _atomic_open(path, encoding=encoding, newline=newline)  # type: ignore[return-value]
 
 
 def open_acknowledgment(
