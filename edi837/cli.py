@@ -2,11 +2,13 @@
 
 Commands parse options, call the library and map the outcome to an exit code:
 0 every claim accepted, 1 some claim rejected, 2 an input (or a feed, or the policy)
-could not be read. Errors are one line on stderr, never a traceback.
+could not be read, 3 an internal error. Errors are one line on stderr, never a
+traceback (``edi837.cli_guard`` catches whatever a command lets escape).
 """
 
 from __future__ import annotations
 
+import errno
 import gc
 import sys
 from datetime import date
@@ -16,6 +18,7 @@ import click
 
 from edi837 import __version__
 from edi837.atomic import open_output
+from edi837.cli_guard import GuardedGroup, set_debug
 from edi837.cli_history import history
 from edi837.errors import Edi837Error
 from edi837.feeds import AuthorizationFeed, ProviderFeed
@@ -24,11 +27,12 @@ from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
 from edi837.prerender import Prerenderer
 from edi837.rules import RULES
 from edi837.rules.context import RunContext
+from edi837.safetext import bounded
 from edi837.screen import Screening
 from edi837.store import default_history_url, open_store
 from edi837.writers.report import FORMATS, TextReport, write_prerendered, write_report
 
-EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2  # 3: internal error (cli_guard)
 
 
 class InputError(click.ClickException):
@@ -37,7 +41,7 @@ class InputError(click.ClickException):
     exit_code = EXIT_UNREADABLE
 
     def show(self, file: TextIO | None = None) -> None:
-        click.echo(f"edi837: error: {self.message}", err=True)
+        click.echo(bounded(f"edi837: error: {self.message}"), err=True)
 
 
 def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -49,13 +53,19 @@ def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edi837")
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="EDI837_DEBUG",
+              help="On an internal error (exit 3), print the traceback too.")
+def main(debug: bool) -> None:
     """Screen X12 837P/837I claims for payer S-code (S0353/S0354) rules.
+
+    Exit status: 0 all accepted, 1 some rejected, 2 unreadable input, feed or policy,
+    3 internal error (a defect: --debug shows the traceback).
 
     Example: edi837 check --policy bcbsma --authorizations auths.csv claims.837
     """
+    set_debug(debug)
     # The reader allocates millions of small acyclic objects; the default collector
     # thresholds make CPython rescan them constantly (a third of the run time).
     gc.set_threshold(100_000, 50, 100)
@@ -172,12 +182,14 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
     except OSError as exc:  # an output that cannot be written: one line, not a traceback
+        if exc.errno == errno.EPIPE:
+            raise  # standard output closed by the reader: a quiet exit (cli_guard)
         raise InputError(f"{exc.filename or ''}: {exc.strerror}") from None
     finally:
         store.close()
     for f in files:
         for err in f.errors:
-            click.echo(f"edi837: error: {err}", err=True)
+            click.echo(bounded(f"edi837: error: {err}"), err=True)
     if not quiet:
         click.echo(
             f"edi837: {summary.claims} claims, {summary.accepted} accepted, "

@@ -6,6 +6,8 @@ message alone is enough to open the file at the right place at 3 a.m.
 
 from __future__ import annotations
 
+from edi837.safetext import escape, shown_segment_id
+
 
 class Edi837Error(Exception):
     """Base class for errors edi837 reports to a user (never shown as a traceback)."""
@@ -31,8 +33,9 @@ class X12SyntaxError(Edi837Error):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        seg = f" ({self.segment_id})" if self.segment_id else ""
-        return f"{self.file}:seg {self.segment_ordinal}{seg} @{self.byte_offset}: {self.msg}"
+        seg = f" ({shown_segment_id(self.segment_id)})" if self.segment_id else ""
+        return (f"{escape(self.file)}:seg {self.segment_ordinal}{seg} @{self.byte_offset}: "
+                f"{self.msg}")
 
 
 class UnsupportedVersionError(X12SyntaxError):

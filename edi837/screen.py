@@ -33,6 +33,7 @@ from edi837.policy import Policy
 from edi837.rules import rules_of
 from edi837.rules.context import ClaimContext, RunContext
 from edi837.rules.structure import envelope_findings, structure_findings
+from edi837.safetext import PHI_SEGMENTS, escape, without_values
 from edi837.spool import DigestSpool
 from edi837.store import run_in_transaction
 from edi837.store.base import HistoryStore
@@ -65,20 +66,28 @@ class FileResult:
     @property
     def errors(self) -> list[str]:
         out = [str(self.fatal)] if self.fatal else []
-        out += [f"{self.path}:{i.position}: {i.message}" for i in self.issues
-                if i.severity == "error"]
+        out += [_issue_line(self.path, i) for i in self.issues if i.severity == "error"]
         return out
 
     @property
     def warnings(self) -> list[str]:
-        out = [f"{self.path}:{i.position}: {i.message}" for i in self.issues
-               if i.severity == "warning"]
-        out += [f"{self.path}:seg {n.ordinal} @{n.offset}: {n.message}" for n in self.notes]
+        out = [_issue_line(self.path, i) for i in self.issues if i.severity == "warning"]
+        out += [f"{escape(self.path)}:seg {n.ordinal} @{n.offset}: {n.message}"
+                for n in self.notes]
         return out
 
     @property
     def readable(self) -> bool:
         return self.fatal is None
+
+
+def _issue_line(path: str, issue: SyntaxIssue) -> str:
+    """``file:seg N (ID) @offset: message``; about a segment that may hold a member's
+    data (NM1, N3, N4, DMG, REF) the message keeps no quoted value."""
+    message = issue.message
+    if issue.position.segment_id in PHI_SEGMENTS:
+        message = without_values(message)
+    return f"{escape(path)}:{issue.position}: {message}"
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:

@@ -256,8 +256,8 @@ class ClaimReader:
                         except ValueError:
                             tracker.on_bad_value(Segment(el, ordinal, offsets[i], sep),
                                                  st_segments, 2, "1251", "8",
-                                                 f"DMG02 birth date {el[2]!r} is not a valid "
-                                                 "CCYYMMDD date")
+                                                 "DMG02 birth date is not a valid CCYYMMDD "
+                                                 "date")
                         person.gender = el[3] if n > 3 else ""
                 elif sid == "SBR":
                     filing = el[9] if n > 9 else ""

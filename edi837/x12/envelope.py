@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edi837.errors import UnsupportedVersionError
+from edi837.safetext import shown_segment_id
 from edi837.x12.position import FORM_837I, FORM_837P, Position
 from edi837.x12.separators import Separators
 from edi837.x12.tokenizer import Segment
@@ -284,7 +285,8 @@ class EnvelopeTracker:
         """Count a segment inside ST..SE (or flag one outside any transaction set)."""
         if self.st is None:
             self._issue("error", "OUTSIDE_ST",
-                        f"segment {seg.id} outside a transaction set", seg, "file")
+                        f"segment {shown_segment_id(seg.id)} outside a transaction set", seg,
+                        "file")
         else:
             self.st.segments += 1
 
@@ -307,8 +309,8 @@ class EnvelopeTracker:
 
     def on_unknown_segment(self, seg: Segment, position_in_set: int) -> None:
         """A segment id the 837 guides do not define, inside a transaction set."""
-        valid_id = 2 <= len(seg.id) <= 3 and seg.id.isalnum() and seg.id.isupper()
-        shown = seg.id if valid_id else repr(seg.id[:20])
+        shown = shown_segment_id(seg.id)  # never the text of a mis-separated segment
+        valid_id = shown == seg.id
         self._issue("error", "UNKNOWN_SEGMENT",
                     f"segment id {shown} is not an 837 segment (garbage or wrong separator)",
                     seg, "transaction",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from edi837.safetext import shown_segment_id
+
 FORM_837P = "837P"  # 005010X222A1, professional (CMS-1500)
 FORM_837I = "837I"  # 005010X223A2, institutional (UB-04)
 
@@ -20,5 +22,5 @@ class Position(NamedTuple):
     segment_id: str = ""
 
     def __str__(self) -> str:
-        seg = f" ({self.segment_id})" if self.segment_id else ""
+        seg = f" ({shown_segment_id(self.segment_id)})" if self.segment_id else ""
         return f"seg {self.ordinal}{seg} @{self.offset}"
