@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import importlib.util
 import sys
 from datetime import date
 from typing import TextIO
@@ -41,7 +42,8 @@ class InputError(click.ClickException):
     exit_code = EXIT_UNREADABLE
 
     def show(self, file: TextIO | None = None) -> None:
-        click.echo(bounded(f"edi837: error: {self.message}"), err=True)
+        for line in self.message.splitlines() or [""]:  # a feed lists every bad row
+            click.echo(bounded(f"edi837: error: {line}"), err=True)
 
 
 def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -143,6 +145,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
 
     Example: edi837 check --format json -o report.json fixtures/sample/claims
     """
+    if parquet and importlib.util.find_spec("pyarrow") is None:  # before any output
+        raise InputError("--parquet needs pyarrow: pip install 'edi837[parquet]'")
     try:
         run = _run_context(policy, authorizations, providers, received, validate)
         url = "none" if no_history else history_url or default_history_url()
@@ -285,12 +289,18 @@ def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
         raise InputError(str(exc)) from None
     log = (lambda message: None) if quiet else (
         lambda message: click.echo(f"edi837: {message}", err=True))
-    worker = DropFolderWorker(inbox, outbox, run, lambda: open_store(url),
-                              stale_after=stale_after, control_number=control_number, log=log)
+    try:
+        worker = DropFolderWorker(inbox, outbox, run, lambda: open_store(url),
+                                  stale_after=stale_after, control_number=control_number,
+                                  log=log)
+    except Edi837Error as exc:
+        raise InputError(str(exc)) from None
     try:
         stats = worker.watch(poll) if watch else worker.drain()
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
+    except OSError as exc:  # the outbox became unwritable (full disk, read-only mount)
+        raise InputError(f"{exc.filename or outbox}: cannot write: {exc.strerror}") from None
     finally:
         worker.close()
     click.echo(stats_json(stats))

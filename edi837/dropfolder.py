@@ -28,8 +28,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edi837.errors import Edi837Error
 from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
 from edi837.rules.context import RunContext
+from edi837.safetext import escape
 from edi837.screen import Screening
 from edi837.store.base import HistoryStore
 from edi837.writers.report import JsonReport, write_report
@@ -76,7 +78,11 @@ class DropFolderWorker:
         self.host = socket.gethostname()
         self.worker_id = f"{self.host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         for name in FOLDERS:
-            (self.outbox / name).mkdir(parents=True, exist_ok=True)
+            try:
+                (self.outbox / name).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file in the way, a read-only mount, no space
+                raise Edi837Error(f"cannot create outbox folder {escape(str(self.outbox / name))}"
+                                  f": {exc.strerror}") from None
         self.work = self.outbox / "work" / self.worker_id
         self.work.mkdir()
         self.stats = WorkerStats()

@@ -47,7 +47,8 @@ class FeedError(Edi837Error):
 
     def __init__(self, msg: str, *, file: str, line: int) -> None:
         self.file, self.line, self.msg = file, line, msg
-        super().__init__(f"{file}:{line}: {msg}")
+        self.lines = [f"{escape(file)}:{line}: {msg}"]  # every bad row, one line each
+        super().__init__(self.lines[0])
 
 
 class PolicyError(Edi837Error):

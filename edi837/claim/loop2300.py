@@ -25,6 +25,7 @@ from edi837.claim.model import (
     ServiceLine,
 )
 from edi837.npi import is_valid_npi
+from edi837.numeric import ascii_int
 from edi837.x12.separators import Separators
 
 # Claim-level (2310) and line-level (2420) provider loops by NM101.
@@ -38,6 +39,8 @@ ClaimSegment = tuple[str, int, int]  # (segment text, ordinal, byte offset)
 
 _DATES: dict[str, date] = {}
 _DECIMALS: dict[str, Decimal] = {}
+_MAX_R_TEXT = 24  # an X12 R (decimal) element: 1-18 digits, sign and point
+_MAX_R_DIGITS = 18
 _CACHE_LIMIT = 50_000  # values repeat heavily in a batch; the caches stay small
 
 
@@ -57,9 +60,11 @@ def parse_d8(value: str) -> date:
 def _decimal(value: str) -> Decimal:
     number = _DECIMALS.get(value)
     if number is None:
+        if len(value) > _MAX_R_TEXT:
+            raise InvalidOperation(value[:20])
         number = Decimal(value) if value else Decimal(0)
-        if not number.is_finite():
-            raise InvalidOperation(value)
+        if not number.is_finite() or abs(number.adjusted()) > _MAX_R_DIGITS:
+            raise InvalidOperation(value)  # X12 R is at most 18 digits (no 1E999999)
         if len(_DECIMALS) >= _CACHE_LIMIT:
             _DECIMALS.clear()
         _DECIMALS[value] = number
@@ -148,7 +153,7 @@ def build_claim(
                 line.last_ordinal = ordinal - 1
             number = el[1] if n > 1 else ""
             line = ServiceLine(
-                int(number) if number.isdigit() else 0, position=Position(ordinal, offset, "LX")
+                ascii_int(number, 6) or 0, position=Position(ordinal, offset, "LX")  # N0 1-6
             )
             lines.append(line)
             loop = "2400"

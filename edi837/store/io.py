@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TextIO
 
 from edi837.errors import Edi837Error
+from edi837.numeric import ascii_int
 from edi837.store import run_in_transaction
 from edi837.store.base import ClaimRecord, HistoryStore
 from edi837.store.schema import SqlHistory
@@ -109,13 +110,23 @@ def _rows(name: str, text: str, errors: list[str]) -> Iterator[tuple[int, dict[s
         )
         return
     reader.fieldnames = header
-    for row in reader:
+    for row in _guarded(reader, name, errors):
         if None in row:
             errors.append(f"{name}:{reader.line_num}: more fields than the header has")
             continue
         if not any((v or "").strip() for v in row.values()):
             continue
         yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+
+
+def _guarded(reader: csv.DictReader, name: str, errors: list[str]
+             ) -> Iterator[dict[str, str]]:
+    """The reader's rows; a row the csv module refuses (a field over its size limit, a
+    NUL) is reported with its line and ends the file (nothing is imported anyway)."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        errors.append(f"{name}:{reader.line_num}: unreadable CSV row ({exc})")
 
 
 def _check(row: dict[str, str]) -> str:
@@ -137,8 +148,9 @@ def _check(row: dict[str, str]) -> str:
         return f"form {row['form']!r} is not 837P or 837I"
     for column, low in (("units", 1), ("line", 0)):
         value = row.get(column, "")
-        if value and (not value.isdigit() or int(value) < low):
-            return f"{column} {value!r} is not a whole number of at least {low}"
+        number = ascii_int(value)
+        if value and (number is None or number < low):
+            return f"{column} {value[:20]!r} is not a whole number of at least {low}"
     key = row.get("patient_key", "")
     if key and key != row["member_id"] and not key.startswith(row["member_id"] + "/"):
         return (

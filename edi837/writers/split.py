@@ -78,7 +78,8 @@ class _Side:
             self.close_interchange()
             self.w = EnvelopeWriter(self.out, isa.separators, self.line_ending)  # type: ignore[arg-type]
             control = nth_control(self.base, self.interchanges)
-            self.w.begin_interchange(pad_isa(isa.elements[1:17], isa.separators, control))
+            self.w.begin_interchange(pad_isa(isa.elements[1:17], isa.separators, control,
+                                             keep_wide=True))
             self.isa_key, self.interchanges = keys[0], self.interchanges + 1
         if self.gs_key != keys[1]:
             self.close_group()

@@ -184,12 +184,15 @@ def isa_elements(
 
 
 def pad_isa(
-    fields: Sequence[str], separators: Separators, control_number: int | None = None
+    fields: Sequence[str], separators: Separators, control_number: int | None = None,
+    *, keep_wide: bool = False,
 ) -> list[str]:
     """ISA01..ISA16 padded to their fixed widths, ISA11/ISA16 set from ``separators``.
 
     ``fields`` may come from a received ISA (badly padded or not); ``control_number``
-    replaces ISA13 when given. Raises ValueError when a value is wider than its field.
+    replaces ISA13 when given. A value wider than its field raises ValueError, or with
+    ``keep_wide`` is kept as received: a copy of a received interchange (the split
+    files) carries whatever ISA the reader accepted rather than failing on it.
     """
     values = [*list(fields)[:16], *[""] * (16 - len(fields))]
     values[10] = separators.repetition
@@ -200,7 +203,10 @@ def pad_isa(
     for i, (value, width) in enumerate(zip(values, ISA_WIDTHS, strict=True)):
         value = value.strip() if i not in (1, 3) else value.rstrip()
         if len(value) > width:
-            raise ValueError(f"ISA{i + 1:02d} {value!r} is longer than {width} characters")
+            if keep_wide:
+                out.append(value)
+                continue
+            raise ValueError(f"ISA{i + 1:02d} {value[:20]!r} is longer than {width} characters")
         out.append(value.zfill(width) if i == 12 else value.ljust(width))
     return out
 
