@@ -221,6 +221,8 @@ def _split(
 
     for seg in SegmentReader(stream, name=label):
         sid = seg.id
+        if sid == "CLM" and st is None:
+            continue  # outside any ST..SE: not a claim the reader answers (file error)
         if sid == "CLM":
             status = verdicts.get(seg.ordinal)
             if status is None:
@@ -233,9 +235,11 @@ def _split(
             current = claim_side = None
             if side.out is None:
                 continue
-            if isa is None or gs is None or st is None:
+            if isa is None:
                 summary.unwritten.append(seg.ordinal)  # no envelope to copy it into
                 continue
+            if gs is None:  # GS missing, or a new ISA inside the set: a GS from the ISA
+                gs, keys[1] = _group_for(isa, st), keys[1] + 1
             claim_side = side
             side.ensure(isa, gs, st, (keys[0], keys[1], keys[2]), header)
             a, b, c = blocks["20"], blocks["22"], blocks["23"]
@@ -258,14 +262,15 @@ def _split(
         elif sid == "ISA":
             close("interchange")
             isa, keys = seg, [keys[0] + 1, keys[1], keys[2]]
-            gs = st = current = claim_side = None
+            gs = current = claim_side = None  # an open ST stays open, as for the reader
         elif sid == "GS":
             close("group")
             gs, keys[1] = seg, keys[1] + 1
-            st = current = claim_side = None
+            current = claim_side = None
         elif sid == "ST":
             close("set")
             st, keys[2] = seg, keys[2] + 1
+
             header = current = []
             blocks = {"20": None, "22": None, "23": None}
             claim_side = None
@@ -283,6 +288,14 @@ def _split(
     if len(seen) != len(verdicts):
         summary.missing = sorted(set(verdicts) - seen)
     return summary
+
+
+def _group_for(isa: Segment, st: Segment) -> Segment:
+    """A GS for a transaction set received outside any group, from its interchange."""
+    date6 = isa[9].strip()
+    elements = ["GS", "HC", isa[6].strip(), isa[8].strip(), f"20{date6}"[:8],
+                isa[10].strip(), "1", "X", st[3] or "005010X222A1"]
+    return Segment(elements, st.ordinal, st.offset, isa.separators)
 
 
 def _line_ending(head: str) -> str:

@@ -182,24 +182,31 @@ class EnvelopeTracker:
         self.gs = Group(len(self.groups) + 1, self.isa.index, seg)
         self.groups.append(self.gs)
 
-    def on_st(self, seg: Segment) -> Transaction | None:
-        if self.gs is None:
-            self._issue("error", "ST_OUTSIDE_GS", "ST outside a functional group", seg, "file")
-            return None
+    def on_st(self, seg: Segment) -> Transaction:
+        """Open a transaction set. One outside any functional group (GS missing, GE
+        early) is still opened, in group 0, and rejected as a whole: its claims are
+        answered (ENV001), never lost."""
         if self.st is not None and not self.st.closed:
             self._issue("error", "SE_MISSING",
                         f"transaction set {self.st.ST02} has no SE before this ST", seg,
                         "transaction", ik5="2")
-        self.gs.transactions += 1
-        gs08 = self.gs.GS[8]
+        gs08 = ""
+        if self.gs is not None:
+            self.gs.transactions += 1
+            gs08 = self.gs.GS[8]
         label = seg[3] or gs08
         form = form_for_version(label) or form_for_version(gs08) or ""
         self.st = Transaction(
-            len(self.transactions) + 1, self.isa.index if self.isa else 0, self.gs.index,
+            len(self.transactions) + 1, self.isa.index if self.isa else 0,
+            self.gs.index if self.gs else 0,
             seg[1], seg[2], seg[3], form, Position(seg.ordinal, seg.offset, "ST"), segments=1,
         )
         self.transactions.append(self.st)
-        if seg[1] != "837":
+        if self.gs is None:
+            self._issue("error", "ST_OUTSIDE_GS",
+                        "ST outside a functional group (GS missing or GE early)", seg,
+                        "transaction", ik5="2")
+        elif seg[1] != "837":
             self._issue("error", "ST_NOT_837",
                         f"transaction set {seg[1]!r} is not an 837 claim", seg, "transaction",
                         ik5="1")
