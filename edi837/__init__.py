@@ -9,6 +9,7 @@ Library API (the CLI is a thin layer over it):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -34,7 +35,7 @@ def read_claims(source: str | Path | BinaryIO) -> Iterator[Claim]:
 
 
 def screen(
-    paths: Iterable[str | Path],
+    paths: Iterable[str | Path] | str | Path,
     *,
     policy: str = "bcbsma",
     authorizations: str | Path | None = None,
@@ -42,7 +43,12 @@ def screen(
     received: date | None = None,
     history: HistoryStore | None = None,
 ) -> Iterator[Verdict]:
-    """Screen a batch of 837 files under a policy profile; one ``Verdict`` per claim."""
+    """Screen a batch of 837 files under a policy profile; one ``Verdict`` per claim.
+
+    ``paths`` is one path (``str`` or ``Path``) or several. A file that cannot be read
+    (missing, not X12) yields no verdict and a ``UserWarning`` with its error (use
+    ``edi837.screen.Screening`` for its ``files``); a file named twice is screened once.
+    """
     from edi837.feeds import AuthorizationFeed, ProviderFeed
     from edi837.policy import load_policy
     from edi837.rules.context import RunContext
@@ -54,5 +60,19 @@ def screen(
         providers=ProviderFeed.load(providers) if providers else None,
         received=received,
     )
-    with Screening(list(paths), run, history) as screening:
+    with Screening(paths, run, history) as screening:
         yield from screening.verdicts()
+        for repeated in screening.duplicates:
+            warnings.warn(f"{repeated}: given more than once; screened once", stacklevel=2)
+        for f in screening.files:
+            for error in f.errors:  # a missing or unreadable file has no verdicts to say so
+                warnings.warn(error, stacklevel=2)
+
+
+# The submodule ``edi837.screen`` would replace the function above as the package's
+# ``screen`` attribute the first time it is imported; import it now and bind the
+# function again, so ``edi837.screen(...)`` is always the function.
+_screen_function = screen
+import edi837.screen  # noqa: E402, F401
+
+screen = _screen_function  # noqa: F811

@@ -28,6 +28,7 @@ from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
 from edi837.prerender import Prerenderer
 from edi837.rules import RULES
 from edi837.rules.context import RunContext
+from edi837.runtmp import install_signal_handlers
 from edi837.safetext import bounded
 from edi837.screen import Screening
 from edi837.store import default_history_url, open_store
@@ -68,6 +69,7 @@ def main(debug: bool) -> None:
     Example: edi837 check --policy bcbsma --authorizations auths.csv claims.837
     """
     set_debug(debug)
+    install_signal_handlers()  # SIGTERM/SIGHUP: exit through cleanup (edi837.runtmp)
     # The reader allocates millions of small acyclic objects; the default collector
     # thresholds make CPython rescan them constantly (a third of the run time).
     gc.set_threshold(100_000, 50, 100)
@@ -191,6 +193,9 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
         raise InputError(f"{exc.filename or ''}: {exc.strerror}") from None
     finally:
         store.close()
+    for repeated in getattr(screening, "duplicates", []):
+        click.echo(bounded(f"edi837: warning: {repeated}: given more than once; screened "
+                           "once"), err=True)
     for f in files:
         for err in f.errors:
             click.echo(bounded(f"edi837: error: {err}"), err=True)

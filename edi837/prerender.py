@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from edi837.claim.model import Claim
 from edi837.rules.structure import envelope_findings_at
+from edi837.runtmp import run_dir
 from edi837.screen import Screening, expected_payment, file_of, make_verdict
 from edi837.verdicts import ACCEPTED, REJECTED, Finding
 from edi837.writers.claim_json import (
@@ -35,7 +36,8 @@ class Prerenderer:
 
     def __init__(self, screening: Screening) -> None:
         self.screening = screening
-        fd, self.path = tempfile.mkstemp(prefix="edi837-claims-", suffix=".tsv")
+        fd, self.path = tempfile.mkstemp(prefix="edi837-claims-", suffix=".tsv",
+                                             dir=run_dir())
         self.spool = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
     def record(self, key: int, claim: Claim, findings: list[Finding]) -> None:

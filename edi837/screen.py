@@ -33,6 +33,7 @@ from edi837.policy import Policy
 from edi837.rules import rules_of
 from edi837.rules.context import ClaimContext, RunContext
 from edi837.rules.structure import envelope_findings, structure_findings
+from edi837.runtmp import run_dir
 from edi837.safetext import PHI_SEGMENTS, escape, without_values
 from edi837.spool import DigestSpool
 from edi837.store import run_in_transaction
@@ -90,17 +91,39 @@ def _issue_line(path: str, issue: SyntaxIssue) -> str:
     return f"{escape(path)}:{issue.position}: {message}"
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[str]:
-    """Files as given; a directory contributes its files (sorted, recursive, no dotfiles)."""
+def expand_paths(paths: Iterable[str | Path] | str | os.PathLike[str],
+                 duplicates: list[str] | None = None) -> list[str]:
+    """Files as given; a directory contributes its files (sorted, recursive, no dotfiles).
+
+    One ``str`` or ``Path`` is one path (not a string of one-letter paths). A file named
+    twice (directly, through a folder or a link) is screened once, else its claims would
+    be judged against themselves; the repeats are appended to ``duplicates``. A missing
+    path is kept: it is reported unreadable with its error.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
     out: list[str] = []
+    seen: set[str] = set()
+
+    def add(path: str) -> None:
+        key = path if path == "-" else os.path.realpath(path)
+        if key in seen:
+            if duplicates is not None:
+                duplicates.append(path)
+            return
+        seen.add(key)
+        out.append(path)
+
     for p in paths:
-        p = str(p)
+        p = os.fspath(p)
         if p != "-" and os.path.isdir(p):
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                out += [os.path.join(root, f) for f in sorted(files) if not f.startswith(".")]
+                for f in sorted(files):
+                    if not f.startswith("."):
+                        add(os.path.join(root, f))
         else:
-            out.append(p)
+            add(p)
     return out
 
 
@@ -227,13 +250,14 @@ class Screening:
     each input afterwards. The history store is updated in one transaction per run.
     """
 
-    def __init__(self, paths: Iterable[str | Path], run: RunContext,
+    def __init__(self, paths: Iterable[str | Path] | str | Path, run: RunContext,
                  history: HistoryStore | None = None,
                  progress: Callable[[int], None] | None = None) -> None:
         self.run = run
         self.progress = progress  # called with bytes read since the last call (step 1)
         self.history = history or HistoryStore()
-        self.paths = expand_paths(paths)
+        self.duplicates: list[str] = []  # paths named more than once, screened once
+        self.paths = expand_paths(paths, self.duplicates)
         self.files: list[FileResult] = []
         self._judged: dict[int, list[Finding]] = {}
         self._tempdir: str | None = None
@@ -245,7 +269,7 @@ class Screening:
         if path != "-":
             return path
         if self._tempdir is None:
-            self._tempdir = tempfile.mkdtemp(prefix="edi837-stdin-")
+            self._tempdir = tempfile.mkdtemp(prefix="edi837-stdin-", dir=run_dir())
         target = os.path.join(self._tempdir, "stdin.837")
         with open(target, "wb") as out:
             shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)

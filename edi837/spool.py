@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from itertools import groupby
 
 from edi837.judge import Digest, sort_key
+from edi837.runtmp import run_dir
 
 _BATCH = 2000
 _FILE = 5  # position of the file index in a pending row
@@ -23,7 +24,7 @@ _FILE = 5  # position of the file index in a pending row
 
 class DigestSpool:
     def __init__(self) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="edi837-spool-", suffix=".db")
+        fd, self.path = tempfile.mkstemp(prefix="edi837-spool-", suffix=".db", dir=run_dir())
         os.close(fd)
         self.db = sqlite3.connect(self.path)
         self.db.execute("PRAGMA journal_mode=OFF")

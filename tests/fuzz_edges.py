@@ -27,6 +27,7 @@ JUNK = ["", "ZZZ*1", "NM1|IL|1|DOE|JANE", "CLM", "CLM*X*", "LX*" + "9" * 5000,
         "GS*HC*A*B*20240101*1200*1*X*005010X222A1", "GE*1*1", "IEA*1*000000001",
         "LX*\u00b2", "SV1*HC:S0354*1E999999*UN*\u00b2", "DMG*D8*2024\u00b21301",
         "HL*1**20*1", "HL*2*1*22*0", "\x00\x01\x02", "REF*G1*" + "x" * 2000]
+BAD_NUMBERS = ["\u00b2", "9" * 5000, "1E999999", "-0", "NaN", "", "12345678901234567890"]
 KINDS = ("delete", "duplicate", "swap", "truncate", "separator", "junk", "number", "glue",
          "isa", "terminator")
 
@@ -72,8 +73,7 @@ def mutate(text: str, mutations: list[Mutation], other: str) -> str:
             parts = segs[i].rstrip("~\n").split("*")
             if len(parts) > 1:
                 j = 1 + m.pick % (len(parts) - 1)
-                parts[j] = ["\u00b2", "9" * 5000, "1E999999", "-0", "NaN", "", "12345678901234567890"
-                            ][m.pick % 7]
+                parts[j] = BAD_NUMBERS[m.pick % len(BAD_NUMBERS)]
                 segs[i] = "*".join(parts) + "~\n"
         elif m.kind == "glue":
             segs = segs[:i] + segments(other) + segs[i:]

@@ -36,6 +36,7 @@ from edi837.store.base import ClaimRecord, HistoryStore
 from edi837.store.schema import SqlHistory
 from edi837.timeline import Service
 
+FIELD_LIMIT = 1 << 20  # longer CSV fields are reported with their line (csv's default: 128 KiB)
 IMPORT_COLUMNS = ("member_id", "procedure", "service_date", "order_id", "form", "claim_id")
 EXPORT_COLUMNS = (*IMPORT_COLUMNS, "units", "line", "patient_key", "status")
 PROCEDURES = ("S0353", "S0354")
@@ -100,6 +101,7 @@ def read_history_csv(path: str | Path) -> tuple[list[ClaimRecord], int]:
 
 
 def _rows(name: str, text: str, errors: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
     reader = csv.DictReader(text.splitlines(keepends=True))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in IMPORT_COLUMNS if c not in header]

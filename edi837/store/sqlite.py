@@ -18,6 +18,7 @@ building (as the 277CA writer does, after screening).
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import sqlite3
 import time
@@ -41,6 +42,9 @@ class SqliteHistory(SqlHistory):
         if path != ":memory:":
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                # Created 0600 before SQLite makes it 0644: it holds member ids (its
+                # -wal and -shm files take the same mode).
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
             except OSError as exc:
                 raise StoreError(
                     f"{path}: cannot create the history directory: {exc.strerror}"

@@ -29,6 +29,7 @@ from os import PathLike
 from typing import TextIO
 
 from edi837.atomic import atomic_open
+from edi837.runtmp import run_dir
 from edi837.synth.loops import MAX_LINES, LoopRenderer, d8, subscriber_of
 from edi837.synth.spec import FORMS, ClaimSpec, PersonSpec
 from edi837.x12.separators import DEFAULT, Separators
@@ -355,7 +356,7 @@ def write_837(
                 label = _label_for(claim.form, version_label)
                 if groups:  # the second form waits in a spool until the first is done
                     sink = cleanup.enter_context(
-                        tempfile.TemporaryFile("w+", encoding="ascii", newline="")
+                        tempfile.TemporaryFile("w+", encoding="ascii", newline="", dir=run_dir())
                     )
                     group = _Group(claim.form, env, sink, direct=False, label=label)
                 else:

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from edi837.atomic import atomic_open as _atomic_open
+from edi837.runtmp import run_dir
 from edi837.x12.separators import DEFAULT, Separators
 
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
@@ -125,7 +126,7 @@ class Spool(SegmentWriter):
 
     def __init__(self, separators: Separators = DEFAULT, line_ending: str = "") -> None:
         buffer = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close()
-            max_size=_SPOOL_MEMORY, mode="w+", encoding="utf-8", newline=""
+            max_size=_SPOOL_MEMORY, mode="w+", encoding="utf-8", newline="", dir=run_dir()
         )
         super().__init__(buffer, separators, line_ending)  # type: ignore[arg-type]
 
