@@ -387,3 +387,19 @@ def test_history_file_is_private(tmp_path, batch) -> None:
                                        "-o", "-", str(batch)])
     assert result.exit_code in (0, 1), result.output
     assert history.stat().st_mode & 0o777 == 0o600
+
+
+def test_annotate_notes_are_bounded(tmp_path, batch) -> None:
+    from edi837.writers.annotate import MARK, MAX_NOTE
+
+    text = batch.read_text()
+    start = text.index("NM1*IL*")
+    nm1 = text[start:text.index("~", start)]
+    odd = tmp_path / "sep.837"
+    odd.write_text(text.replace(nm1, nm1.replace("*", "|") + "|" + "Z" * 1_000_000, 1))
+    notes_path = tmp_path / "notes.txt"
+    result = check("-o", "-", "--annotate", str(notes_path), str(odd))
+    assert result.exit_code == 2, result.output
+    notes = [line for line in notes_path.read_text().splitlines() if line.startswith(MARK)]
+    assert notes and all(len(line) <= len(MARK) + MAX_NOTE for line in notes)
+    assert not any("Z" * 400 in line for line in notes)

@@ -20,12 +20,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from edi837.safetext import bounded
 from edi837.verdicts import Finding, Verdict
 from edi837.x12.envelope import SyntaxIssue
 from edi837.x12.tokenizer import SegmentReader
 
 MARK = "    ^^ "
 
+
+MAX_PART = 300  # characters of one message, fix or citation in a note
+MAX_NOTE = 1000  # characters of one note line
 
 def findings_by_ordinal(verdicts: Iterable[Verdict]) -> dict[int, list[Finding]]:
     """Segment ordinal -> the findings pointing at it (claim-level ones at the CLM)."""
@@ -45,12 +49,12 @@ def format_finding(finding: Finding) -> str:
     parts.append(f"{finding.category}:{finding.status_code}")
     if finding.citation:
         parts.append(_one_line(finding.citation))
-    return " | ".join(parts)
+    return bounded(" | ".join(parts), MAX_NOTE)
 
 
 def format_issue(issue: SyntaxIssue) -> str:
     """``999 error SE_COUNT: <message>``."""
-    return f"999 {issue.severity} {issue.code}: {_one_line(issue.message)}"
+    return bounded(f"999 {issue.severity} {issue.code}: {_one_line(issue.message)}", MAX_NOTE)
 
 
 def write_annotated(
@@ -102,4 +106,6 @@ def _annotate(stream: BinaryIO, label: str, notes: dict[int, list[str]], out: Te
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """One line, and at most ``MAX_PART`` characters (a finding quoting a 1 MB value
+    must not make a 1 MB note)."""
+    return bounded(" ".join(text.split()), MAX_PART)
