@@ -121,6 +121,8 @@ def _rows(path: str | Path, columns: tuple[str, ...], problems: FeedProblems
     except csv.Error as exc:
         raise FeedError(f"unreadable CSV header ({exc})", file=name, line=1) from None
     missing = [c for c in columns if c not in header]
+    if missing and problems.found and problems.found[0][0] == 1:
+        problems.raise_if_any()  # the header itself is not UTF-8: say that
     if missing:
         raise FeedError(f"header lacks column(s) {', '.join(missing)}; expected "
                         f"{','.join(columns)}", file=name, line=1)

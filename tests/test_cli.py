@@ -201,7 +201,7 @@ def test_review_findings_one_line_errors_and_unique_outputs(tmp_path):
     bad_feed.write_bytes(b"\xff\xfe\x00garbage")
     result = CliRunner().invoke(main, ["check", "-q", "--authorizations", str(bad_feed),
                                        str(paths[0])])
-    assert result.exit_code == 2 and "latin.csv:0: not UTF-8 text" in result.stderr
+    assert result.exit_code == 2 and "latin.csv:1: not UTF-8 text" in result.stderr
     result = CliRunner().invoke(main, ["check", "-q", "--sender-id", "X" * 16, "--277ca",
                                        f"{tmp_path}/acks/", *feeds, str(paths[0])])
     assert result.exit_code == 2 and "longer than ISA06/ISA08" in result.stderr
