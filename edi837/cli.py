@@ -28,7 +28,7 @@ from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
 from edi837.prerender import Prerenderer
 from edi837.rules import RULES
 from edi837.rules.context import RunContext
-from edi837.runtmp import install_signal_handlers
+from edi837.runtmp import install_signal_handlers, sweep_stale
 from edi837.safetext import bounded
 from edi837.screen import Screening
 from edi837.store import default_history_url, open_store
@@ -70,6 +70,7 @@ def main(debug: bool) -> None:
     """
     set_debug(debug)
     install_signal_handlers()  # SIGTERM/SIGHUP: exit through cleanup (edi837.runtmp)
+    sweep_stale()  # temporary folders of killed runs (their PID gone, over an hour old)
     # The reader allocates millions of small acyclic objects; the default collector
     # thresholds make CPython rescan them constantly (a third of the run time).
     gc.set_threshold(100_000, 50, 100)
