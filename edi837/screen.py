@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -83,16 +84,9 @@ class FileResult:
 
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
     """Files as given; a directory contributes its files (sorted, recursive, no dotfiles)."""
-    out: list[str] = []
-    for p in paths:
-        p = str(p)
-        if p != "-" and os.path.isdir(p):
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                out += [os.path.join(root, f) for f in sorted(files) if not f.startswith(".")]
-        else:
-            out.append(p)
-    return out
+    from edi837.sources import expand_sources  # URLs, globs and ZIP members too
+
+    return expand_sources(str(p) for p in paths)
 
 
 def claim_key(file_index: int, claim_index: int) -> int:
@@ -155,8 +149,9 @@ def read_file(result: FileResult, run: RunContext,
                 reported = reader.bytes_read
     except X12SyntaxError as exc:
         result.fatal = exc
-    except OSError as exc:
-        result.fatal = X12SyntaxError(f"cannot read: {exc.strerror}", file=result.path)
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        result.fatal = X12SyntaxError(f"cannot read: {reason}", file=result.path)
     if progress is not None:
         progress(reader.bytes_read - reported)
     _summarize(result, reader, n)
@@ -254,7 +249,9 @@ class Screening:
 
     def total_bytes(self) -> int:
         """Size of the inputs on disk (stdin counts as 0), for a progress bar."""
-        return sum(os.path.getsize(p) for p in self.paths if p != "-" and os.path.isfile(p))
+        from edi837.sources import source_size
+
+        return sum(source_size(p) for p in self.paths if p != "-")
 
     # -- step 2 ---------------------------------------------------------------
     def _judge_all(self, spool: DigestSpool) -> None:
