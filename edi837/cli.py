@@ -25,6 +25,7 @@ from edi837.prerender import Prerenderer
 from edi837.rules import RULES
 from edi837.rules.context import RunContext
 from edi837.screen import Screening
+from edi837.sources import is_url, staged
 from edi837.store import default_history_url, open_store
 from edi837.writers.report import FORMATS, TextReport, write_prerendered, write_report
 
@@ -168,7 +169,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
             if parquet:
                 from edi837.writers.parquet import write_parquet  # needs pyarrow
 
-                write_parquet(parquet, screening.verdicts())
+                with staged(parquet, directory=True) as folder:
+                    write_parquet(folder, screening.verdicts())
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
     except OSError as exc:  # an output that cannot be written: one line, not a traceback
@@ -242,6 +244,10 @@ class _open_output:
     def __enter__(self) -> TextIO:
         if self.path is None:
             return sys.stdout
+        self.stage = None
+        if is_url(self.path):  # written locally, uploaded under the URL when complete
+            self.stage = staged(self.path, directory=False)
+            self.path = self.stage.__enter__()
         target = Path(self.path)
         target.parent.mkdir(parents=True, exist_ok=True)  # like the other output options
         self.tmp = target.with_name(f".{target.name}.tmp")
@@ -257,6 +263,8 @@ class _open_output:
             self.tmp.replace(self.path)  # type: ignore[arg-type]
         else:
             self.tmp.unlink(missing_ok=True)
+        if self.stage is not None:
+            self.stage.__exit__(exc_type, exc, tb)
 
 
 @main.command("run")

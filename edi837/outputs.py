@@ -113,7 +113,21 @@ def _ids(f: FileResult, options: OutputOptions) -> dict[str, object]:
 
 def write_outputs(screening: Screening, options: OutputOptions, numbers: ControlNumbers
                   ) -> dict[str, list[str]]:
-    """Write every requested output; returns {kind: [paths written]}."""
+    """Write every requested output; returns {kind: [paths written]}. An output named by
+    URL (``s3://...``) is written locally first and uploaded when complete."""
+    import contextlib
+    import dataclasses
+
+    from edi837.sources import staged
+
+    kinds = ("ack_277ca", "ack_999", "accepted", "rejected", "annotate")
+    with contextlib.ExitStack() as stack:
+        local = {k: stack.enter_context(staged(getattr(options, k))) for k in kinds}
+        return _write_outputs(screening, dataclasses.replace(options, **local), numbers)
+
+
+def _write_outputs(screening: Screening, options: OutputOptions, numbers: ControlNumbers
+                   ) -> dict[str, list[str]]:
     files = screening.prepare()
     written: dict[str, list[str]] = {}
     if options.ack_277ca:

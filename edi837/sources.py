@@ -335,3 +335,53 @@ def put_local(local: str | os.PathLike[str], url: str) -> None:
     """Upload a finished local file (a Parquet table, say) under ``url``."""
     fs, remote = filesystem(url)
     fs.put_file(os.fspath(local), remote)
+
+
+def _url_is_dir(url: str) -> bool:
+    if url.endswith("/"):
+        return True
+    fs, path = filesystem(url)
+    try:
+        return bool(fs.isdir(path))
+    except OSError:
+        return False
+
+
+def upload(local: str, url: str) -> list[str]:
+    """Copy a finished local file, or every file under a local folder, to ``url``; one
+    ``put`` per object, so each appears whole. Returns the URLs written."""
+    fs, remote = filesystem(url)
+    if not os.path.isdir(local):
+        fs.put_file(local, remote)
+        return [url]
+    written = []
+    root = remote.rstrip("/")
+    for folder, dirs, files in os.walk(local):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(f for f in files if not f.startswith(".")):
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, local).replace(os.sep, "/")
+            fs.put_file(path, f"{root}/{rel}")
+            written.append(f"{url.rstrip('/')}/{rel}")
+    return written
+
+
+@contextlib.contextmanager
+def staged(target: str | None, *, directory: bool | None = None) -> Iterator[str | None]:
+    """A local stand-in for an output named by URL (a file, or a folder when ``target``
+    ends in ``/``, is a folder in the store, or ``directory`` says so), uploaded once the
+    block succeeds; a local path or None is handed back as it is. The writers keep writing
+    local files atomically; the store sees only finished objects."""
+    if target is None or not is_url(target):
+        yield target
+        return
+    is_dir = _url_is_dir(target) if directory is None else directory
+    tmp = tempfile.mkdtemp(prefix="edi837-stage-")
+    try:
+        local = tmp + os.sep if is_dir else os.path.join(tmp, target.rstrip("/").rsplit("/")[-1])
+        yield local
+        upload(local.rstrip(os.sep) if is_dir else local, target)
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
