@@ -60,10 +60,19 @@ def _is_dir(path: str) -> bool:
 def _names(files: list[FileResult]) -> dict[int, str]:
     """An output name per input: its file name, made unique with the input's position
     when two inputs share a name (a/x.837 and b/x.837 must not overwrite each other)."""
-    stems = {f.index: Path(f.path).name if f.path != "-" else "stdin" for f in files}
+    stems = {f.index: _member_name(f.path) if f.path != "-" else "stdin" for f in files}
     if len(set(stems.values())) < len(stems):
         return {i: f"{i + 1:03d}-{stem}" for i, stem in stems.items()}
     return stems
+
+
+def _member_name(path: str) -> str:
+    """A file's name; an archive member's own name (``a.zip!x.837`` -> ``x.837``)."""
+    from edi837.sources import MEMBER_SEP
+
+    if MEMBER_SEP in path and not os.path.exists(path):
+        path = path.rpartition(MEMBER_SEP)[2]
+    return path.rstrip("/").rsplit("/", 1)[-1].rsplit(os.sep, 1)[-1]
 
 
 def _folder(path: str) -> Path:
