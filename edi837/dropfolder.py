@@ -215,12 +215,20 @@ class DropFolderWorker:
                                            {"policy": self.run.policy.name,
                                             "worker": self.worker_id})
                 self.heartbeat()
-                options = OutputOptions(
-                    ack_277ca=str(self.outbox / "acks" / f"{name}.277ca"),
-                    ack_999=str(self.outbox / "acks" / f"{name}.999"),
-                    accepted=str(self.outbox / "accepted" / name),
-                    rejected=str(self.outbox / "rejected" / name),
-                )
+                if len(screening.paths) > 1:  # a ZIP of several 837s: a folder per archive
+                    acks = f"{self.outbox / 'acks' / name}/"
+                    options = OutputOptions(
+                        ack_277ca=acks, ack_999=acks,
+                        accepted=f"{self.outbox / 'accepted' / name}/",
+                        rejected=f"{self.outbox / 'rejected' / name}/",
+                    )
+                else:
+                    options = OutputOptions(
+                        ack_277ca=str(self.outbox / "acks" / f"{name}.277ca"),
+                        ack_999=str(self.outbox / "acks" / f"{name}.999"),
+                        accepted=str(self.outbox / "accepted" / name),
+                        rejected=str(self.outbox / "rejected" / name),
+                    )
                 numbers = ControlNumbers(self.control_number, store.next_control_number)
                 write_outputs(screening, options, numbers)
         finally:

@@ -272,10 +272,12 @@ def screen(
 ) -> DataFrame:
     """Screen a batch on ``spark``: a DataFrame with one row per claim (see the module doc).
 
-    ``paths`` are files or directories (expanded on the driver; each file must be readable
-    at that path on the executors). The policy and feeds are loaded here and broadcast.
-    Reading and judging run now (the history store is written once, here); the claim rows
-    are computed when the DataFrame is used, by re-reading each file on an executor.
+    ``paths`` are files, directories, globs or URLs (``s3://``, ``abfs://``...; expanded
+    on the driver, ZIP archives into their members): each executor task opens its own URL;
+    a local path must be readable at that path on the executors. The policy and feeds
+    are loaded here and broadcast. Reading and judging run now (the history store is
+    written once, here); the claim rows are computed when the DataFrame is used, by
+    re-reading each file on an executor.
     """
     run = run_context(policy, authorizations, providers, received)
     files = _local_files(paths)

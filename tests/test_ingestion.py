@@ -170,3 +170,26 @@ def test_text_log_line_names_counts_and_interchanges():
     line = format_event(FileEvent("a.837", 10, 3, 2, 1, 0.5, "done", ["000000001"]), "text")
     assert line == ("file=a.837 size=10 claims=3 accepted=2 rejected=1 seconds=0.500 "
                     "outcome=done interchanges=000000001")
+
+
+def test_zip_in_the_inbox_is_answered_member_by_member(tmp_path):
+    """A ZIP of two 837s dropped in the inbox: both members screened, their answers in a
+    folder per archive, every claim answered once."""
+    import zipfile
+
+    source, names, feeds = build_inbox(tmp_path, files=2, members_per_file=3)
+    expected = single_run(tmp_path, copy_tree(source, tmp_path / "copy"), feeds)
+    inbox, outbox = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    with zipfile.ZipFile(inbox / "batch.zip", "w") as zf:
+        for name in names:
+            zf.write(source / name, name)
+    done = subprocess.run([*EDI837, "run", "-q", "--settle", "0", "--inbox", str(inbox),
+                           "--outbox", str(outbox), "--history",
+                           f"sqlite:///{tmp_path / 'h.db'}", *feeds],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in (outbox / "done").iterdir()] == ["batch.zip"]
+    assert reported_verdicts(outbox) == expected
+    acks = sorted(p.name for p in (outbox / "acks" / "batch.zip").iterdir())
+    assert acks == sorted(f"{n}.{k}" for n in names for k in ("277ca", "999"))
