@@ -133,7 +133,7 @@ def spark_job(master: str, inputs: list[str], s3: dict, *extra: str) -> dict:
     feeds = ["--authorizations", s3["auths"], "--providers", s3["providers"]]
     done = subprocess.run([sys.executable, "-m", "tests.spark_job", master, *feeds, *extra,
                            *inputs],
-                          capture_output=True, text=True, cwd=ROOT, timeout=110,
+                          capture_output=True, text=True, cwd=ROOT, timeout=180,
                           env={**os.environ, **s3["env"]}, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
