@@ -341,7 +341,8 @@ def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
                               on_file=event_sink(log, log_format, metrics),
                               on_poll=metrics.inbox.set if metrics else None)
     stopping: list[int] = []
-    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    if watch:  # a draining worker keeps the default: SIGTERM ends it at once
+        signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
     try:
         stats = worker.watch(poll, stop=lambda: bool(stopping)) if watch else worker.drain()
     except Edi837Error as exc:
