@@ -43,7 +43,7 @@ def run(workers: int, source: Path, store_url: str | None) -> tuple[float, int]:
         shutil.copytree(source, work / "in")
         url = store_url or f"sqlite:///{work / 'history.db'}"
         cmd = [edi837_exe(), "run", "-q", "--inbox", str(work / "in"), "--outbox",
-               str(work / "out"), "--history", url]
+               str(work / "out"), "--history", url, "--settle", "0"]
         start = time.perf_counter()
         procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
                  for _ in range(workers)]

@@ -13,7 +13,8 @@ history export, generated 837s) goes through ``atomic_open`` or ``atomic_path``:
 * a target that exists and is not a regular file (a character or block device such as
   ``/dev/null``, a FIFO, a socket) is opened and written directly: renaming over it would
   replace the device with a regular file;
-* ``-`` is standard output (``open_output``).
+* ``-`` (standard output) and URLs are handled one level up, by
+  ``edi837.sources.open_output``.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TextIO
+from typing import IO
 
 STDOUT = "-"
 
@@ -107,15 +107,3 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-@contextlib.contextmanager
-def open_output(path: str | os.PathLike[str] | None, *, encoding: str = "utf-8",
-                newline: str | None = "") -> Iterator[TextIO]:
-    """Standard output for ``None`` or ``-``, else ``atomic_open`` (text)."""
-    if path is None or str(path) == STDOUT:
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    with atomic_open(path, encoding=encoding, newline=newline) as handle:
-        yield handle  # type: ignore[misc]

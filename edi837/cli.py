@@ -18,7 +18,6 @@ from typing import TextIO
 import click
 
 from edi837 import __version__
-from edi837.atomic import open_output
 from edi837.cli_guard import GuardedGroup, set_debug
 from edi837.cli_history import history
 from edi837.errors import Edi837Error
@@ -31,6 +30,7 @@ from edi837.rules.context import RunContext
 from edi837.runtmp import install_signal_handlers, sweep_stale
 from edi837.safetext import bounded
 from edi837.screen import Screening
+from edi837.sources import open_output, staged
 from edi837.store import default_history_url, open_store
 from edi837.writers.report import FORMATS, TextReport, write_prerendered, write_report
 
@@ -185,7 +185,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
             if parquet:
                 from edi837.writers.parquet import write_parquet  # needs pyarrow
 
-                write_parquet(parquet, screening.verdicts())
+                with staged(parquet, directory=True) as folder:
+                    write_parquet(folder, screening.verdicts())
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
     except OSError as exc:  # an output that cannot be written: one line, not a traceback
@@ -273,19 +274,39 @@ def _run_notes(run: RunContext) -> list[str]:
 @click.option("--stale-after", default=600.0, show_default=True,
               help="Seconds after which another host's silent work folder is taken over.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-file log lines on stderr.")
+@click.option("--settle", default=10.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds a file's size and mtime must stay unchanged before it is taken "
+                   "(a file still uploading is never claimed).")
+@click.option("--ready-suffix", metavar="SUFFIX",
+              help="Take X only once X+SUFFIX exists (e.g. .ok); both are moved.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Per-file log line on stderr: key=value text or JSON.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), metavar="PORT",
+              help="Serve Prometheus metrics on this port.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Address the metrics endpoint listens on.")
 def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
             providers: str | None, received: date | None, history_url: str | None,
             control_number: int | None, watch: bool, poll: float, stale_after: float,
-            quiet: bool) -> None:
+            quiet: bool, settle: float = 10.0, ready_suffix: str | None = None,
+            log_format: str = "text", metrics_port: int | None = None,
+            metrics_host: str = "127.0.0.1") -> None:
     """Drain a drop folder: claim each file atomically, screen it, file the answers.
 
     Any number of workers (processes or machines sharing the folders and a PostgreSQL
     history) may run on one inbox; a file left behind by a killed worker is taken up
     again and, thanks to the history store, counted once.
 
+    Only settled files are taken (--settle, --ready-suffix); each file gets one log line
+    (--log-format) and the counts go to Prometheus (--metrics-port). SIGTERM stops a
+    --watch worker after the file in hand.
+
     Example: edi837 run --inbox /sftp/in --outbox /sftp/out --history postgresql://db/claims
     """
+    import signal
+
     from edi837.dropfolder import DropFolderWorker, stats_json
+    from edi837.observe import Metrics, event_sink
 
     try:
         run = _run_context(policy, authorizations, providers, received)
@@ -295,14 +316,26 @@ def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
         raise InputError(str(exc)) from None
     log = (lambda message: None) if quiet else (
         lambda message: click.echo(f"edi837: {message}", err=True))
+    metrics = None
+    if metrics_port is not None:
+        try:
+            metrics = Metrics()
+            metrics.serve(metrics_port, metrics_host)
+        except (Edi837Error, OSError) as exc:
+            raise InputError(f"--metrics-port {metrics_port}: {exc}") from None
     try:
         worker = DropFolderWorker(inbox, outbox, run, lambda: open_store(url),
                                   stale_after=stale_after, control_number=control_number,
-                                  log=log)
+                                  log=log, settle=settle, ready_suffix=ready_suffix,
+                                  on_file=event_sink(log, log_format, metrics),
+                                  on_poll=metrics.inbox.set if metrics else None)
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
+    stopping: list[int] = []
+    if watch:  # a draining worker keeps the default: SIGTERM ends it at once
+        signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
     try:
-        stats = worker.watch(poll) if watch else worker.drain()
+        stats = worker.watch(poll, stop=lambda: bool(stopping)) if watch else worker.drain()
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
     except OSError as exc:  # the outbox became unwritable (full disk, read-only mount)

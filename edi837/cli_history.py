@@ -13,8 +13,8 @@ from typing import Any, TextIO
 
 import click
 
-from edi837.atomic import open_output
 from edi837.errors import Edi837Error
+from edi837.sources import open_output
 from edi837.store import SqlHistory, default_history_url, describe_url, open_store
 from edi837.store.io import HistoryImportError, export_history, import_history
 

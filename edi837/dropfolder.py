@@ -14,6 +14,14 @@ read). A worker killed mid-file leaves the file in its work folder; the next wor
 look finds the folder abandoned (its process is gone, or its heartbeat is stale) and
 takes the file up again. The history store makes the re-run idempotent: the claims are
 counted once.
+
+**Only settled files are taken.** SFTP and managed-file-transfer servers write in place,
+so a file still arriving is a regular file of growing length. A worker claims a file once
+its size and modification time have stayed the same for ``settle`` seconds (default
+``SETTLE_SECONDS``) of its own observation; names ending in ``.part``, ``.partial``,
+``.filepart`` or ``.tmp`` and names starting with ``.`` (the usual in-progress names) are
+never taken. Senders that can signal completion use ``ready_suffix`` (``.ok``): ``X`` is
+claimed only once ``X.ok`` exists, and both are moved together.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edi837.errors import Edi837Error
+from edi837.observe import FileEvent
 from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
 from edi837.rules.context import RunContext
 from edi837.safetext import escape
@@ -37,6 +46,8 @@ from edi837.store.base import HistoryStore
 from edi837.writers.report import JsonReport, write_report
 from edi837.writers.x12out import atomic_open
 
+SETTLE_SECONDS = 10.0
+IN_PROGRESS = (".part", ".partial", ".filepart", ".tmp")
 FOLDERS = ("work", "accepted", "rejected", "acks", "reports", "done", "failed")
 HEARTBEAT = ".heartbeat"
 
@@ -66,8 +77,10 @@ class DropFolderWorker:
 
     def __init__(self, inbox: str | Path, outbox: str | Path, run: RunContext,
                  store_factory: Callable[[], HistoryStore], *, stale_after: float = 600.0,
-                 control_number: int | None = None, log: Callable[[str], None] | None = None
-                 ) -> None:
+                 control_number: int | None = None, log: Callable[[str], None] | None = None,
+                 settle: float = SETTLE_SECONDS, ready_suffix: str | None = None,
+                 on_file: Callable[[FileEvent], None] | None = None,
+                 on_poll: Callable[[int], None] | None = None) -> None:
         self.inbox = Path(inbox)
         self.outbox = Path(outbox)
         self.run = run
@@ -75,6 +88,11 @@ class DropFolderWorker:
         self.stale_after = stale_after
         self.control_number = control_number
         self.log = log or (lambda message: None)
+        self.settle = settle
+        self.ready_suffix = ready_suffix or None
+        self.on_file = on_file  # one event per file (else a plain log line)
+        self.on_poll = on_poll  # called with the inbox depth after each look
+        self._seen: dict[str, tuple[tuple[int, int], float]] = {}  # name -> (size, mtime), since
         self.host = socket.gethostname()
         self.worker_id = f"{self.host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         for name in FOLDERS:
@@ -121,25 +139,76 @@ class DropFolderWorker:
                 (folder / HEARTBEAT).unlink(missing_ok=True)
                 folder.rmdir()
 
+    def _is_marker(self, name: str) -> bool:
+        return self.ready_suffix is not None and name.endswith(self.ready_suffix)
+
+    def _candidate(self, path: Path) -> bool:
+        """A name the worker may ever take (not in progress, not a ready marker)."""
+        name = path.name
+        return not (name.startswith(".") or name.endswith(IN_PROGRESS)
+                    or self._is_marker(name) or name == HEARTBEAT)
+
+    def _settled(self, path: Path, now: float) -> bool:
+        """Size and mtime unchanged for ``settle`` seconds of our own observation (or, in
+        ready-suffix mode, the sender's marker is there)."""
+        if self.ready_suffix is not None:
+            return path.with_name(path.name + self.ready_suffix).exists()
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return False
+        state = (st.st_size, st.st_mtime_ns)
+        seen = self._seen.get(path.name)
+        if seen is None or seen[0] != state:
+            self._seen[path.name] = (state, now)
+            return self.settle <= 0
+        return now - seen[1] >= self.settle
+
+    def _waiting(self) -> list[Path]:
+        """Inbox files that may be taken, settled or not (sorted by name)."""
+        try:
+            return sorted(p for p in self.inbox.iterdir() if self._candidate(p) and p.is_file())
+        except FileNotFoundError:
+            return []
+
     def _claim_next(self) -> Path | None:
-        mine = sorted(p for p in self.work.iterdir() if p.name != HEARTBEAT)
+        mine = sorted(p for p in self.work.iterdir()
+                      if p.name != HEARTBEAT and not self._is_marker(p.name))
         if mine:
             return mine[0]
-        for path in sorted(self.inbox.iterdir()):
-            if path.name.startswith(".") or not path.is_file():
-                continue  # dotfiles are uploads in progress, by convention
+        now = time.monotonic()
+        waiting = self._waiting()
+        if self.on_poll is not None:
+            self.on_poll(len(waiting))
+        names = {p.name for p in waiting}
+        self._seen = {k: v for k, v in self._seen.items() if k in names}
+        for path in waiting:
+            if not self._settled(path, now):
+                continue
             target = self.work / path.name
             try:
                 os.replace(path, target) if not target.exists() else None
             except FileNotFoundError:
                 continue  # another worker took it first
             if target.exists():
+                self._seen.pop(path.name, None)
+                if self.ready_suffix is not None:
+                    marker = path.with_name(path.name + self.ready_suffix)
+                    with contextlib.suppress(FileNotFoundError):
+                        os.replace(marker, self.work / marker.name)
                 return target
         return None
+
+    def pending(self) -> int:
+        """Inbox files not yet settled (or without their marker): what ``drain`` waits
+        for."""
+        return len(self._waiting())
 
     # -- processing --------------------------------------------------------------
     def process(self, path: Path) -> None:
         name = path.name
+        started = time.monotonic()
+        size = path.stat().st_size
         store = self.store_factory()
         try:
             screening = Screening([path], self.run, store)
@@ -152,12 +221,20 @@ class DropFolderWorker:
                                            {"policy": self.run.policy.name,
                                             "worker": self.worker_id})
                 self.heartbeat()
-                options = OutputOptions(
-                    ack_277ca=str(self.outbox / "acks" / f"{name}.277ca"),
-                    ack_999=str(self.outbox / "acks" / f"{name}.999"),
-                    accepted=str(self.outbox / "accepted" / name),
-                    rejected=str(self.outbox / "rejected" / name),
-                )
+                if len(screening.paths) > 1:  # a ZIP of several 837s: a folder per archive
+                    acks = f"{self.outbox / 'acks' / name}/"
+                    options = OutputOptions(
+                        ack_277ca=acks, ack_999=acks,
+                        accepted=f"{self.outbox / 'accepted' / name}/",
+                        rejected=f"{self.outbox / 'rejected' / name}/",
+                    )
+                else:
+                    options = OutputOptions(
+                        ack_277ca=str(self.outbox / "acks" / f"{name}.277ca"),
+                        ack_999=str(self.outbox / "acks" / f"{name}.999"),
+                        accepted=str(self.outbox / "accepted" / name),
+                        rejected=str(self.outbox / "rejected" / name),
+                    )
                 numbers = ControlNumbers(self.control_number, store.next_control_number)
                 write_outputs(screening, options, numbers)
         finally:
@@ -167,20 +244,39 @@ class DropFolderWorker:
         if destination.exists():
             destination = destination.with_name(f"{name}.{self.worker_id}")
         os.replace(path, destination)
+        if self.ready_suffix is not None:
+            marker = path.with_name(name + self.ready_suffix)
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(marker, destination.with_name(destination.name + self.ready_suffix))
         self.stats.files += 1
         self.stats.failed += 0 if readable else 1
         self.stats.claims += summary.claims
         self.stats.accepted += summary.accepted
         self.stats.rejected += summary.rejected
         self.stats.processed.append(name)
-        self.log(f"{name}: {summary.claims} claims, {summary.accepted} accepted, "
-                 f"{summary.rejected} rejected -> {destination.parent.name}/")
+        event = FileEvent(
+            file=name, size=size, claims=summary.claims, accepted=summary.accepted,
+            rejected=summary.rejected, seconds=time.monotonic() - started,
+            outcome="done" if readable else "failed",
+            interchanges=[i.ISA[13] for f in files if f.tracker is not None
+                          for i in f.tracker.interchanges],
+        )
+        if self.on_file is not None:
+            self.on_file(event)
+        else:
+            self.log(f"{name}: {summary.claims} claims, {summary.accepted} accepted, "
+                     f"{summary.rejected} rejected -> {destination.parent.name}/")
 
-    def drain(self) -> WorkerStats:
-        """Process files until the inbox (and our work folder) is empty."""
-        for _ in self.iterate():
-            pass
-        return self.stats
+    def drain(self, poll: float = 0.25) -> WorkerStats:
+        """Process files until the inbox (and our work folder) is empty, waiting for
+        files still arriving to settle (in ready-suffix mode a file without its marker
+        is not waited for)."""
+        while True:
+            for _ in self.iterate():
+                pass
+            if self.ready_suffix is not None or not self.pending():
+                return self.stats
+            time.sleep(poll)
 
     def iterate(self) -> Iterator[Path]:
         while True:
@@ -189,7 +285,14 @@ class DropFolderWorker:
             path = self._claim_next()
             if path is None:
                 return
-            self.process(path)
+            started = time.monotonic()
+            try:
+                self.process(path)
+            except Exception:
+                if self.on_file is not None:  # counted, then the worker stops (exit 3)
+                    self.on_file(FileEvent(file=path.name, size=0, outcome="error",
+                                           seconds=time.monotonic() - started))
+                raise
             yield path
 
     def watch(self, poll: float = 2.0, stop: Callable[[], bool] = lambda: False) -> WorkerStats:
@@ -197,8 +300,11 @@ class DropFolderWorker:
         try:
             while not stop():
                 for _ in self.iterate():
-                    pass
-                time.sleep(poll)
+                    if stop():
+                        return self.stats
+                deadline = time.monotonic() + poll
+                while not stop() and time.monotonic() < deadline:
+                    time.sleep(min(0.1, poll))
         except KeyboardInterrupt:
             pass
         return self.stats

@@ -61,10 +61,19 @@ def _is_dir(path: str) -> bool:
 def _names(files: list[FileResult]) -> dict[int, str]:
     """An output name per input: its file name, made unique with the input's position
     when two inputs share a name (a/x.837 and b/x.837 must not overwrite each other)."""
-    stems = {f.index: Path(f.path).name if f.path != "-" else "stdin" for f in files}
+    stems = {f.index: _member_name(f.path) if f.path != "-" else "stdin" for f in files}
     if len(set(stems.values())) < len(stems):
         return {i: f"{i + 1:03d}-{stem}" for i, stem in stems.items()}
     return stems
+
+
+def _member_name(path: str) -> str:
+    """A file's name; an archive member's own name (``a.zip!x.837`` -> ``x.837``)."""
+    from edi837.sources import MEMBER_SEP
+
+    if MEMBER_SEP in path and not os.path.exists(path):
+        path = path.rpartition(MEMBER_SEP)[2]
+    return path.rstrip("/").rsplit("/", 1)[-1].rsplit(os.sep, 1)[-1]
 
 
 def _folder(path: str) -> Path:
@@ -114,7 +123,21 @@ def _ids(f: FileResult, options: OutputOptions) -> dict[str, object]:
 
 def write_outputs(screening: Screening, options: OutputOptions, numbers: ControlNumbers
                   ) -> dict[str, list[str]]:
-    """Write every requested output; returns {kind: [paths written]}."""
+    """Write every requested output; returns {kind: [paths written]}. An output named by
+    URL (``s3://...``) is written locally first and uploaded when complete."""
+    import contextlib
+    import dataclasses
+
+    from edi837.sources import staged
+
+    kinds = ("ack_277ca", "ack_999", "accepted", "rejected", "annotate")
+    with contextlib.ExitStack() as stack:
+        local = {k: stack.enter_context(staged(getattr(options, k))) for k in kinds}
+        return _write_outputs(screening, dataclasses.replace(options, **local), numbers)
+
+
+def _write_outputs(screening: Screening, options: OutputOptions, numbers: ControlNumbers
+                   ) -> dict[str, list[str]]:
     files = screening.prepare()
     written: dict[str, list[str]] = {}
     if options.ack_277ca:

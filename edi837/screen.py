@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -93,37 +94,28 @@ def _issue_line(path: str, issue: SyntaxIssue) -> str:
 
 def expand_paths(paths: Iterable[str | Path] | str | os.PathLike[str],
                  duplicates: list[str] | None = None) -> list[str]:
-    """Files as given; a directory contributes its files (sorted, recursive, no dotfiles).
+    """Every input the paths stand for: directories and globs expanded (sorted, no
+    dotfiles), URLs, ZIP members (see ``edi837.sources``).
 
     One ``str`` or ``Path`` is one path (not a string of one-letter paths). A file named
     twice (directly, through a folder or a link) is screened once, else its claims would
     be judged against themselves; the repeats are appended to ``duplicates``. A missing
     path is kept: it is reported unreadable with its error.
     """
+    from edi837.sources import expand_sources, source_key
+
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     out: list[str] = []
     seen: set[str] = set()
-
-    def add(path: str) -> None:
-        key = path if path == "-" else os.path.realpath(path)
+    for path in expand_sources(paths):
+        key = source_key(path)
         if key in seen:
             if duplicates is not None:
                 duplicates.append(path)
-            return
+            continue
         seen.add(key)
         out.append(path)
-
-    for p in paths:
-        p = os.fspath(p)
-        if p != "-" and os.path.isdir(p):
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for f in sorted(files):
-                    if not f.startswith("."):
-                        add(os.path.join(root, f))
-        else:
-            add(p)
     return out
 
 
@@ -187,8 +179,9 @@ def read_file(result: FileResult, run: RunContext,
                 reported = reader.bytes_read
     except X12SyntaxError as exc:
         result.fatal = exc
-    except OSError as exc:
-        result.fatal = X12SyntaxError(f"cannot read: {exc.strerror}", file=result.path)
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        result.fatal = X12SyntaxError(f"cannot read: {reason}", file=result.path)
     if progress is not None:
         progress(reader.bytes_read - reported)
     _summarize(result, reader, n)
@@ -287,7 +280,9 @@ class Screening:
 
     def total_bytes(self) -> int:
         """Size of the inputs on disk (stdin counts as 0), for a progress bar."""
-        return sum(os.path.getsize(p) for p in self.paths if p != "-" and os.path.isfile(p))
+        from edi837.sources import source_size
+
+        return sum(source_size(p) for p in self.paths if p != "-")
 
     # -- step 2 ---------------------------------------------------------------
     def _judge_all(self, spool: DigestSpool) -> None:

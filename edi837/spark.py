@@ -24,10 +24,13 @@ How the three steps of ``edi837.screen`` are spread:
    columns of ``sort_key``, the pickled digest) and one row holding the pickled
    ``FileResult``. A list of paths rather than the ``binaryFile`` source because the
    reader streams from a path (``binaryFile`` holds a whole file in one row, 2 GB at
-   most) and step 3 reads the file again. The paths must therefore name the same file on
-   the driver and every executor: local mode, or a shared mount (NFS, a FUSE-mounted
-   bucket). Digests of a file that turns out unreadable part-way are held in a task-local
-   temporary file and dropped, as ``Screening`` drops them from its spool.
+   most) and step 3 reads the file again. Each task opens its own input through
+   ``edi837.sources``: a URL (``s3://``, ``abfs://``, ``gs://``, ``hdfs://``) is read as a
+   stream by the executor itself, so nothing needs a shared mount (the executors need
+   fsspec and the store's credentials in their environment); a local path must name the
+   same file on the driver and every executor (local mode, or a shared mount). Digests
+   of a file that turns out unreadable part-way are held in a task-local temporary file
+   and dropped, as ``Screening`` drops them from its spool.
 2. **judge**: digests are ``repartition``-ed by patient key and
    ``sortWithinPartitions``-ed by the ``sort_key`` columns; ``mapInArrow`` runs the same
    ``Judge`` over each patient's digests (re-sorted in Python with ``sort_key`` itself, so
@@ -269,10 +272,12 @@ def screen(
 ) -> DataFrame:
     """Screen a batch on ``spark``: a DataFrame with one row per claim (see the module doc).
 
-    ``paths`` are files or directories (expanded on the driver; each file must be readable
-    at that path on the executors). The policy and feeds are loaded here and broadcast.
-    Reading and judging run now (the history store is written once, here); the claim rows
-    are computed when the DataFrame is used, by re-reading each file on an executor.
+    ``paths`` are files, directories, globs or URLs (``s3://``, ``abfs://``...; expanded
+    on the driver, ZIP archives into their members): each executor task opens its own URL;
+    a local path must be readable at that path on the executors. The policy and feeds
+    are loaded here and broadcast. Reading and judging run now (the history store is
+    written once, here); the claim rows are computed when the DataFrame is used, by
+    re-reading each file on an executor.
     """
     run = run_context(policy, authorizations, providers, received)
     files = _local_files(paths)
@@ -288,7 +293,20 @@ def _local_files(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[str, str
     files = expand_paths(paths)
     if "-" in files:
         raise Edi837Error("the Spark engine cannot read standard input; pass file paths")
-    return [(p, str(Path(p).resolve())) for p in files]
+    return [(p, _where(p)) for p in files]
+
+
+def _where(path: str) -> str:
+    """Where an executor reads ``path`` from: a URL as it is (each task opens its own, no
+    shared mount needed), a local path made absolute."""
+    from edi837.sources import MEMBER_SEP, is_url
+
+    if is_url(path):
+        return path
+    archive, sep, member = path.rpartition(MEMBER_SEP)
+    if sep and not os.path.exists(path) and os.path.exists(archive):
+        return f"{Path(archive).resolve()}{MEMBER_SEP}{member}"
+    return str(Path(path).resolve())
 
 
 def run_spark_engine(
@@ -375,7 +393,7 @@ class SparkScreening(Screening):
     def prepare(self) -> list[FileResult]:
         if not self._prepared:
             self._prepared = True
-            files = [(p, str(Path(self._materialize(p)).resolve())) for p in self.paths]
+            files = [(p, _where(self._materialize(p))) for p in self.paths]
             self.files, self._judged = _prepare(
                 files, self.run, self.history_url, self.master, self.spark
             )

@@ -78,7 +78,7 @@ def test_two_workers_share_one_inbox(tmp_path, postgres_urls):
     outbox = tmp_path / "outbox"
     url = postgres_urls()
     cmd = [*EDI837, "run", "--inbox", str(inbox), "--outbox", str(outbox), "--history", url,
-           *feeds]
+           "--settle", "0", *feeds]
     workers = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(2)]
     results = [w.communicate(timeout=300) for w in workers]
@@ -107,7 +107,7 @@ def test_killed_worker_file_is_taken_up_and_counted_once(tmp_path):
     outbox = tmp_path / "outbox"
     url = f"sqlite:///{tmp_path / 'history.db'}"
     cmd = [*EDI837, "run", "-q", "--inbox", str(inbox), "--outbox", str(outbox),
-           "--history", url, *feeds]
+           "--history", url, "--settle", "0", *feeds]
     victim = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     work = outbox / "work"

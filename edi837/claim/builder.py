@@ -106,7 +106,9 @@ class ClaimReader:
 
     def __iter__(self) -> Iterator[Claim]:
         if isinstance(self.source, str | Path):
-            with open(self.source, "rb") as stream:
+            from edi837.sources import open_source
+
+            with open_source(self.source) as stream:
                 yield from self._claims(stream)  # type: ignore[misc]
         else:
             yield from self._claims(self.source)  # type: ignore[misc]

@@ -218,11 +218,10 @@ def pack_files(files: list[tuple[str, str]], tasks: int) -> list[list[int]]:
     loads = [0] * max(1, min(tasks, len(files)))
     groups: list[list[int]] = [[] for _ in loads]
     sizes = []
+    from edi837.sources import source_size
+
     for index, (_, local) in enumerate(files):
-        try:
-            sizes.append((os.path.getsize(local), index))
-        except OSError:
-            sizes.append((0, index))
+        sizes.append((source_size(local), index))
     for size, index in sorted(sizes, key=lambda s: (-s[0], s[1])):
         k = loads.index(min(loads))
         groups[k].append(index)

@@ -79,7 +79,9 @@ def write_annotated(
     label = name or (str(source) if isinstance(source, str | Path) else "<stream>")
     written = 0
     if isinstance(source, str | Path):
-        with open(source, "rb") as stream:
+        from edi837.sources import open_source
+
+        with open_source(source) as stream:
             written = _annotate(stream, label, notes, out)
     else:
         written = _annotate(source, label, notes, out)

@@ -173,7 +173,9 @@ def write_split(
     label = name or (str(source) if isinstance(source, str | Path) else "<stream>")
     with contextlib.ExitStack() as stack:
         if isinstance(source, str | Path):
-            stream: BinaryIO = stack.enter_context(open(source, "rb"))
+            from edi837.sources import open_source
+
+            stream: BinaryIO = stack.enter_context(open_source(source))
             if line_ending is None:
                 line_ending = _line_ending(stream.read(_HEAD).decode("latin-1"))
                 stream.seek(0)

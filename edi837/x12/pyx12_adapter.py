@@ -46,7 +46,9 @@ _BOM = "\xef\xbb\xbf"  # a UTF-8 byte-order mark read as Latin-1
 @contextmanager
 def _open_text(source: str | os.PathLike[str]) -> Iterator[TextIO]:
     """The file as text pyx12 can read: Latin-1 (one byte, one character), BOM skipped."""
-    with open(source, encoding="latin-1", newline="") as handle:
+    from edi837.sources import open_text
+
+    with open_text(source) as handle:
         if handle.read(3) != _BOM:
             handle.seek(0)
         yield handle

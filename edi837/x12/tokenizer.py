@@ -413,5 +413,7 @@ def _line_breaks_inside(text: str, term: str) -> bool:
 
 def read_segments(path: str | os.PathLike[str]) -> Iterator[Segment]:
     """Every segment of a file, opened and closed here (a convenience for tools/tests)."""
-    with open(path, "rb") as stream:
+    from edi837.sources import open_source
+
+    with open_source(path) as stream:
         yield from SegmentReader(stream, name=os.fspath(path))

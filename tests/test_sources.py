@@ -1,0 +1,75 @@
+"""Compressed and archived inputs are read by content, as streams (edi837.sources)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+import zipfile
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edi837.screen import Screening, expand_paths
+from edi837.sources import open_source
+from edi837.spark import run_context
+from edi837.synth.random_batch import generate_file
+
+EDI837 = [sys.executable, "-m", "edi837.cli"]
+
+
+def screened(paths):
+    with Screening(paths, run_context("bcbsma")) as s:
+        files = s.prepare()
+        return files, [(v.claim.CLM01, v.status) for v in s.verdicts()]
+
+
+def test_gzip_and_zip_members_read_like_the_plain_files(tmp_path):
+    plain = [tmp_path / "a.837", tmp_path / "b.837"]
+    for k, p in enumerate(plain):
+        generate_file(p, seed=7 + k, claims=25)
+    gz = tmp_path / "a.txt"  # gzip by content, whatever the name
+    gz.write_bytes(gzip.compress(plain[0].read_bytes()))
+    archive = tmp_path / "batch.bin"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(plain[1], "z/b.837")
+        zf.writestr(".hidden", b"ignored")
+    names = expand_paths([str(gz), str(archive)])
+    assert names == [str(gz), f"{archive}!z/b.837"]
+    want_files, want = screened([str(p) for p in plain])
+    got_files, got = screened(names)
+    assert got == want and len(want) == 50
+    assert [f.content_hash for f in got_files] == [f.content_hash for f in want_files]
+
+
+def test_glob_expands_sorted_and_misses_are_kept(tmp_path):
+    for name in ("b.837", "a.837", ".c.837"):
+        (tmp_path / name).write_text("x")
+    assert expand_paths([str(tmp_path / "*.837")]) == [str(tmp_path / "a.837"),
+                                                      str(tmp_path / "b.837")]
+    missing = str(tmp_path / "none-*.837")
+    assert expand_paths([missing]) == [missing]
+
+
+def test_corrupt_gzip_is_one_line_error(tmp_path):
+    path = tmp_path / "cut.837.gz"
+    generate_file(tmp_path / "x.837", seed=3, claims=40)
+    path.write_bytes(gzip.compress((tmp_path / "x.837").read_bytes())[:600])
+    done = subprocess.run([*EDI837, "check", "-q", "--no-history", "--format", "json",
+                           str(path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    errors = [ln for ln in done.stderr.splitlines() if "error" in ln]
+    assert errors and "gzip stream corrupt or cut short" in errors[0]
+    assert "Traceback" not in done.stderr
+    assert json.loads(done.stdout)["files"][0]["readable"] is False
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=3000), level=st.integers(1, 9))
+def test_gzip_stream_gives_back_the_bytes(tmp_path, data, level):
+    path = tmp_path / "blob"
+    path.write_bytes(gzip.compress(data, compresslevel=level))
+    with open_source(path) as stream:
+        assert stream.read() == data
