@@ -61,7 +61,7 @@ th{background:#f3f3f3}.rejected{background:#fff1f0}.accepted{background:#f4fbf4}
 .notes{background:#fff8e1;border:1px solid #f0d58c;padding:.3em 1em}
 .nowrap,.date{white-space:nowrap}.finding{margin-bottom:.4em}
 .stc{color:#555;font-size:.92em}blockquote{margin:.3em 0 .3em 1.5em;color:#444}
-.filter{margin:.5em 0}code{background:#f6f6f6;padding:0 3px}
+.filter{margin:.5em 0}.filter select{max-width:28em}code{background:#f6f6f6;padding:0 3px}
 """
 
 # Shows only the worklist rows that carry the chosen rule. No "<" or "&" in it, so it
@@ -125,7 +125,8 @@ def claim_row(verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def _row_element(row: dict[str, Any], file_ids: dict[str, str]) -> etree._Element:
+def _row_element(row: dict[str, Any], file_ids: dict[str, str] | None) -> etree._Element:
+    """A claim's table row; ``file_ids`` given (the worklist), it names and links its file."""
     findings = el("td")
     for f in row["findings"]:
         findings.append(el(
@@ -142,9 +143,14 @@ def _row_element(row: dict[str, Any], file_ids: dict[str, str]) -> etree._Elemen
             s_lines.append(el("br"))
         s_lines.append(el("span", f"{procedure} ", el("span", day, class_="date"),
                           class_="nowrap"))
-    file_link = file_ids.get(row["file"])
-    where = el("td", el("a", row["file"], href=f"#{file_link}") if file_link else row["file"],
-               el("br"), el("span", row["where"], class_="nowrap"))
+    where = el("td", el("span", row["where"], class_="nowrap"))
+    if file_ids is not None:
+        name = row["file"].replace("\\", "/").rsplit("/", 1)[-1]
+        anchor = file_ids.get(row["file"])
+        link = (el("a", name, href=f"#{anchor}", title=row["file"]) if anchor
+                else el("span", name, title=row["file"]))
+        where.insert(0, el("br"))
+        where.insert(0, link)
     rules = " ".join(sorted({f["rule"] for f in row["findings"]}))
     return el(
         "tr",
@@ -287,7 +293,7 @@ class HtmlReport(Report):
                 with xf.element("table"):
                     xf.write(_head_row())
                     while pending is not None and pending["file"] == f.path:
-                        xf.write(_row_element(pending, file_ids))
+                        xf.write(_row_element(pending, None))
                         pending = next(rows, None)
             if hidden:
                 xf.write(el("p", f"... and {hidden} more accepted claims (see the JSON or "
@@ -321,7 +327,8 @@ def resolve_citation(rule: Rule, policy: Any) -> tuple[str, str]:
     return (rule.cite, "")
 
 
-_INLINE = re.compile(r"``(.+?)``|\*(\S(?:.*?\S)?)\*")
+# ``code``, and *emphasis* standing alone (not the "*" of an X12 segment like REF*G1)
+_INLINE = re.compile(r"``(.+?)``|(?<![\w*])\*([^*\s](?:[^*]*?[^*\s])?)\*(?![\w*])")
 
 
 def docstring_paragraphs(doc: str) -> Iterator[etree._Element]:

@@ -332,7 +332,7 @@ class CsvReport(Report):
         s_lines = [ln for ln in c.lines if ln.is_s_code]
         claim_level = [" ".join(ln.procedure for ln in s_lines),
                        " ".join(_iso(c.line_date(ln)) for ln in s_lines),
-                       c.total_charge]
+                       _money(c.total_charge)]
         tail = [verdict.trace_id, self.notes]
         if not verdict.findings:
             self._row(base + [""] * 13 + claim_level + tail)
@@ -340,8 +340,8 @@ class CsvReport(Report):
         for f in verdict.findings:
             seg = f.segment
             line = lines.get(f.line) if f.line is not None else None
-            where = ([line.procedure, _iso(c.line_date(line)), line.charge] if line is not None
-                     else claim_level)
+            where = claim_level if line is None else [
+                line.procedure, _iso(c.line_date(line)), _money(line.charge)]
             self._row(base + [
                 f.rule, str(f.severity), f.line if f.line is not None else "", f.loop,
                 seg.segment_id if seg else "", seg.ordinal if seg else "",
@@ -352,6 +352,14 @@ class CsvReport(Report):
     def finish(self, files: list[FileResult], summary: Summary) -> None:
         if not self.rows and self.notes:
             self._row([""] * (len(self.COLUMNS) - 1) + [self.notes])
+
+
+def _money(amount: Decimal) -> Decimal:
+    """An amount as a number with cents (``-5`` as sent reads ``-5.00``)."""
+    try:
+        return amount.quantize(Decimal("0.01"))
+    except ArithmeticError:  # absurdly large: leave it as it is
+        return amount
 
 
 def _iso(day: object) -> str:
