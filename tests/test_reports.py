@@ -212,6 +212,8 @@ def test_html_worklist_across_files_filter_citations_and_meanings(tmp_path):
     assert doc.xpath("//div[h3[@id='rule-SC005']]//code[.='s0354_gap_after_s0353_days']")
     assert ".date{white-space:nowrap}" in text.replace(".nowrap,", "")
     assert doc.xpath("//span[@class='date'][.='2026-03-22']")
+    # dates inside a finding's message do not wrap either
+    assert doc.xpath("//div[@class='finding']/span[@class='date'][.='2026-03-02']")
     assert "http" not in "".join(doc.xpath("//@src | //link/@href"))
 
 

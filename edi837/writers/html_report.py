@@ -125,16 +125,31 @@ def claim_row(verdict: Verdict) -> dict[str, Any]:
     }
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def with_dates(text: str) -> list[Any]:
+    """``text`` as children with each ISO date in a ``date`` span, so no date wraps."""
+    parts: list[Any] = []
+    pos = 0
+    for m in _ISO_DATE.finditer(text):
+        parts += [text[pos:m.start()], el("span", m.group(), class_="date")]
+        pos = m.end()
+    parts.append(text[pos:])
+    return parts
+
+
 def _row_element(row: dict[str, Any], file_ids: dict[str, str] | None) -> etree._Element:
     """A claim's table row; ``file_ids`` given (the worklist), it names and links its file."""
     findings = el("td")
     for f in row["findings"]:
         findings.append(el(
             "div",
-            el("a", f["rule"], href=f"#rule-{f['rule']}"), f" {f['severity']}: {f['message']} ",
+            el("a", f["rule"], href=f"#rule-{f['rule']}"), f" {f['severity']}: ",
+            *with_dates(f["message"]), " ",
             el("span", f"[{f['where']}]", class_="nowrap fix") if f["where"] else None,
             el("div", f["stc"], class_="stc"),
-            el("div", "Fix: " + f["fix"], class_="fix") if f["fix"] else None,
+            el("div", *with_dates("Fix: " + f["fix"]), class_="fix") if f["fix"] else None,
             class_="finding",
         ))
     s_lines = el("td")
@@ -147,8 +162,8 @@ def _row_element(row: dict[str, Any], file_ids: dict[str, str] | None) -> etree.
     if file_ids is not None:
         name = row["file"].replace("\\", "/").rsplit("/", 1)[-1]
         anchor = file_ids.get(row["file"])
-        link = (el("a", name, href=f"#{anchor}", title=row["file"]) if anchor
-                else el("span", name, title=row["file"]))
+        link = (el("a", name, href=f"#{anchor}", title=row["file"], class_="nowrap") if anchor
+                else el("span", name, title=row["file"], class_="nowrap"))
         where.insert(0, el("br"))
         where.insert(0, link)
     rules = " ".join(sorted({f["rule"] for f in row["findings"]}))
@@ -284,7 +299,8 @@ class HtmlReport(Report):
             xf.write(el("p", f"{f.interchanges} interchange(s), {f.transactions} transaction "
                              f"set(s), {f.claims} claim(s), {f.segments} segments: "
                              f"{accepted} accepted, {rejected} rejected",
-                        el("a", " (see the worklist)", href="#worklist") if rejected else None))
+                        " " if rejected else None,
+                        el("a", "(see the worklist)", href="#worklist") if rejected else None))
             for e in f.errors:
                 xf.write(el("p", "Error: " + e, class_="err"))
             for w in f.warnings:
