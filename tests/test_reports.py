@@ -8,10 +8,13 @@ import csv
 import io
 import json
 import re
+import shutil
+import subprocess
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -270,3 +273,24 @@ def test_html_writes_through_a_text_stream_in_pieces(tmp_path):
     for byte in "é\u20ac".encode():
         sink.write(bytes([byte]))
     assert sink.out.getvalue() == "é\u20ac"
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium")
+def test_html_rule_filter_hides_other_rows_in_a_browser(tmp_path):
+    """The inline filter really runs: choose SC005 and only its claims stay visible."""
+    paths, feeds = two_files(tmp_path)
+    _page(tmp_path, [*feeds, *paths])
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    pick = ('<script>var s=document.getElementById("rule-filter");s.value="SC005";'
+            's.dispatchEvent(new Event("change"));</script></body>')
+    (tmp_path / "pick.html").write_text(page.replace("</body>", pick), encoding="utf-8")
+    dom = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+         (tmp_path / "pick.html").as_uri()],
+        capture_output=True, text=True, timeout=60, check=True).stdout
+    doc = html.fromstring(dom)
+    rows = doc.get_element_by_id("worklist-table").xpath(".//tr[td]")
+    shown = [r.get("data-rules") for r in rows if r.get("hidden") is None]
+    assert shown == ["SC005"] and len(rows) == 2
+    assert doc.get_element_by_id("rule-shown").text == "1"

@@ -71,7 +71,7 @@ SCRIPT = """(function () {
   if (!pick) { return; }
   pick.addEventListener('change', function () {
     var rule = pick.value, shown = 0;
-    document.querySelectorAll('tr[data-rules]').forEach(function (row) {
+    document.querySelectorAll('#worklist-table tr[data-rules]').forEach(function (row) {
       var has = (' ' + row.getAttribute('data-rules') + ' ').indexOf(' ' + rule + ' ') !== -1;
       row.hidden = rule !== '' ? !has : false;
       if (!row.hidden) { shown += 1; }
