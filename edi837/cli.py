@@ -164,7 +164,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
         screening = SparkScreening(paths, run, master=engine, history_url=url)
     try:
         with screening, open_output(output) as out:
-            report = TextReport(out, verbose=verbose) if fmt == "text" else _report(fmt, out)
+            report = (TextReport(out, verbose=verbose) if fmt == "text"
+                      else _report(fmt, out, run))
             meta = {"policy": run.policy.name, "policy_source": run.policy.source_path,
                     "notes": _run_notes(run)}
             if fmt in ("json", "jsonl") and engine is None:
@@ -237,11 +238,11 @@ def _prepare_with_progress(screening: Screening, quiet: bool, on_claim=None):
     return files
 
 
-def _report(fmt: str, out: TextIO):
+def _report(fmt: str, out: TextIO, run: RunContext | None = None):
     if fmt == "html":
         from edi837.writers.html_report import HtmlReport
 
-        return HtmlReport(out)
+        return HtmlReport(out, policy=run.policy if run else None)
     return FORMATS[fmt](out)
 
 

@@ -3,13 +3,17 @@
 A report is written as the claims stream by: ``start`` (once the batch has been read and
 judged, so the file list is known), ``claim`` per verdict, ``finish`` with the summary.
 The JSON report (schema ``edi837.report/1``) is the stable machine interface; see
-README.md for the schema.
+README.md for the schema. Every format carries the run's notes (what was not checked,
+e.g. no authorization feed), so an accepted claim never reads as fully checked when it
+was not: the JSON report's ``notes``, the JSONL ``run`` record, the text and concise
+headers, the CSV ``notes`` column.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,8 +21,9 @@ from decimal import Decimal
 from typing import TextIO
 
 from edi837.screen import FileResult
-from edi837.verdicts import Severity, Verdict
+from edi837.verdicts import Finding, Verdict
 from edi837.writers.claim_json import PrerenderedClaim, claim_json_text
+from edi837.writers.stc_codes import label
 
 SCHEMA = "edi837.report/1"
 
@@ -126,6 +131,9 @@ class JsonLinesReport(Report):
 
     name = "jsonl"
 
+    def start(self, files: list[FileResult], meta: dict[str, object]) -> None:
+        self.out.write(json.dumps(run_record(meta)) + "\n")
+
     def claim(self, verdict: Verdict) -> None:
         self.claim_text(claim_json_text(verdict))
 
@@ -139,45 +147,97 @@ class JsonLinesReport(Report):
                        + "\n")
 
 
+def run_record(meta: dict[str, object]) -> dict[str, object]:
+    """The JSONL first record: the policy and the run's notes, before any claim."""
+    return {"type": "run", "schema": SCHEMA, "policy": meta.get("policy"),
+            "policy_source": meta.get("policy_source"), "notes": list(_notes(meta))}
+
+
+def _notes(meta: dict[str, object]) -> list[str]:
+    return [str(n) for n in meta.get("notes") or []]  # type: ignore[union-attr]
+
+
+def finding_where(f: Finding) -> str:
+    """``line 1 2400 seg 41 (DTP) @1893``: the service line, loop and segment."""
+    parts = [f"line {f.line}" if f.line is not None else "", f.loop,
+             str(f.segment) if f.segment else ""]
+    return " ".join(p for p in parts if p)
+
+
+def summary_line(summary: Summary) -> str:
+    return (f"{summary.claims} claims: {summary.accepted} accepted, {summary.rejected} "
+            f"rejected; {summary.s_code_lines} S-code lines; expected reimbursement "
+            f"${summary.expected_reimbursement:.2f}")
+
+
 class TextReport(Report):
-    """For a person at a terminal: one block per claim, findings with where/why/fix."""
+    """For a person at a terminal at 3 a.m.: the run's notes first, then every rejected
+    claim, then accepted claims that carry warnings (or all, with ``--verbose``), one
+    finding per line with what, where, the 277CA status and its meaning, fix and why.
+
+    Claims stream in input order; accepted ones are held in an anonymous temporary
+    file until the end, so rejections come first without keeping the batch in memory.
+    """
 
     name = "text"
 
     def __init__(self, out: TextIO, *, verbose: bool = False) -> None:
         super().__init__(out)
         self.verbose = verbose
+        self.later: TextIO | None = None
 
     def start(self, files: list[FileResult], meta: dict[str, object]) -> None:
-        self.out.write(f"edi837 screening under policy {meta.get('policy')}\n")
+        source = meta.get("policy_source")
+        self.out.write(f"edi837 screening under policy {meta.get('policy')}"
+                       f"{f' ({source})' if source else ''}\n")
+        for note in _notes(meta):
+            self.out.write(f"note: {note}\n")
 
     def claim(self, verdict: Verdict) -> None:
-        claim = verdict.claim
         if verdict.accepted and not verdict.findings and not self.verbose:
             return
+        if verdict.accepted:
+            if self.later is None:
+                # closed in finish(); anonymous, so nothing stays behind on a crash
+                self.later = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+            self._block(verdict, self.later)
+        else:
+            self._block(verdict, self.out)
+
+    @staticmethod
+    def _block(verdict: Verdict, out: TextIO) -> None:
+        claim = verdict.claim
         mark = "ACCEPTED" if verdict.accepted else "REJECTED"
         s_lines = ", ".join(
             f"{ln.procedure} {claim.line_date(ln) or '?'}" for ln in claim.lines if ln.is_s_code
         )
-        self.out.write(
+        out.write(
             f"\n{mark}  claim {claim.CLM01} ({claim.form}, freq {claim.frequency or '?'}) "
             f"member {claim.member_id}  {claim.envelope.file}:{claim.position}\n"
         )
         if s_lines:
-            self.out.write(f"  S-code lines: {s_lines}\n")
+            out.write(f"  S-code lines: {s_lines}\n")
         for f in verdict.findings:
-            where = f"line {f.line} " if f.line is not None else ""
-            seg = f"{f.segment}" if f.segment else ""
-            self.out.write(f"  {f.rule} {f.severity}: {f.message}\n")
-            self.out.write(f"      at {where}{f.loop + ' ' if f.loop else ''}{seg}"
-                           f"  277CA {f.category}:{f.status_code}\n")
+            parts = [f"{f.rule} {f.severity}: {f.message}"]
+            where = finding_where(f)
+            if where:
+                parts.append(f"at {where}")
+            parts.append(label(f.category, f.status_code))
             if f.fix:
-                self.out.write(f"      fix: {f.fix}\n")
-            if f.citation and f.severity is Severity.REJECT:
-                self.out.write(f"      why: {f.citation}\n")
+                parts.append(f"fix: {f.fix}")
+            if f.citation:
+                parts.append(f"why: {f.citation}")
+            out.write("  " + " | ".join(parts) + "\n")
 
     def finish(self, files: list[FileResult], summary: Summary) -> None:
         out = self.out
+        if self.later is not None:
+            out.write("\n-- accepted claims with findings --\n")
+            self.later.seek(0)
+            for chunk in iter(lambda: self.later.read(1 << 16), ""):  # type: ignore[union-attr]
+                out.write(chunk)
+            self.later.close()
+            self.later = None
         out.write("\n")
         for f in files:
             state = "ok" if f.readable and not f.errors else "ERROR"
@@ -187,45 +247,128 @@ class TextReport(Report):
                 out.write(f"  error: {e}\n")
             for w in f.warnings:
                 out.write(f"  warning: {w}\n")
-        out.write(
-            f"\n{summary.claims} claims: {summary.accepted} accepted, {summary.rejected} "
-            f"rejected; {summary.s_code_lines} S-code lines; expected reimbursement "
-            f"${summary.expected_reimbursement:.2f}\n"
-        )
+        out.write(f"\n{summary_line(summary)}\n")
         if summary.by_rule:
             out.write("findings by rule: " + ", ".join(
                 f"{k} {v}" for k, v in sorted(summary.by_rule.items())) + "\n")
 
 
+class ConciseReport(Report):
+    """One line per finding, ``FILE:SEG:OFFSET: CODE message (claim CLM01)``, like ruff
+    and flake8, so grep, editors and CI annotations can read it; SEG is the segment
+    ordinal, OFFSET its byte offset. A warning reads ``CODE warning: message``. File-level
+    errors are ``FILE:SEG:OFFSET: ERROR message``; the run's notes are ``# note:``
+    lines at the top and the summary line comes last. Nothing is added beyond what the
+    findings themselves say (no member id, no patient name)."""
+
+    name = "concise"
+
+    def start(self, files: list[FileResult], meta: dict[str, object]) -> None:
+        self.out.write(f"# policy: {meta.get('policy')} ({meta.get('policy_source')})\n")
+        for note in _notes(meta):
+            self.out.write(f"# note: {note}\n")
+
+    def claim(self, verdict: Verdict) -> None:
+        claim = verdict.claim
+        for f in verdict.findings:
+            at = f.segment or claim.position
+            kind = "" if f.rejects else f"{f.severity}: "
+            self.out.write(f"{claim.envelope.file}:{at.ordinal}:{at.offset}: {f.rule} "
+                           f"{kind}{f.message} (claim {claim.CLM01})\n")
+
+    def finish(self, files: list[FileResult], summary: Summary) -> None:
+        for f in files:
+            if f.fatal is not None:
+                e = f.fatal
+                self.out.write(f"{f.path}:{e.segment_ordinal}:{e.byte_offset}: ERROR {e.msg}\n")
+            for issue in f.issues:
+                tag = "ERROR" if issue.severity == "error" else "WARNING"
+                pos = issue.position
+                self.out.write(f"{f.path}:{pos.ordinal}:{pos.offset}: {tag} {issue.message}\n")
+        self.out.write(summary_line(summary) + "\n")
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as data, never runs as a formula: a text cell
+    starting with ``= + - @``, tab or CR gets a leading ``'`` (OWASP's advice for CSV
+    injection). Numbers (ints, Decimals) are left alone, so ``-5.00`` stays a number."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 class CsvReport(Report):
-    """For spreadsheets: one row per finding, and one row per claim with no finding."""
+    """For spreadsheets: one row per finding, and one row per claim with no finding.
+
+    ``procedure``, ``service_date`` and ``charge`` describe the finding's service line;
+    for a claim-level row they list the claim's S-code procedures and dates (space
+    separated, in line order) and the claim's total charge (CLM02). ``notes`` repeats the
+    run's notes (``; `` separated) on every row, so a filtered sheet keeps its caveats;
+    a run with no claim at all writes one row with only ``notes``.
+    """
 
     name = "csv"
     COLUMNS = ("file", "claim_id", "form", "member_id", "status", "rule", "severity",
                "line", "loop", "segment_id", "segment_ordinal", "byte_offset", "value",
-               "message", "fix", "citation", "category", "status_code")
+               "message", "fix", "citation", "category", "status_code",
+               "procedure", "service_date", "charge", "trace_id", "notes")
 
     def start(self, files: list[FileResult], meta: dict[str, object]) -> None:
         self.writer = csv.writer(self.out, lineterminator="\n")
         self.writer.writerow(self.COLUMNS)
+        self.notes = "; ".join(_notes(meta))
+        self.rows = 0
+
+    def _row(self, cells: list[object]) -> None:
+        self.writer.writerow([csv_cell(c) for c in cells])
+        self.rows += 1
 
     def claim(self, verdict: Verdict) -> None:
         c = verdict.claim
         base = [c.envelope.file, c.CLM01, c.form, c.member_id, verdict.status]
+        s_lines = [ln for ln in c.lines if ln.is_s_code]
+        claim_level = [" ".join(ln.procedure for ln in s_lines),
+                       " ".join(_iso(c.line_date(ln)) for ln in s_lines),
+                       _money(c.total_charge)]
+        tail = [verdict.trace_id, self.notes]
         if not verdict.findings:
-            self.writer.writerow(base + [""] * (len(self.COLUMNS) - len(base)))
+            self._row(base + [""] * 13 + claim_level + tail)
+        lines = {ln.LX01: ln for ln in c.lines} if verdict.findings else {}
         for f in verdict.findings:
             seg = f.segment
-            self.writer.writerow(base + [
+            line = lines.get(f.line) if f.line is not None else None
+            where = claim_level if line is None else [
+                line.procedure, _iso(c.line_date(line)), _money(line.charge)]
+            self._row(base + [
                 f.rule, str(f.severity), f.line if f.line is not None else "", f.loop,
                 seg.segment_id if seg else "", seg.ordinal if seg else "",
                 seg.offset if seg else "", f.value, f.message, f.fix, f.citation,
                 f.category, f.status_code,
-            ])
+            ] + where + tail)
+
+    def finish(self, files: list[FileResult], summary: Summary) -> None:
+        if not self.rows and self.notes:
+            self._row([""] * (len(self.COLUMNS) - 1) + [self.notes])
+
+
+def _money(amount: Decimal) -> Decimal:
+    """An amount as a number with cents (``-5`` as sent reads ``-5.00``)."""
+    try:
+        return amount.quantize(Decimal("0.01"))
+    except ArithmeticError:  # absurdly large: leave it as it is
+        return amount
+
+
+def _iso(day: object) -> str:
+    return day.isoformat() if day is not None else ""  # type: ignore[attr-defined]
 
 
 FORMATS: dict[str, type[Report]] = {
-    cls.name: cls for cls in (JsonReport, JsonLinesReport, TextReport, CsvReport)
+    cls.name: cls for cls in (JsonReport, JsonLinesReport, TextReport, ConciseReport,
+                                CsvReport)
 }
 
 
