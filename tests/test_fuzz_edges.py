@@ -8,7 +8,9 @@ exact count). CI runs ``EDI837_FUZZ_EXAMPLES`` (default 2,000) mutants; set it t
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from tests.fuzz_edges import KINDS, Mutation, mutate, run_everything
 
 EXAMPLES = int(os.environ.get("EDI837_FUZZ_EXAMPLES", "2000"))
 _WORK = Path(tempfile.mkdtemp(prefix="edi837-fuzz-"))
+atexit.register(shutil.rmtree, _WORK, ignore_errors=True)
 
 
 def _base(seed: int, claims: int, interchanges: int) -> str:
