@@ -24,6 +24,7 @@ AUTH_COLUMNS = (
 )
 PROVIDER_COLUMNS = ("npi", "name", "network", "state")
 AUTH_STATUSES = ("authorized", "non-authorized", "cancelled")
+REGIMENS = ("fixed", "indefinite")  # optional column ``regimen``; empty: not said
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class Authorization:
     pathway_eligible_id: str
     status: str
     source: str = ""  # file:line, for findings
+    regimen: str = ""  # optional column: "fixed", "indefinite" or "" (not said); see SC007
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day <= self.valid_to
@@ -130,10 +132,13 @@ class AuthorizationFeed:
             valid_to = _date(row["valid_to"], "valid_to", name, line)
             if valid_to < valid_from:
                 raise bad(f"valid_to {valid_to} is before valid_from {valid_from}")
+            regimen = row.get("regimen", "").lower()
+            if regimen and regimen not in REGIMENS:
+                raise bad(f"regimen {row['regimen']!r} is not one of {', '.join(REGIMENS)}")
             records.append(Authorization(
                 row["order_id"], row["member_id"], row["ordering_npi"], valid_from, valid_to,
                 codes, int(months_text) if months_text else None, row["pathway_eligible_id"],
-                status, f"{name}:{line}",
+                status, f"{name}:{line}", regimen,
             ))
         return cls(records, name)
 

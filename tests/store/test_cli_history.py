@@ -212,7 +212,7 @@ def test_show_prints_the_timeline_in_date_order(tmp_path, history_url, open_hist
 def test_info(history_url):
     result = cli("info", "--history", history_url)
     assert result.exit_code == 0
-    assert "schema version: 1" in result.stdout and "claims: 0" in result.stdout
+    assert "schema version: 2" in result.stdout and "claims: 0" in result.stdout
 
 
 def test_history_none_is_refused():
