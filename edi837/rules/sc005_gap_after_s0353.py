@@ -18,24 +18,12 @@ def gap_after_s0353(ctx: ClaimContext, line: ServiceLine, prior: list[Service]
                     ) -> Iterator[Finding]:
     """S0354 needs a service date at least ``s0354_gap_after_s0353_days`` (30) after the
     accepted S0353: day 30 is accepted, day 29 rejected. An S0354 on the same day as, or
-    before, the S0353 is also within the window (it cannot precede the onset). Checked
-    both ways: an S0353 arriving after an S0354 dated fewer than 30 days after it was
-    accepted is rejected too (the S0354 was forwarded and stands)."""
+    before, the S0353 is also within the window (it cannot precede the onset)."""
+    if line.procedure != "S0354":
+        return
     gap = ctx.policy.s0354_gap_after_s0353_days
     day = ctx.claim.line_date(line)
-    if day is None or line.procedure not in ("S0353", "S0354"):
-        return
-    if line.procedure == "S0353":
-        for s in prior:
-            if s.procedure == "S0354" and 0 <= days_between(day, s.service_date) < gap:
-                yield gap_after_s0353.finding(
-                    f"S0353 on {day} is {days_between(day, s.service_date)} days before the "
-                    f"accepted S0354 on {s.service_date} (claim {s.claim_id}); S0354 needs at "
-                    f"least {gap} days after S0353",
-                    policy=ctx.policy, line=line.LX01, segment=line.date_at, loop="2400",
-                    value=day.isoformat(),
-                )
-                return
+    if day is None:
         return
     for s in prior:
         if s.procedure == "S0353" and days_between(s.service_date, day) < gap:

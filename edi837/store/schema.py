@@ -7,19 +7,23 @@ Tables (one set per SQLite file or PostgreSQL schema):
 ``patient(patient_key)``
     one row per patient ever screened: the anchor that PostgreSQL workers lock
     (``SELECT ... FOR UPDATE``) to serialize on a patient. Carries no facts.
-``claim(patient_key, claim_id, member_id, form, frequency, status, source_file, sender,
-isa13, content_hash, recorded_at)``
-    the latest verdict of each (patient, CLM01): ``accepted`` or ``rejected``. A rejected
-    claim is remembered as seen; it owns no services and never counts. ``recorded_at`` is
-    for humans reading the table; no verdict ever depends on it (and re-recording an
-    identical verdict leaves it alone, so re-screening changes nothing).
+``claim(patient_key, claim_id, origin, member_id, form, frequency, status, source_file,
+sender, isa13, content_hash, recorded_at, chain, withdrawn_by, reasons)``
+    the verdict of each judged claim, keyed by (patient, origin): the origin is the
+    file's content hash and the claim's CLM ordinal (never the CLM01, which providers
+    reuse). ``accepted`` or ``rejected``; an accepted origin is answered accepted again
+    whenever it is re-screened (it was forwarded). A rejected claim owns no services and
+    never counts; ``reasons`` keeps its rejecting findings for ``history show``.
+    ``chain`` is the original CLM01 a replacement stands for; ``withdrawn_by`` the origin
+    of the void or replacement that withdrew the claim. ``recorded_at`` is for humans
+    reading the table; no verdict ever depends on it (and re-recording an identical
+    verdict leaves it alone, so re-screening changes nothing).
 ``service(patient_key, claim_id, seq, procedure, service_date, units, order_id, line,
-member_id, form, source, withdrawn)``
-    the S-code lines of accepted claims (``line`` is LX01, ``seq`` the position in the
-    claim). A void or replacement sets ``withdrawn``; ``services()`` returns only lines
-    not withdrawn. An accepted record of a claim id replaces that claim's lines; a
-    rejected record of the same claim id leaves them standing (the earlier, accepted
-    claim was reimbursed; the judge sees it the same way within a run).
+member_id, form, source, withdrawn, chain, charge, ordering_npi, billing_npi)``
+    the S-code lines of accepted claims, keyed by (patient, source = origin, seq).
+    ``line`` is LX01. A void or replacement sets ``withdrawn``; ``services()`` returns
+    only lines not withdrawn. ``charge`` and the NPIs are what duplicate detection
+    (SC016) compares.
 ``counter(kind, value)``
     control-number counters (``next_control_number``).
 

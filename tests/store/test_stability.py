@@ -66,7 +66,8 @@ def test_new_claims_are_judged_against_later_accepted_services(tmp_path, history
     runs.check("a")
     out = runs.check("b")
     # An S0353 only 20 days before an accepted S0354; an S0354 29 days before another.
-    assert rules_of(out[("b", "B1")]) == {"SC005"}
+    assert rules_of(out[("b", "B1")]) == {"SC004"}
+    assert "20 days before S0354" in out[("b", "B1")].rejections[0].message
     assert rules_of(out[("b", "B2")]) == {"SC006"}
     assert len(store.services("MBR0001")) == 1
 
