@@ -127,10 +127,16 @@ def test_four_processes_on_overlapping_batches(tmp_path, postgres_urls):
     store = open_store(url)
     try:
         assert_invariant(store)
-        for s in (store.services(m) for m in MEMBERS):
-            assert s, "some claim was accepted"
+        stored = {r[1] for r in store.snapshot()["claim"] if "accepted" in r}
     finally:
         store.close()
-    # Every claim any worker saw accepted is accepted in the store's claim records.
-    ever = {cid for r in results for cid, (ok, _) in r.items() if ok}
-    assert ever
+    # No voids here, so what is accepted only grows: every worker that screened a claim
+    # gave it the same verdict, and the store holds exactly the accepted ones.
+    seen: dict[str, set[bool]] = defaultdict(set)
+    for result in results:
+        for claim_id, (ok, _) in result.items():
+            seen[claim_id].add(ok)
+    assert all(len(v) == 1 for v in seen.values()), seen
+    ever = {c for c, v in seen.items() if True in v}
+    assert ever and ever == stored
+    assert len(ever) < len(seen)  # the pool does conflict
