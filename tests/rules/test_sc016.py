@@ -44,3 +44,25 @@ def test_another_ordering_npi_is_not_a_duplicate(tmp_path):
 def test_another_form_is_the_one_form_rule(tmp_path):
     _, b = screen_twice(tmp_path, s_claim("A"), s_claim("A2", form="837I"))
     assert "SC016" not in rules_of(b) and "SC003" in rules_of(b)
+
+
+def test_the_277ca_answers_the_duplicate_with_status_54(tmp_path):
+    from click.testing import CliRunner
+
+    from edi837.cli import main
+
+    one = render_837([s_claim("A")], isa_control=1)
+    two = render_837([s_claim("A2")], isa_control=2)
+    path = tmp_path / "twice.837"
+    path.write_text(one + two)
+    sc = Scenario(tmp_path)
+    sc.run_context()  # writes the feeds
+    ack = tmp_path / "out.277"
+    result = CliRunner().invoke(main, [
+        "check", "-q", "--no-history", "--authorizations", str(tmp_path / "auths.csv"),
+        "--providers", str(tmp_path / "providers.csv"), "--received", "2026-11-02",
+        "--277ca", str(ack), "-o", "-", str(path)])
+    assert result.exit_code == 1, result.output
+    text = ack.read_text()
+    assert "STC*A7:54" in text
+    assert text.count("STC*A7:54") == 1
