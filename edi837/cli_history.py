@@ -2,21 +2,28 @@
 
 A thin click layer over :mod:`edi837.store` and :mod:`edi837.store.io`. The store is
 ``--history URL``, else ``$EDI837_HISTORY``, else the default SQLite file
-(``edi837.store.default_history_url()``). Exit status: 0 done, 2 the store or the input
+(``edi837.store.default_history_url()``). Exit status: 0 done, 1 `show` of a member the
+store does not know, 2 the store or the input
 could not be used (each bad CSV row is reported as ``FILE:LINE: message``).
 """
 
 from __future__ import annotations
 
+import csv
+import json
+import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
 import click
 
 from edi837.errors import Edi837Error
+from edi837.feeds import AuthorizationFeed
+from edi837.policy import DEFAULT_POLICY, load_policy
 from edi837.sources import open_output
 from edi837.store import SqlHistory, default_history_url, describe_url, open_store
 from edi837.store.io import HistoryImportError, export_history, import_history
+from edi837.store.summary import PatientSummary, member_summary, reasons
 
 EXIT_UNREADABLE = 2
 
@@ -101,66 +108,100 @@ def history_import(file: str, url: str | None) -> None:
 @history.command("show")
 @click.argument("member")
 @history_option
-def history_show(member: str, url: str | None) -> None:
-    """Print a member's S-code timeline, in date order.
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--policy", default=DEFAULT_POLICY, show_default=True,
+              help="Policy profile whose month limits and intervals apply (name or TOML path).")
+@click.option("--authorizations", type=click.Path(dir_okay=False),
+              help="Authorization feed CSV: each order's own S0354 months and regimen.")
+def history_show(member: str, url: str | None, fmt: str, policy: str,
+                 authorizations: str | None) -> None:
+    """Print a member's S-code timeline, rejected claims and S0354 allowance.
 
     Each service: date, code, units, claim id, form, frequency, order, verdict
     (accepted, or withdrawn by a void or replacement), patient key and source file;
-    then the member's rejected claims, which never count. Dependants (patient keys
-    MEMBER/...) are included.
+    then the member's rejected claims with their reasons (they never count); per
+    order, the S0354 months used of the months allowed; and the next date an S0354
+    would be accepted. Dependants (patient keys MEMBER/...) are included. A member the
+    store does not know exits 1.
 
-    Example: edi837 history show MBR0001
+    Example: edi837 history show MBR0001 --format json --authorizations auths.csv
     """
+    try:
+        profile = load_policy(policy)
+        feed = AuthorizationFeed.load(authorizations) if authorizations else None
+    except Edi837Error as exc:
+        raise HistoryError(str(exc)) from None
     store = _open(url)
     try:
-        services = store.timeline_rows(member)
-        rejected = store.rejected_rows(member)
+        patients = member_summary(store, member, profile, feed)
     finally:
         store.close()
-    if not services and not rejected:
-        click.echo(f"{member}: no S-code history in {describe_url(store.url)}")
-        return
-    click.echo(
-        f"{member}: {len(services)} S-code service(s), {len(rejected)} rejected "
-        f"claim(s) in {describe_url(store.url)}"
-    )
+    if not patients:
+        click.echo(f"edi837: no S-code history for that member in {describe_url(store.url)}",
+                   err=True)
+        sys.exit(1)
+    if fmt == "json":
+        click.echo(json.dumps({"member": member, "store": describe_url(store.url),
+                               "patients": [p.as_dict() for p in patients]}, indent=2))
+    elif fmt == "csv":
+        _show_csv(patients)
+    else:
+        _show_text(member, patients, describe_url(store.url))
+
+
+def _show_text(member: str, patients: list[PatientSummary], where: str) -> None:
+    services = [r for p in patients for r in p.services]
+    rejected = [r for p in patients for r in p.rejected]
+    click.echo(f"{member}: {len(services)} S-code service(s), {len(rejected)} rejected "
+               f"claim(s) in {where}")
     if services:
         click.echo()
         _table(
-            [
-                "date",
-                "code",
-                "units",
-                "claim",
-                "form",
-                "freq",
-                "order",
-                "verdict",
-                "patient",
-                "source",
-            ],
-            [
-                [
-                    str(r[5]),
-                    r[4],
-                    str(r[6]),
-                    r[2],
-                    r[9],
-                    r[11],
-                    r[7] or "-",
-                    r[10],
-                    r[0],
-                    _source(r),
-                ]
-                for r in services
-            ],
+            ["date", "code", "units", "claim", "form", "freq", "order", "verdict", "patient",
+             "source"],
+            [[str(r[5]), r[4], str(r[6]), r[2], r[9], r[11], r[7] or "-", r[10], r[0],
+              _source(r)] for r in sorted(services, key=lambda r: (r[5], r[0], r[2]))],
         )
     if rejected:
         click.echo("\nrejected claims (seen, never counted):")
         _table(
-            ["claim", "form", "freq", "patient", "source"],
-            [[r[2], r[9], r[11], r[0], _source(r)] for r in rejected],
+            ["claim", "form", "freq", "patient", "source", "reasons"],
+            [[r[2], r[9], r[11], r[0], _source(r), " | ".join(reasons(r)) or "-"]
+             for r in rejected],
         )
+    click.echo("\nS0354 allowance:")
+    for p in patients:
+        for o in p.orders:
+            allowed = "no limit set" if o.allowed is None else str(o.allowed)
+            regimen = f" ({o.regimen} regimen)" if o.regimen else ""
+            click.echo(f"  {p.patient_key}: order {o.order_id or '(none)'}{regimen}: "
+                       f"{o.used} of {allowed} month(s) used")
+        when = p.next_s0354.isoformat() if p.next_s0354 else "any date"
+        click.echo(f"  {p.patient_key}: next S0354 accepted from {when} ({p.next_note})")
+
+
+CSV_COLUMNS = ("patient_key", "kind", "date", "procedure", "units", "claim_id", "form",
+               "frequency", "order_id", "status", "source_file", "isa13", "detail")
+
+
+def _show_csv(patients: list[PatientSummary]) -> None:
+    """One row per service, rejected claim, order and next date (``kind`` says which)."""
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(CSV_COLUMNS)
+    for p in patients:
+        for r in p.services:
+            out.writerow([p.patient_key, "service", r[5], r[4], r[6], r[2], r[9], r[11],
+                          r[7], r[10], r[12], r[14], ""])
+        for r in p.rejected:
+            out.writerow([p.patient_key, "rejected", "", "", "", r[2], r[9], r[11], "",
+                          "rejected", r[12], r[14], "; ".join(reasons(r))])
+        for o in p.orders:
+            out.writerow([p.patient_key, "order", "", "S0354", o.used, "", "", "", o.order_id,
+                          "", "", "", f"{o.used} of {o.allowed if o.allowed is not None else '-'}"
+                          " month(s) used"])
+        out.writerow([p.patient_key, "next_s0354", p.next_s0354 or "", "S0354", "", "", "", "",
+                      "", "", "", "", p.next_note])
 
 
 def _source(row: tuple[Any, ...]) -> str:

@@ -28,6 +28,7 @@ AUTH_COLUMNS = (
 )
 PROVIDER_COLUMNS = ("npi", "name", "network", "state")
 AUTH_STATUSES = ("authorized", "non-authorized", "cancelled")
+REGIMENS = ("fixed", "indefinite")  # optional column ``regimen``; empty: not said
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Authorization:
     pathway_eligible_id: str
     status: str
     source: str = ""  # file:line, for findings
+    regimen: str = ""  # optional column: "fixed", "indefinite" or "" (not said); see SC007
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day <= self.valid_to
@@ -218,8 +220,12 @@ def _authorization(row: dict[str, str], source: str) -> Authorization:
     valid_to = _date(row["valid_to"], "valid_to")
     if valid_to < valid_from:
         raise ValueError(f"valid_to {valid_to} is before valid_from {valid_from}")
+    regimen = (row.get("regimen") or "").lower()
+    if regimen and regimen not in REGIMENS:
+        raise ValueError(f"regimen {row['regimen'][:20]!r} is not one of {', '.join(REGIMENS)}")
     return Authorization(row["order_id"], row["member_id"], row["ordering_npi"], valid_from,
-                         valid_to, codes, months, row["pathway_eligible_id"], status, source)
+                         valid_to, codes, months, row["pathway_eligible_id"], status, source,
+                         regimen)
 
 
 def _auth_conflict(a: Authorization, b: Authorization) -> str:
@@ -228,6 +234,7 @@ def _auth_conflict(a: Authorization, b: Authorization) -> str:
                         ("dates", (a.valid_from, a.valid_to), (b.valid_from, b.valid_to)),
                         ("s_codes", a.s_codes, b.s_codes),
                         ("s0354_max_months", a.s0354_max_months, b.s0354_max_months),
+                        ("regimen", a.regimen, b.regimen),
                         ("member_id", a.member_id, b.member_id)):
         if x != y:
             return f"different {label}"

@@ -169,8 +169,9 @@ def read_file(result: FileResult, run: RunContext,
                     # (and so its errors) comes after its claims.
                     findings, ctx = claim_findings(run, claim, [])
                     if relevant:
-                        rejected = any(f.rejects for f in findings)
-                        yield make_digest(claim_key(result.index, n), claim, ctx, rejected)
+                        reasons = [f"{f.rule}: {f.message}" for f in findings if f.rejects]
+                        yield make_digest(claim_key(result.index, n), claim, ctx,
+                                          bool(reasons), reasons)
                     if on_claim is not None:
                         on_claim(claim_key(result.index, n), claim, findings)
             n += 1

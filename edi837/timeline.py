@@ -31,6 +31,18 @@ class Service:
     member_id: str = ""
     source: str = ""  # origin: content hash of the file it came from and its CLM ordinal
     line: int = 0  # LX01
+    # The claim a replacement chain stands for: the original's CLM01 (a replacement
+    # inherits it), so a second replacement naming the original finds the one that stands.
+    chain: str = ""
+    # What makes a resent claim a duplicate (SC016): the line's charge (SV102/SV203,
+    # normalized) and ordering NPI, and the claim's billing NPI.
+    charge: str = ""
+    ordering_npi: str = ""
+    billing_npi: str = ""
+
+    @property
+    def stands_for(self) -> str:
+        return self.chain or self.claim_id
 
 
 def days_between(earlier: date, later: date) -> int:
@@ -70,10 +82,24 @@ class Timeline:
     def add(self, services: Iterable[Service]) -> None:
         self.services.extend(services)
 
-    def remove_claim(self, claim_ids: Iterable[str]) -> list[Service]:
-        """Withdraw every service of the given claim ids (a void or replacement)."""
+    def standing_for(self, claim_ids: Iterable[str]) -> list[Service]:
+        """The services of the claim that currently stands for one of these claim ids:
+        the original itself, or the latest replacement in its chain."""
         ids = {c for c in claim_ids if c}
-        removed = [s for s in self.services if s.claim_id in ids]
+        return [s for s in self.services if s.claim_id in ids or s.stands_for in ids]
+
+    def remove_claim(self, claim_ids: Iterable[str]) -> list[Service]:
+        """Withdraw the services of the claim that stands for the given claim ids (a void
+        or replacement); see ``standing_for``."""
+        removed = self.standing_for(claim_ids)
         if removed:
-            self.services = [s for s in self.services if s.claim_id not in ids]
+            gone = {id(s) for s in removed}
+            self.services = [s for s in self.services if id(s) not in gone]
+        return removed
+
+    def remove_origin(self, origin: str) -> list[Service]:
+        """Take out one claim's services (by origin); returns them."""
+        removed = [s for s in self.services if s.source == origin]
+        if removed:
+            self.services = [s for s in self.services if s.source != origin]
         return removed

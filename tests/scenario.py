@@ -65,6 +65,7 @@ class Auth:
     s0354_max_months: str = ""
     pathway_eligible_id: str = "PE1"
     status: str = "authorized"
+    regimen: str | None = None  # optional feed column; None: the column is left out
 
 
 @dataclass
@@ -94,11 +95,14 @@ class Scenario:
         auth_path = self.tmp / "auths.csv"
         with open(auth_path, "w", newline="") as fh:
             w = csv.writer(fh)
+            regimen = any(a.regimen is not None for a in self.auths)
             w.writerow(["order_id", "member_id", "ordering_npi", "valid_from", "valid_to",
-                        "s_codes", "s0354_max_months", "pathway_eligible_id", "status"])
+                        "s_codes", "s0354_max_months", "pathway_eligible_id", "status"]
+                       + (["regimen"] if regimen else []))
             for a in self.auths:
                 w.writerow([a.order_id, a.member_id, a.ordering_npi, a.valid_from, a.valid_to,
-                            a.s_codes, a.s0354_max_months, a.pathway_eligible_id, a.status])
+                            a.s_codes, a.s0354_max_months, a.pathway_eligible_id, a.status]
+                           + ([a.regimen or ""] if regimen else []))
         prov_path = self.tmp / "providers.csv"
         with open(prov_path, "w", newline="") as fh:
             w = csv.writer(fh)

@@ -59,6 +59,9 @@ class Policy:
     code_effective_date: date
     source_path: str = ""
     citations: dict[str, Citation] = field(default_factory=dict)
+    # Optional in a profile (a copied older profile keeps working with these defaults):
+    service_after_receipt: bool = True  # SC017: reject a service dated after receipt
+    traditional_medicare: str = "warning"  # SC018: "reject", "warning" or "off"
 
     def cite(self, parameter: str) -> str:
         """``source -- "quote"`` for a parameter, for a finding's citation field."""
@@ -73,11 +76,19 @@ class Policy:
             return min(billed, self.fee_amount)
         return self.fee_amount
 
-    def max_months(self, from_authorization: int | None) -> int | None:
-        """The S0354 month limit for one authorization (None: no limit can be applied)."""
+    def max_months(self, from_authorization: int | None, regimen: str = "") -> int | None:
+        """The S0354 month limit for one authorization (None: no limit can be applied).
+
+        ``regimen`` is the feed's optional column: an ``indefinite`` regimen is limited
+        to ``s0354_max_months_indefinite`` months where the profile sets it (carelon-ma:
+        6), whatever the order says; a ``fixed`` one (or none said) gets the order's
+        months, else the default."""
         months = from_authorization if from_authorization is not None else (
             self.s0354_max_months_default
         )
+        if regimen == "indefinite" and self.s0354_max_months_indefinite is not None:
+            months = min(from_authorization or self.s0354_max_months_indefinite,
+                         self.s0354_max_months_indefinite)
         if months is not None and self.s0354_max_months_cap is not None:
             months = min(months, self.s0354_max_months_cap)
         return months
@@ -145,7 +156,22 @@ def parse_policy(text: str, *, where: str) -> Policy:
         code_effective_date=effective,
         source_path=where,
         citations=citations,
+        **_optional(data, where),
     )
+
+
+def _optional(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """Parameters a profile may leave out (added after profiles were first copied)."""
+    out: dict[str, Any] = {}
+    if "service_after_receipt" in data:
+        out["service_after_receipt"] = _value(data, "service_after_receipt", where, bool)
+    if "traditional_medicare" in data:
+        value = _value(data, "traditional_medicare", where, str)
+        if value not in ("reject", "warning", "off"):
+            raise PolicyError(
+                f"{where}: [traditional_medicare] value must be 'reject', 'warning' or 'off'")
+        out["traditional_medicare"] = value
+    return out
 
 
 def policy_text(name_or_path: str) -> tuple[str, str]:

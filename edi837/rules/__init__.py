@@ -16,6 +16,9 @@ from edi837.rules import (  # noqa: F401  (imported to register)
     sc013_effective_date,
     sc014_frequency,
     sc015_allowed_form,
+    sc016_duplicate,
+    sc017_service_after_receipt,
+    sc018_traditional_medicare,
     structure,
 )
 from edi837.rules.registry import RULES, Rule, rules_of

@@ -16,7 +16,9 @@ from edi837.verdicts import Finding
       fix="Bill S0354 for an established patient; S0353 only at the onset of treatment.")
 def s0353_once(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iterator[Finding]:
     """A second S0353 for the patient is rejected, whatever its date. An S0353 dated after
-    an accepted S0354 is not "at the onset of treatment" and is rejected too."""
+    an accepted S0354 is not "at the onset of treatment" and is rejected too; so is one
+    dated fewer than ``s0354_gap_after_s0353_days`` (30) before an accepted S0354 (that
+    S0354 was forwarded and stands: the pair would break SC005)."""
     if line.procedure != "S0353" or not ctx.policy.s0353_once_per_patient:
         return
     day = ctx.claim.line_date(line)
@@ -37,3 +39,16 @@ def s0353_once(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
         yield s0353_once.finding(
             f"S0353 on {day} comes after S0354 on {s.service_date} (claim {s.claim_id}); "
             "S0353 is billed only at the onset of treatment", value=s.claim_id, **where)
+        return
+    gap = ctx.policy.s0354_gap_after_s0353_days
+    soon = sorted(
+        (s for s in prior if s.procedure == "S0354" and day
+         and 0 <= (s.service_date - day).days < gap),
+        key=lambda s: s.service_date,
+    )
+    if soon:
+        s = soon[0]
+        yield s0353_once.finding(
+            f"S0353 on {day} is {(s.service_date - day).days} days before S0354 on "
+            f"{s.service_date} (claim {s.claim_id}), accepted already; S0354 needs at least "
+            f"{gap} days after S0353", value=s.claim_id, **where)

@@ -19,12 +19,16 @@ def max_months(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
     authorization's ``s0354_max_months`` if the feed gives one, else the profile default
     (11 bcbsma, 5 "as issued" carelon-ma), never above the profile cap (bcbsma: 11). The
     Medical Oncology Program has no default: without a number on the authorization, a
-    warning says no limit could be applied."""
+    warning says no limit could be applied. The feed's optional ``regimen`` column:
+    under carelon-ma an ``indefinite`` regimen ("planned until disease progression") is
+    limited to six months (``s0354_max_months_indefinite``), a ``fixed`` one to the
+    order's months, five when the order gives none."""
     if line.procedure != "S0354":
         return
     auth = ctx.line_auth.get(line.LX01)
     order_id = auth.order_id if auth else ctx.order_id(line)
-    limit = ctx.policy.max_months(auth.s0354_max_months if auth else None)
+    regimen = auth.regimen if auth else ""
+    limit = ctx.policy.max_months(auth.s0354_max_months if auth else None, regimen)
     where = {"line": line.LX01, "segment": line.date_at, "loop": "2400", "value": order_id}
     if limit is None:
         yield max_months.finding(
@@ -38,5 +42,6 @@ def max_months(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
     if used + billed > limit:
         yield max_months.finding(
             f"S0354 on {ctx.claim.line_date(line)} would be month {used + billed} under order "
-            f"{order_id or '(no order id)'}; the limit is {limit}",
+            f"{order_id or '(no order id)'}; the limit is {limit}"
+            + (f" ({regimen} regimen)" if regimen else ""),
             policy=ctx.policy, **where)

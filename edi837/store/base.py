@@ -9,7 +9,7 @@ SQLite and PostgreSQL stores implement the same interface.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from edi837.timeline import Service
 
@@ -29,6 +29,24 @@ class ClaimRecord:
     sender: str = ""
     isa13: str = ""
     content_hash: str = ""
+    # The claim's identity across runs: its file's content hash and CLM ordinal (see
+    # ``Judge.origin``). Records are keyed by (patient, origin), never by CLM01: patient
+    # control numbers are reused.
+    origin: str = ""
+    chain: str = ""  # the original CLM01 this claim stands for (a replacement's REF*F8)
+    withdrawn_by: str = ""  # origin of the void or replacement that withdrew it
+    reasons: str = ""  # a rejected claim's rejecting findings, "SC006: ...; SC004: ..."
+
+    @property
+    def key(self) -> str:
+        """``origin``, else one derived from the services or file and CLM01 (imports,
+        hand-built records)."""
+        if self.origin:
+            return self.origin
+        sources = sorted({s.source for s in self.services if s.source})
+        if sources:
+            return sources[0]
+        return f"{self.content_hash or self.source_file}:CLM01={self.claim_id}"
 
 
 class HistoryStore:
@@ -38,14 +56,23 @@ class HistoryStore:
         """Accepted S-code services of a patient, from earlier runs."""
         return []
 
+    def claims(self, patient_key: str) -> dict[str, ClaimRecord]:
+        """The patient's judged claims by origin (without services): whether an origin
+        was accepted before, what withdrew it, where it came from."""
+        return {}
+
+    def withdrawn_services(self, patient_key: str, by: str) -> list[Service]:
+        """The services a void or replacement (origin ``by``) withdrew."""
+        return []
+
     def lock_patients(self, patient_keys: Iterable[str]) -> None:
         """Serialize concurrent workers on these patients (no-op without sharing)."""
 
     def record(self, record: ClaimRecord) -> None:
-        """Remember a judged claim (replacing an earlier record of the same claim id)."""
+        """Remember a judged claim (replacing an earlier record of the same origin)."""
 
-    def withdraw(self, patient_key: str, claim_ids: Iterable[str]) -> None:
-        """A void or replacement: the original's services no longer count."""
+    def withdraw(self, patient_key: str, origins: Iterable[str], by: str = "") -> None:
+        """A void or replacement (origin ``by``): these claims' services no longer count."""
 
     def begin(self) -> None:
         """Start the transaction that one batch's verdicts are written in."""
@@ -66,22 +93,33 @@ class MemoryHistory(HistoryStore):
 
     by_patient: dict[str, list[Service]] = field(default_factory=dict)
     records: dict[tuple[str, str], ClaimRecord] = field(default_factory=dict)
+    withdrawn: dict[str, list[Service]] = field(default_factory=dict)
 
     def services(self, patient_key: str) -> list[Service]:
         return list(self.by_patient.get(patient_key, []))
 
-    def record(self, record: ClaimRecord) -> None:
-        self.records[(record.patient_key, record.claim_id)] = record
-        if record.status == "accepted":
-            # Replace this claim's own services (same claim id, same origin); another
-            # claim reusing the CLM01 keeps its services.
-            origins = {s.source for s in record.services}
-            kept = [s for s in self.by_patient.get(record.patient_key, [])
-                    if s.claim_id != record.claim_id or s.source not in origins]
-            self.by_patient[record.patient_key] = kept + list(record.services)
+    def claims(self, patient_key: str) -> dict[str, ClaimRecord]:
+        return {o: r for (p, o), r in self.records.items() if p == patient_key}
 
-    def withdraw(self, patient_key: str, claim_ids: Iterable[str]) -> None:
-        ids = set(claim_ids)
-        self.by_patient[patient_key] = [
-            s for s in self.by_patient.get(patient_key, []) if s.claim_id not in ids
-        ]
+    def withdrawn_services(self, patient_key: str, by: str) -> list[Service]:
+        origins = {o for (p, o), r in self.records.items()
+                   if p == patient_key and by and r.withdrawn_by == by}
+        return [s for s in self.withdrawn.get(patient_key, []) if s.source in origins]
+
+    def record(self, record: ClaimRecord) -> None:
+        key = record.key
+        self.records[(record.patient_key, key)] = replace(record, origin=key, services=())
+        if record.status == "accepted":
+            kept = [s for s in self.by_patient.get(record.patient_key, []) if s.source != key]
+            self.by_patient[record.patient_key] = kept + [
+                s if s.source else replace(s, source=key) for s in record.services]
+
+    def withdraw(self, patient_key: str, origins: Iterable[str], by: str = "") -> None:
+        gone = set(origins)
+        services = self.by_patient.get(patient_key, [])
+        self.withdrawn.setdefault(patient_key, []).extend(s for s in services if s.source in gone)
+        self.by_patient[patient_key] = [s for s in services if s.source not in gone]
+        for origin in gone:
+            old = self.records.get((patient_key, origin))
+            if old is not None:
+                self.records[(patient_key, origin)] = replace(old, withdrawn_by=by)

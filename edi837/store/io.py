@@ -171,6 +171,7 @@ def _claim(
     errors: list[str],
 ) -> ClaimRecord | None:
     first_line, first = rows[0]
+    origin = f"{content_hash}:CLM01={claim_id}"
     seen: dict[int, int] = {}
     services = []
     bad = False
@@ -196,7 +197,7 @@ def _claim(
                 row["form"],
                 row["order_id"],
                 row["member_id"],
-                name,
+                origin,
                 lx,
             )
         )
@@ -214,6 +215,8 @@ def _claim(
         sender="",
         isa13="",
         content_hash=content_hash,
+        origin=origin,
+        chain=claim_id,
     )
 
 

@@ -7,19 +7,23 @@ Tables (one set per SQLite file or PostgreSQL schema):
 ``patient(patient_key)``
     one row per patient ever screened: the anchor that PostgreSQL workers lock
     (``SELECT ... FOR UPDATE``) to serialize on a patient. Carries no facts.
-``claim(patient_key, claim_id, member_id, form, frequency, status, source_file, sender,
-isa13, content_hash, recorded_at)``
-    the latest verdict of each (patient, CLM01): ``accepted`` or ``rejected``. A rejected
-    claim is remembered as seen; it owns no services and never counts. ``recorded_at`` is
-    for humans reading the table; no verdict ever depends on it (and re-recording an
-    identical verdict leaves it alone, so re-screening changes nothing).
+``claim(patient_key, claim_id, origin, member_id, form, frequency, status, source_file,
+sender, isa13, content_hash, recorded_at, chain, withdrawn_by, reasons)``
+    the verdict of each judged claim, keyed by (patient, origin): the origin is the
+    file's content hash and the claim's CLM ordinal (never the CLM01, which providers
+    reuse). ``accepted`` or ``rejected``; an accepted origin is answered accepted again
+    whenever it is re-screened (it was forwarded). A rejected claim owns no services and
+    never counts; ``reasons`` keeps its rejecting findings for ``history show``.
+    ``chain`` is the original CLM01 a replacement stands for; ``withdrawn_by`` the origin
+    of the void or replacement that withdrew the claim. ``recorded_at`` is for humans
+    reading the table; no verdict ever depends on it (and re-recording an identical
+    verdict leaves it alone, so re-screening changes nothing).
 ``service(patient_key, claim_id, seq, procedure, service_date, units, order_id, line,
-member_id, form, source, withdrawn)``
-    the S-code lines of accepted claims (``line`` is LX01, ``seq`` the position in the
-    claim). A void or replacement sets ``withdrawn``; ``services()`` returns only lines
-    not withdrawn. An accepted record of a claim id replaces that claim's lines; a
-    rejected record of the same claim id leaves them standing (the earlier, accepted
-    claim was reimbursed; the judge sees it the same way within a run).
+member_id, form, source, withdrawn, chain, charge, ordering_npi, billing_npi)``
+    the S-code lines of accepted claims, keyed by (patient, source = origin, seq).
+    ``line`` is LX01. A void or replacement sets ``withdrawn``; ``services()`` returns
+    only lines not withdrawn. ``charge`` and the NPIs are what duplicate detection
+    (SC016) compares.
 ``counter(kind, value)``
     control-number counters (``next_control_number``).
 
@@ -99,16 +103,96 @@ def _tables(text_date: str, boolean: str, false: str, bigint: str, stamp: str) -
     )
 
 
+def _by_origin(text_date: str, boolean: str, false: str, stamp: str, now: str,
+               all_withdrawn: str) -> tuple[str, ...]:
+    """Version 2: claims and services keyed by origin (file content hash and CLM ordinal),
+    not by (patient, CLM01); services carry what duplicate detection and replacement
+    chains need. Existing rows move over: a service's origin is its ``source`` (made
+    unique per claim where it was a plain file name, as imports wrote it); a claim row
+    takes the origin of its services from its own file, else ``HASH:CLM01=ID``; service
+    origins without a claim row get an accepted one."""
+    return (
+        "CREATE TABLE service_v2 ("
+        " patient_key TEXT NOT NULL,"
+        " claim_id TEXT NOT NULL,"
+        " seq INTEGER NOT NULL,"
+        " procedure TEXT NOT NULL,"
+        f" service_date {text_date} NOT NULL,"
+        " units INTEGER NOT NULL,"
+        " order_id TEXT NOT NULL DEFAULT '',"
+        " line INTEGER NOT NULL DEFAULT 0,"
+        " member_id TEXT NOT NULL DEFAULT '',"
+        " form TEXT NOT NULL,"
+        " source TEXT NOT NULL,"
+        f" withdrawn {boolean} NOT NULL DEFAULT {false},"
+        " chain TEXT NOT NULL DEFAULT '',"
+        " charge TEXT NOT NULL DEFAULT '',"
+        " ordering_npi TEXT NOT NULL DEFAULT '',"
+        " billing_npi TEXT NOT NULL DEFAULT '',"
+        " PRIMARY KEY (patient_key, source, seq))",
+        "INSERT INTO service_v2 (patient_key, source, seq, claim_id, procedure, service_date,"
+        " units, order_id, line, member_id, form, withdrawn)"
+        " SELECT patient_key, CASE WHEN source LIKE '%:%' THEN source"
+        " ELSE source || ':CLM01=' || claim_id END, seq, claim_id, procedure, service_date,"
+        " units, order_id, line, member_id, form, withdrawn FROM service",
+        "CREATE TABLE claim_v2 ("
+        " patient_key TEXT NOT NULL,"
+        " claim_id TEXT NOT NULL,"
+        " origin TEXT NOT NULL,"
+        " member_id TEXT NOT NULL,"
+        " form TEXT NOT NULL,"
+        " frequency TEXT NOT NULL,"
+        " status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),"
+        " source_file TEXT NOT NULL DEFAULT '',"
+        " sender TEXT NOT NULL DEFAULT '',"
+        " isa13 TEXT NOT NULL DEFAULT '',"
+        " content_hash TEXT NOT NULL DEFAULT '',"
+        " chain TEXT NOT NULL DEFAULT '',"
+        " withdrawn_by TEXT NOT NULL DEFAULT '',"
+        " reasons TEXT NOT NULL DEFAULT '',"
+        f" recorded_at {stamp} NOT NULL,"
+        " PRIMARY KEY (patient_key, origin))",
+        "INSERT INTO claim_v2 (patient_key, origin, claim_id, member_id, form, frequency,"
+        " status, source_file, sender, isa13, content_hash, recorded_at)"
+        " SELECT c.patient_key, COALESCE((SELECT min(s.source) FROM service_v2 s"
+        " WHERE s.patient_key = c.patient_key AND s.claim_id = c.claim_id"
+        " AND (c.content_hash = '' OR s.source LIKE c.content_hash || ':%')),"
+        " c.content_hash || ':CLM01=' || c.claim_id), c.claim_id, c.member_id, c.form,"
+        " c.frequency, c.status, c.source_file, c.sender, c.isa13, c.content_hash,"
+        " c.recorded_at FROM claim c",
+        "INSERT INTO claim_v2 (patient_key, origin, claim_id, member_id, form, frequency,"
+        " status, withdrawn_by, recorded_at)"
+        " SELECT s.patient_key, s.source, min(s.claim_id), min(s.member_id), min(s.form), '1',"
+        f" 'accepted', CASE WHEN {all_withdrawn} THEN 'migrated' ELSE '' END, {now}"
+        " FROM service_v2 s WHERE NOT EXISTS (SELECT 1 FROM claim_v2 c"
+        " WHERE c.patient_key = s.patient_key AND c.origin = s.source)"
+        " GROUP BY s.patient_key, s.source",
+        "DROP TABLE service",
+        "DROP TABLE claim",
+        "ALTER TABLE service_v2 RENAME TO service",
+        "ALTER TABLE claim_v2 RENAME TO claim",
+        "CREATE INDEX claim_by_member ON claim (member_id)",
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         "patients, claims, S-code services, control-number counters",
         sqlite=_tables("TEXT", "INTEGER", "0", "INTEGER", "TEXT"),
         postgres=_tables("DATE", "BOOLEAN", "FALSE", "BIGINT", "TIMESTAMPTZ"),
     ),
+    Migration(
+        "claims and services keyed by origin; duplicate and replacement-chain columns",
+        sqlite=_by_origin("TEXT", "INTEGER", "0", "TEXT",
+                          "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", "min(s.withdrawn) = 1"),
+        postgres=_by_origin("DATE", "BOOLEAN", "FALSE", "TIMESTAMPTZ", "now()",
+                            "bool_and(s.withdrawn)"),
+    ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _CLAIM_COLUMNS = (
+    "claim_id",
     "member_id",
     "form",
     "frequency",
@@ -117,11 +201,15 @@ _CLAIM_COLUMNS = (
     "sender",
     "isa13",
     "content_hash",
+    "chain",
+    "withdrawn_by",
+    "reasons",
 )
 _SERVICE_COLUMNS = (
     "patient_key",
-    "claim_id",
+    "source",
     "seq",
+    "claim_id",
     "procedure",
     "service_date",
     "units",
@@ -129,13 +217,16 @@ _SERVICE_COLUMNS = (
     "line",
     "member_id",
     "form",
-    "source",
+    "chain",
+    "charge",
+    "ordering_npi",
+    "billing_npi",
 )
 
 _UPSERT_CLAIM = (
-    f"INSERT INTO claim (patient_key, claim_id, {', '.join(_CLAIM_COLUMNS)}, recorded_at)"
+    f"INSERT INTO claim (patient_key, origin, {', '.join(_CLAIM_COLUMNS)}, recorded_at)"
     f" VALUES (?, ?, {', '.join('?' * len(_CLAIM_COLUMNS))}, {{now}})"
-    " ON CONFLICT (patient_key, claim_id) DO UPDATE SET "
+    " ON CONFLICT (patient_key, origin) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in (*_CLAIM_COLUMNS, "recorded_at"))
     + " WHERE "
     + " OR ".join(f"claim.{c} <> excluded.{c}" for c in _CLAIM_COLUMNS)
@@ -216,20 +307,52 @@ class SqlHistory(HistoryStore):
         self.close()
 
     # -- the judge's interface ----------------------------------------------------
+    _SERVICE_SELECT = (
+        "SELECT procedure, service_date, units, claim_id, form, order_id, member_id,"
+        " source, line, chain, charge, ordering_npi, billing_npi FROM service"
+    )
+
+    def _service(self, r: Sequence[Any]) -> Service:
+        return Service(r[0], self._date_value(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8],
+                       r[9], r[10], r[11], r[12])
+
     def services(self, patient_key: str) -> list[Service]:
         rows = self._execute(
-            "SELECT procedure, service_date, units, claim_id, form, order_id, member_id,"
-            " source, line FROM service WHERE patient_key = ? AND NOT withdrawn"
-            " ORDER BY service_date, claim_id, seq",
+            self._SERVICE_SELECT + " WHERE patient_key = ? AND NOT withdrawn"
+            " ORDER BY service_date, claim_id, source, seq",
             (patient_key,),
         ).fetchall()
-        return [
-            Service(r[0], self._date_value(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+        return [self._service(r) for r in rows]
+
+    def withdrawn_services(self, patient_key: str, by: str) -> list[Service]:
+        if not by:
+            return []
+        rows = self._execute(
+            self._SERVICE_SELECT + " WHERE patient_key = ? AND withdrawn AND source IN"
+            " (SELECT origin FROM claim WHERE patient_key = ? AND withdrawn_by = ?)"
+            " ORDER BY service_date, claim_id, source, seq",
+            (patient_key, patient_key, by),
+        ).fetchall()
+        return [self._service(r) for r in rows]
+
+    def claims(self, patient_key: str) -> dict[str, ClaimRecord]:
+        rows = self._execute(
+            "SELECT origin, claim_id, member_id, form, frequency, status, source_file, sender,"
+            " isa13, content_hash, chain, withdrawn_by, reasons FROM claim"
+            " WHERE patient_key = ?",
+            (patient_key,),
+        ).fetchall()
+        return {
+            r[0]: ClaimRecord(patient_key, r[2], r[1], r[3], r[4], r[5], (), source_file=r[6],
+                              sender=r[7], isa13=r[8], content_hash=r[9], origin=r[0],
+                              chain=r[10], withdrawn_by=r[11], reasons=r[12])
             for r in rows
-        ]
+        }
 
     def record(self, record: ClaimRecord) -> None:
+        origin = record.key
         values = (
+            record.claim_id,
             record.member_id,
             record.form,
             record.frequency,
@@ -238,33 +361,29 @@ class SqlHistory(HistoryStore):
             record.sender,
             record.isa13,
             record.content_hash,
+            record.chain,
+            record.withdrawn_by,
+            record.reasons,
         )
         # The upsert rewrites the row (and recorded_at) only when something changed.
         self._execute(
-            _UPSERT_CLAIM.replace("{now}", self.NOW),
-            (record.patient_key, record.claim_id, *values),
+            _UPSERT_CLAIM.replace("{now}", self.NOW), (record.patient_key, origin, *values)
         )
         if record.status != "accepted":
-            return  # seen, never counted; an earlier accepted claim's lines stand
-        # Replace this claim's own services (same claim id and origin); another claim that
-        # reuses the CLM01 keeps its services, numbered after them.
-        for origin in sorted({s.source for s in record.services}):
-            self._execute(
-                "DELETE FROM service WHERE patient_key = ? AND claim_id = ? AND source = ?",
-                (record.patient_key, record.claim_id, origin),
-            )
-        first = self._execute(
-            "SELECT COALESCE(MAX(seq), 0) FROM service WHERE patient_key = ? AND claim_id = ?",
-            (record.patient_key, record.claim_id),
-        ).fetchone()[0]
+            return  # seen, never counted
+        self._execute(
+            "DELETE FROM service WHERE patient_key = ? AND source = ?",
+            (record.patient_key, origin),
+        )
         if record.services:
             self._executemany(
                 _INSERT_SERVICE,
                 [
                     (
                         record.patient_key,
-                        record.claim_id,
-                        first + seq,
+                        origin,
+                        seq,
+                        s.claim_id or record.claim_id,
                         s.procedure,
                         self._date_param(s.service_date),
                         s.units,
@@ -272,20 +391,29 @@ class SqlHistory(HistoryStore):
                         s.line,
                         s.member_id or record.member_id,
                         s.form or record.form,
-                        s.source,
+                        s.chain,
+                        s.charge,
+                        s.ordering_npi,
+                        s.billing_npi,
                     )
                     for seq, s in enumerate(record.services, 1)
                 ],
             )
 
-    def withdraw(self, patient_key: str, claim_ids: Iterable[str]) -> None:
-        ids = sorted({c for c in claim_ids if c})
-        if ids:
-            self._execute(
-                "UPDATE service SET withdrawn = TRUE WHERE patient_key = ? AND NOT withdrawn"
-                f" AND claim_id IN ({', '.join('?' * len(ids))})",
-                (patient_key, *ids),
-            )
+    def withdraw(self, patient_key: str, origins: Iterable[str], by: str = "") -> None:
+        keys = sorted({o for o in origins if o})
+        if not keys:
+            return
+        marks = ", ".join("?" * len(keys))
+        self._execute(
+            "UPDATE service SET withdrawn = TRUE WHERE patient_key = ? AND NOT withdrawn"
+            f" AND source IN ({marks})",
+            (patient_key, *keys),
+        )
+        self._execute(
+            f"UPDATE claim SET withdrawn_by = ? WHERE patient_key = ? AND origin IN ({marks})",
+            (by or "withdrawn", patient_key, *keys),
+        )
 
     # -- control numbers ------------------------------------------------------------
     _COUNTER_SQL = (
@@ -318,9 +446,9 @@ class SqlHistory(HistoryStore):
             " COALESCE(c.frequency, ''), COALESCE(c.source_file, s.source),"
             " COALESCE(c.sender, ''), COALESCE(c.isa13, '')"
             " FROM service s LEFT JOIN claim c"
-            " ON c.patient_key = s.patient_key AND c.claim_id = s.claim_id"
+            " ON c.patient_key = s.patient_key AND c.origin = s.source"
             + (f" WHERE {' AND '.join(where)}" if where else "")
-            + " ORDER BY s.service_date, s.patient_key, s.claim_id, s.seq",
+            + " ORDER BY s.service_date, s.patient_key, s.claim_id, s.source, s.seq",
             params,
         ).fetchall()
         return [self._row(r) for r in rows]
@@ -331,8 +459,8 @@ class SqlHistory(HistoryStore):
         where.append("c.status = 'rejected'")
         rows = self._execute(
             "SELECT c.patient_key, c.member_id, c.claim_id, 0, '', NULL, 0, '', 0, c.form,"
-            " c.status, c.frequency, c.source_file, c.sender, c.isa13 FROM claim c"
-            f" WHERE {' AND '.join(where)} ORDER BY c.patient_key, c.claim_id",
+            " c.status, c.frequency, c.source_file, c.sender, c.isa13, c.reasons FROM claim c"
+            f" WHERE {' AND '.join(where)} ORDER BY c.patient_key, c.claim_id, c.origin",
             params,
         ).fetchall()
         return [self._row(r) for r in rows]
@@ -362,8 +490,8 @@ class SqlHistory(HistoryStore):
         out = {}
         for table, order in (
             ("patient", "patient_key"),
-            ("claim", "patient_key, claim_id"),
-            ("service", "patient_key, claim_id, seq"),
+            ("claim", "patient_key, claim_id, origin"),
+            ("service", "patient_key, claim_id, source, seq"),
             ("counter", "kind"),
         ):
             rows = self._execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()

@@ -30,5 +30,9 @@ def test_the_same_interchange_twice_in_one_file(tmp_path):
     verdicts = list(Screening([path], sc.run_context()).verdicts())
     assert len(verdicts) == 2
     assert verdicts[0].accepted and not verdicts[1].accepted
-    assert rules_of(verdicts[1]) == {"SC004"}
+    # The second interchange resends the very claim: a duplicate (54), named as such.
+    assert rules_of(verdicts[1]) == {"SC016"}
+    assert verdicts[1].rejections[0].status_code == "54"
+    assert "claim X001" in verdicts[1].rejections[0].message
+    assert "ISA13 000000001" in verdicts[1].rejections[0].message
     assert sum(1 for s in read_segments(path) if s.id == "CLM") == 2

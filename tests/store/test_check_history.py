@@ -85,3 +85,36 @@ def test_control_numbers_continue_across_runs(tmp_path, history_url):
 def test_history_group_is_registered():
     result = CliRunner().invoke(main, ["history", "--help"])
     assert result.exit_code == 0 and "Example: edi837 history" in result.stdout
+
+
+def test_check_a_then_a_b_then_a_keeps_a_accepted(tmp_path, history_url):
+    """Issue 12's sequence through the command line: a stays accepted, b is rejected."""
+    from datetime import date
+
+    from edi837.synth.writer import write_837_file
+
+    sc = Scenario(tmp_path)
+    sc.run_context()  # writes the feeds
+    a, b = tmp_path / "a.837", tmp_path / "b.837"
+    write_837_file(a, [s_claim("A1", "S0354", date(2026, 4, 21))], isa_control=1)
+    write_837_file(b, [s_claim("B1", "S0354", date(2026, 4, 19))], isa_control=2)
+    feeds = ["--authorizations", str(tmp_path / "auths.csv"), "--providers",
+             str(tmp_path / "providers.csv"), "--received", "2026-11-02"]
+
+    def check_files(*paths):
+        result = CliRunner().invoke(
+            main, ["check", "-q", "--format", "json", "--history", history_url, *feeds,
+                   *map(str, paths)], catch_exceptions=False)
+        claims = {c["claim_id"]: c for c in json.loads(result.stdout)["claims"]}
+        return result.exit_code, {k: c["status"] for k, c in claims.items()}
+
+    assert check_files(a) == (0, {"A1": "accepted"})
+    assert check_files(a, b) == (1, {"A1": "accepted", "B1": "rejected"})
+    assert check_files(a) == (0, {"A1": "accepted"})
+    from edi837.store import open_store
+
+    store = open_store(history_url)
+    try:
+        assert [s.claim_id for s in store.services("MBR0001")] == ["A1"]
+    finally:
+        store.close()

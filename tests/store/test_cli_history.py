@@ -206,13 +206,15 @@ def test_show_prints_the_timeline_in_date_order(tmp_path, history_url, open_hist
     assert "ORD1001" in text and "MBR0001/DOE/KID/2012-03-02" in text
     assert "rejected claims (seen, never counted):" in text and "NEAR" in text
     assert "OTHER" not in text
-    assert "no S-code history" in cli("show", "NOBODY", "--history", history_url).stdout
+    unknown = cli("show", "NOBODY", "--history", history_url)
+    assert unknown.exit_code == 1 and "no S-code history" in unknown.stderr
+    assert "NOBODY" not in unknown.stderr  # never a member id in a message
 
 
 def test_info(history_url):
     result = cli("info", "--history", history_url)
     assert result.exit_code == 0
-    assert "schema version: 1" in result.stdout and "claims: 0" in result.stdout
+    assert "schema version: 2" in result.stdout and "claims: 0" in result.stdout
 
 
 def test_history_none_is_refused():
@@ -236,3 +238,58 @@ def test_every_command_has_help_ending_with_an_example(name):
     assert "Example: edi837 history" in text
     last = inspect.cleandoc(command.help or "").splitlines()[-1]
     assert last.startswith("Example: edi837 history")
+
+
+def _allowance_history(tmp_path, store):
+    screen(
+        tmp_path,
+        "r1",
+        store,
+        s_claim("A", "S0354", days(0)),
+        s_claim("B", "S0354", days(10)),  # rejected: SC006
+        s_claim("C", "S0354", days(45)),
+    )
+
+
+def test_show_gives_reasons_months_and_the_next_date(tmp_path, history_url, open_history):
+    _allowance_history(tmp_path, open_history(history_url))
+    result = cli("show", "MBR0001", "--history", history_url)
+    assert result.exit_code == 0
+    text = result.stdout
+    assert "SC006: S0354 on 2026-03-12 is 10 days after S0354 on 2026-03-02" in text
+    assert "MBR0001: order ORD1001: 2 of 11 month(s) used" in text  # bcbsma: 11
+    assert f"next S0354 accepted from {days(75)}" in text
+
+
+def test_show_json_and_csv(tmp_path, history_url, open_history):
+    import json
+
+    _allowance_history(tmp_path, open_history(history_url))
+    auths = tmp_path / "auths.csv"
+    auths.write_text(
+        "order_id,member_id,ordering_npi,valid_from,valid_to,s_codes,s0354_max_months,"
+        "pathway_eligible_id,status,regimen\n"
+        "ORD1001,MBR0001,,2026-01-01,2026-12-31,S0354,8,PE1,authorized,indefinite\n"
+    )
+    result = cli("show", "MBR0001", "--history", history_url, "--format", "json",
+                 "--policy", "carelon-ma", "--authorizations", str(auths))
+    assert result.exit_code == 0
+    [patient] = json.loads(result.stdout)["patients"]
+    assert patient["orders"] == [{"order_id": "ORD1001", "s0354_months_used": 2,
+                                  "s0354_months_allowed": 6, "regimen": "indefinite"}]
+    assert patient["next_s0354"] == str(days(75))
+    assert [r["claim_id"] for r in patient["rejected"]] == ["B"]
+    assert patient["rejected"][0]["reasons"][0].startswith("SC006: ")
+    rows = list(csv.DictReader(io.StringIO(
+        cli("show", "MBR0001", "--history", history_url, "--format", "csv").stdout)))
+    kinds = [r["kind"] for r in rows]
+    assert kinds.count("service") == 2 and kinds.count("rejected") == 1
+    assert next(r for r in rows if r["kind"] == "next_s0354")["date"] == str(days(75))
+    assert next(r for r in rows if r["kind"] == "order")["detail"] == "2 of 11 month(s) used"
+
+
+def test_show_with_a_bad_feed_exits_2(tmp_path, history_url, open_history):
+    _allowance_history(tmp_path, open_history(history_url))
+    result = cli("show", "MBR0001", "--history", history_url, "--authorizations",
+                 str(tmp_path / "missing.csv"))
+    assert result.exit_code == 2 and "cannot open" in result.stderr
