@@ -24,6 +24,7 @@ from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
 from edi837.prerender import Prerenderer
 from edi837.rules import RULES
 from edi837.rules.context import RunContext
+from edi837.rules.selection import RuleSelection
 from edi837.screen import Screening
 from edi837.store import default_history_url, open_store
 from edi837.writers.report import FORMATS, TextReport, write_prerendered, write_report
@@ -37,7 +38,8 @@ class InputError(click.ClickException):
     exit_code = EXIT_UNREADABLE
 
     def show(self, file: TextIO | None = None) -> None:
-        click.echo(f"edi837: error: {self.message}", err=True)
+        for line in self.message.splitlines() or [""]:  # a policy may list several problems
+            click.echo(f"edi837: error: {line}", err=True)
 
 
 def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -112,6 +114,12 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
                    "defaults to local[2]). The report is the same either way.")
 @click.option("--parquet", metavar="DIR",
               help="Also write claims, service lines and findings as Parquet tables.")
+@click.option("--select", multiple=True, metavar="CODE[,CODE]",
+              help="Apply only these rules (codes or prefixes like SC00; repeatable).")
+@click.option("--ignore", multiple=True, metavar="CODE[,CODE]",
+              help="Turn these rules off (codes or prefixes; repeatable).")
+@click.option("--warn", multiple=True, metavar="CODE[,CODE]",
+              help="Report these rules' findings as warnings: the claim is accepted.")
 @click.option("--verbose", "-v", is_flag=True, help="Text report: list accepted claims too.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
@@ -120,6 +128,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
           rejected: str | None, annotate: str | None, control_number: int | None,
           sender_id: str | None, receiver_id: str | None, history_url: str | None,
           no_history: bool, validate: bool, engine: str | None, parquet: str | None,
+          select: tuple[str, ...], ignore: tuple[str, ...], warn: tuple[str, ...],
           verbose: bool, quiet: bool) -> None:
     """Screen 837 files (a file, a directory of files, or - for stdin).
 
@@ -134,7 +143,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
     Example: edi837 check --format json -o report.json fixtures/sample/claims
     """
     try:
-        run = _run_context(policy, authorizations, providers, received, validate)
+        run = _run_context(policy, authorizations, providers, received, validate,
+                           select=select, ignore=ignore, warn=warn)
         url = "none" if no_history else history_url or default_history_url()
         store = open_store(url)
     except Edi837Error as exc:
@@ -188,14 +198,20 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
 
 
 def _run_context(policy: str, authorizations: str | None, providers: str | None,
-                 received: date | None, validate: bool = False) -> RunContext:
+                 received: date | None, validate: bool = False, *,
+                 select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
+                 warn: tuple[str, ...] = ()) -> RunContext:
     """Load the policy profile and reference feeds (raising Edi837Error naming the file)."""
+    profile = load_policy(policy)
+    rules = RuleSelection.build(profile.rules, policy_name=profile.source_path,
+                                select=select, ignore=ignore, warn=warn)
     return RunContext(
-        policy=load_policy(policy),
+        policy=profile,
         authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
         providers=ProviderFeed.load(providers) if providers else None,
         received=received,
         validate=validate,
+        rules=rules,
     )
 
 
@@ -229,6 +245,7 @@ def _run_notes(run: RunContext) -> list[str]:
                      "SC009 were not applied")
     if run.providers is None:
         notes.append("no --providers feed: the network check of SC009 was not applied")
+    notes += run.selection.notes()  # rules turned off or down (policy [rules], --select...)
     return notes
 
 
@@ -273,6 +290,12 @@ class _open_output:
               help="History store shared by the workers (default: the embedded SQLite file).")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999),
               help="Fixed first control number (default: the store's counters).")
+@click.option("--select", multiple=True, metavar="CODE[,CODE]",
+              help="Apply only these rules (codes or prefixes like SC00; repeatable).")
+@click.option("--ignore", multiple=True, metavar="CODE[,CODE]",
+              help="Turn these rules off (codes or prefixes; repeatable).")
+@click.option("--warn", multiple=True, metavar="CODE[,CODE]",
+              help="Report these rules' findings as warnings: the claim is accepted.")
 @click.option("--watch", is_flag=True, help="Keep polling the inbox instead of exiting.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between polls (--watch).")
 @click.option("--stale-after", default=600.0, show_default=True,
@@ -280,7 +303,8 @@ class _open_output:
 @click.option("--quiet", "-q", is_flag=True, help="No per-file log lines on stderr.")
 def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
             providers: str | None, received: date | None, history_url: str | None,
-            control_number: int | None, watch: bool, poll: float, stale_after: float,
+            control_number: int | None, select: tuple[str, ...], ignore: tuple[str, ...],
+            warn: tuple[str, ...], watch: bool, poll: float, stale_after: float,
             quiet: bool) -> None:
     """Drain a drop folder: claim each file atomically, screen it, file the answers.
 
@@ -293,7 +317,8 @@ def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
     from edi837.dropfolder import DropFolderWorker, stats_json
 
     try:
-        run = _run_context(policy, authorizations, providers, received)
+        run = _run_context(policy, authorizations, providers, received,
+                           select=select, ignore=ignore, warn=warn)
         url = history_url or default_history_url()
         open_store(url).close()  # fail fast on a bad URL, and apply migrations once
     except Edi837Error as exc:

@@ -126,7 +126,8 @@ class Judge:
         # Envelope errors by file: a claim in a rejected transaction set (found at its SE,
         # after the claim was digested) must not enter the timeline either.
         self.issues = issues or {}
-        self.rules = rules_of("timeline")
+        self.selection = run.selection
+        self.rules = [r for r in rules_of("timeline") if self.selection.enabled(r.code)]
         self._rescreened = {h for h in self.content_hashes.values() if h}
 
     def envelope_rejected(self, source: tuple) -> bool:
@@ -163,20 +164,22 @@ class Judge:
                 self._record(patient_key, digest, REJECTED, (), source)
                 return Judgement(digest[0], findings, REJECTED)
             removed = timeline.remove_claim(originals)
-            findings.append(self._frequency_note(claim, removed, "void"))
+            findings += self.selection.apply([self._frequency_note(claim, removed, "void")])
             self.history.withdraw(patient_key, originals)
             self._record(patient_key, digest, ACCEPTED, (), source)
             return Judgement(digest[0], findings, ACCEPTED)
         replaced: list[Service] = []
         if claim.frequency == "7":
             replaced = timeline.remove_claim(originals)
-            findings.append(self._frequency_note(claim, replaced, "replacement"))
+            findings += self.selection.apply(
+                [self._frequency_note(claim, replaced, "replacement")])
         prior = list(timeline)  # this claim's own earlier services were filtered out
         pending: list[Service] = []
         for line in claim.lines:
             before = len(findings)
             for rule in self.rules:
-                findings.extend(rule.check(ctx, line, prior + pending))  # type: ignore[misc]
+                findings += self.selection.apply(
+                    rule.check(ctx, line, prior + pending))  # type: ignore[misc]
             if any(f.rejects for f in findings[before:]):
                 continue
             auth = line_auth.get(line.LX01)

@@ -8,7 +8,6 @@ a profile, edits values and passes the path with ``--policy``: no code changes.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edi837.errors import PolicyError
+from edi837.policy.strict import check_policy, decode_policy, parse_toml
 
 SHIPPED = ("bcbsma", "mop", "carelon-ma")
 DEFAULT_POLICY = "bcbsma"
@@ -59,6 +59,7 @@ class Policy:
     code_effective_date: date
     source_path: str = ""
     citations: dict[str, Citation] = field(default_factory=dict)
+    rules: dict[str, str] = field(default_factory=dict)  # [rules]: code/prefix -> level
 
     def cite(self, parameter: str) -> str:
         """``source -- "quote"`` for a parameter, for a finding's citation field."""
@@ -101,16 +102,18 @@ def _value(data: dict[str, Any], key: str, where: str, kind: type | tuple[type, 
 
 
 def parse_policy(text: str, *, where: str) -> Policy:
-    """Build a Policy from TOML text; errors name the file and the parameter."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{where}: not valid TOML ({exc})") from None
+    """Build a Policy from TOML text; errors name the file and ``table.key``.
+
+    The tables are checked against the published policy schema first (unknown tables
+    and keys, types, ranges), so every problem is reported before anything is screened.
+    """
+    data = parse_toml(text, where)
+    check_policy(data, where)
     profile = _table(data, "profile", where)
     citations = {
         key: Citation(str(t.get("source", "")), str(t.get("quote", "")), str(t.get("note", "")))
         for key, t in data.items()
-        if isinstance(t, dict) and key != "profile"
+        if isinstance(t, dict) and key not in ("profile", "rules")
     }
     fee = _table(data, "fee", where)
     months = _table(data, "s0354_max_months", where)
@@ -145,6 +148,7 @@ def parse_policy(text: str, *, where: str) -> Policy:
         code_effective_date=effective,
         source_path=where,
         citations=citations,
+        rules=dict(data.get("rules", {})),
     )
 
 
@@ -158,7 +162,11 @@ def policy_text(name_or_path: str) -> tuple[str, str]:
         raise PolicyError(
             f"unknown policy {name_or_path!r}: not one of {', '.join(SHIPPED)} and not a file"
         )
-    return path.read_text(encoding="utf-8"), str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read: {exc.strerror}") from None
+    return decode_policy(data, str(path)), str(path)
 
 
 def load_policy(name_or_path: str = DEFAULT_POLICY) -> Policy:
