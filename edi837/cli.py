@@ -17,12 +17,12 @@ import click
 
 from edi837 import __version__
 from edi837.cli_history import history
+from edi837.cli_rules import rules_cmd, schema_cmd
 from edi837.errors import Edi837Error
 from edi837.feeds import AuthorizationFeed, ProviderFeed
 from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
 from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
 from edi837.prerender import Prerenderer
-from edi837.rules import RULES
 from edi837.rules.context import RunContext
 from edi837.rules.selection import RuleSelection
 from edi837.screen import Screening
@@ -415,29 +415,12 @@ def policies_show(name: str, as_toml: bool) -> None:
 
 
 def _param_value(policy, param: str) -> str:
-    if param == "fee":
-        return f"{policy.fee_method} ${policy.fee_amount}"
-    if param == "s0354_max_months":
-        return (f"default {policy.s0354_max_months_default}, cap {policy.s0354_max_months_cap}, "
-                f"indefinite regimen {policy.s0354_max_months_indefinite}")
-    value = getattr(policy, param, "")
-    if isinstance(value, tuple):
-        return ", ".join(value) or "(none)"
-    return str(value)
-
-
-@main.command("rules")
-def rules_cmd() -> None:
-    """List every rule code with its check, 277CA status and citation.
-
-    Example: edi837 rules
-    """
-    for code, r in sorted(RULES.items()):
-        click.echo(f"{code:7} {r.category}:{r.status_code:4} {r.severity:8} {r.title}")
-        click.echo(f"        cite: {r.cite}")
+    return policy.value_text(param)
 
 
 main.add_command(history)
+main.add_command(rules_cmd)
+main.add_command(schema_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -68,6 +68,19 @@ class Policy:
             return ""
         return f'{c.source}: "{c.quote}"' if c.quote else c.source
 
+    def value_text(self, parameter: str) -> str:
+        """A parameter's value as a person reads it (``policies show``, ``rules CODE``)."""
+        if parameter == "fee":
+            return f"{self.fee_method} ${self.fee_amount}"
+        if parameter == "s0354_max_months":
+            return (f"default {self.s0354_max_months_default}, cap "
+                    f"{self.s0354_max_months_cap}, indefinite regimen "
+                    f"{self.s0354_max_months_indefinite}")
+        value = getattr(self, parameter, "")
+        if isinstance(value, tuple):
+            return ", ".join(value) or "(none)"
+        return str(value)
+
     def reimbursement(self, billed: Decimal) -> Decimal:
         """Expected payment for one accepted S-code line under this program's fee rule."""
         if self.fee_method == "lesser_of_billed":
