@@ -16,6 +16,7 @@ from typing import TextIO
 import click
 
 from edi837 import __version__
+from edi837.cli_config import META_OFF, META_PATH, config_cmd, config_option
 from edi837.cli_history import history
 from edi837.cli_rules import rules_cmd, schema_cmd
 from edi837.errors import Edi837Error
@@ -53,11 +54,18 @@ def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edi837")
-def main() -> None:
+@click.option("--config", "config_file", metavar="FILE",
+              type=click.Path(dir_okay=False, exists=True),
+              help="Config file with [check] and [run] option defaults (default: the nearest "
+                   "edi837.toml from the working folder upward).")
+@click.option("--no-config", is_flag=True, help="Read no config file.")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None, no_config: bool) -> None:
     """Screen X12 837P/837I claims for payer S-code (S0353/S0354) rules.
 
     Example: edi837 check --policy bcbsma --authorizations auths.csv claims.837
     """
+    ctx.meta[META_PATH], ctx.meta[META_OFF] = config_file, no_config
     # The reader allocates millions of small acyclic objects; the default collector
     # thresholds make CPython rescan them constantly (a third of the run time).
     gc.set_threshold(100_000, 50, 100)
@@ -74,6 +82,7 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
 
 
 @main.command()
+@config_option
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(sorted([*FORMATS, "html"])),
               default="text", show_default=True, help="Report format.")
@@ -277,6 +286,7 @@ class _open_output:
 
 
 @main.command("run")
+@config_option
 @click.option("--inbox", required=True, type=click.Path(file_okay=False, exists=True),
               help="Folder new 837 files arrive in.")
 @click.option("--outbox", required=True, type=click.Path(file_okay=False),
@@ -421,6 +431,7 @@ def _param_value(policy, param: str) -> str:
 main.add_command(history)
 main.add_command(rules_cmd)
 main.add_command(schema_cmd)
+main.add_command(config_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
