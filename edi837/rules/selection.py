@@ -36,8 +36,16 @@ def selectable_codes() -> list[str]:
 
 def nearest_code(text: str, codes: Iterable[str] | None = None) -> str | None:
     """The registered code closest to ``text`` (difflib), or None when nothing is close."""
-    pool = list(codes if codes is not None else RULES)
-    found = difflib.get_close_matches(text.upper(), pool, n=1, cutoff=0.5)
+    pool = sorted(codes if codes is not None else RULES)
+    text = text.strip().upper()
+    # A typo in a code of the same length is one or two wrong characters (SC0O5):
+    # count them by position first, which difflib's ratio does not.
+    same = [c for c in pool if len(c) == len(text)]
+    if same:
+        best = min(same, key=lambda c: (sum(a != b for a, b in zip(c, text, strict=True)), c))
+        if sum(a != b for a, b in zip(best, text, strict=True)) <= 2:
+            return best
+    found = difflib.get_close_matches(text, pool, n=1, cutoff=0.5)
     return found[0] if found else None
 
 
