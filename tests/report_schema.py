@@ -41,8 +41,9 @@ def validate_report(text: str) -> int:
     return 1
 
 
-class _Tee(io.TextIOBase):
-    """Writes through to the report's stream and keeps a copy to validate."""
+class _Tee:
+    """Writes through to the report's stream and keeps a copy to validate (not an
+    io.IOBase: its finalizer would flush a stream the writer has already closed)."""
 
     def __init__(self, out) -> None:
         self._out = out

@@ -8,7 +8,6 @@ Why here and not in the CLI: the explanation is data a pipeline may want too
 
 from __future__ import annotations
 
-import inspect
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -104,7 +103,7 @@ class Explanation:
                 "source": citation.source, "quote": citation.quote, "note": citation.note}
 
     def why(self) -> str:
-        return inspect.cleandoc(self.rule.rationale)
+        return self.rule.rationale
 
     def level(self) -> str:
         """The rule's level under this profile's [rules] table (reject, warning, off)."""
