@@ -76,7 +76,8 @@ def _screen_with(tmp_path, data: bytes):
 def test_cli_exit_2_and_nothing_screened(tmp_path):
     result, out = _screen_with(tmp_path, edited(r"^value = 365", "value = -5").encode())
     assert result.exit_code == 2
-    assert result.output.startswith("edi837: error: ") and "timely_filing_days.value" in result.output
+    assert result.output.startswith("edi837: error: ")
+    assert "timely_filing_days.value" in result.output
     assert "Traceback" not in result.output and not out.exists()
 
 
