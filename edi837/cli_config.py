@@ -79,8 +79,10 @@ def load_config(path: Path, commands: dict[str, click.Command]) -> dict[str, dic
         if table not in commands or not isinstance(values, dict):
             hint = difflib.get_close_matches(table, list(commands), n=1)
             more = f" (did you mean [{hint[0]}]?)" if hint else ""
-            raise ConfigError(f"{path}: unknown table [{table}]{more}; the tables are "
-                              f"{', '.join(f'[{t}]' for t in commands)}")
+            raise ConfigError(
+                f"{path}: unknown table [{table}]{more}; the tables are "
+                f"{', '.join(f'[{t}]' for t in commands)}"
+            )
         command = commands[table]
         keys = option_keys(command)
         ctx = click.Context(command, info_name=table)
@@ -121,8 +123,9 @@ def config_path(ctx: click.Context, given: str | None = None) -> Path | None:
     return find_config()
 
 
-def default_map_for(ctx: click.Context, given: str | None = None
-                    ) -> tuple[Path | None, dict[str, dict[str, Any]]]:
+def default_map_for(
+    ctx: click.Context, given: str | None = None
+) -> tuple[Path | None, dict[str, dict[str, Any]]]:
     path = config_path(ctx, given)
     if path is None:
         return None, {}
@@ -141,8 +144,7 @@ def _apply(ctx: click.Context, param: click.Parameter, value: str | None) -> str
 
         raise CommandError(str(exc)) from None
     if path is not None:
-        ctx.default_map = {**default_map.get(ctx.command.name or "", {}),
-                           **(ctx.default_map or {})}
+        ctx.default_map = {**default_map.get(ctx.command.name or "", {}), **(ctx.default_map or {})}
         ctx.meta["edi837.config_used"] = str(path)
     return value
 
@@ -150,10 +152,16 @@ def _apply(ctx: click.Context, param: click.Parameter, value: str | None) -> str
 def config_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``--config FILE`` on a command (eager, exposes nothing)."""
     return click.option(
-        "--config", "config", metavar="FILE", is_eager=True, expose_value=False,
-        callback=_apply, type=click.Path(dir_okay=False, exists=True),
+        "--config",
+        "config",
+        metavar="FILE",
+        is_eager=True,
+        expose_value=False,
+        callback=_apply,
+        type=click.Path(dir_okay=False, exists=True),
         help=f"Read option defaults from this TOML file (default: the nearest {FILENAME} "
-             "from the working folder upward).")(fn)
+        "from the working folder upward).",
+    )(fn)
 
 
 def _source(ctx: click.Context, name: str, path: Path | None, param: click.Parameter) -> str:
@@ -167,22 +175,28 @@ def _source(ctx: click.Context, name: str, path: Path | None, param: click.Param
     return "default"
 
 
-def effective_settings(ctx: click.Context, command_name: str, args: list[str],
-                       given: str | None = None) -> tuple[Path | None, list[dict[str, Any]]]:
+def effective_settings(
+    ctx: click.Context, command_name: str, args: list[str], given: str | None = None
+) -> tuple[Path | None, list[dict[str, Any]]]:
     """What ``command_name args`` would run with: each option's value and its source."""
     path, default_map = default_map_for(ctx, given)
     command = _commands(ctx)[command_name]
-    sub = command.make_context(command_name, list(args), parent=ctx,
-                               default_map=default_map.get(command_name, {}),
-                               resilient_parsing=True)
+    sub = command.make_context(
+        command_name,
+        list(args),
+        parent=ctx,
+        default_map=default_map.get(command_name, {}),
+        resilient_parsing=True,
+    )
     rows = []
     for param in command.params:
         if not isinstance(param, click.Option) or param.name == "config":
             continue
         key = next((o[2:] for o in param.opts if o.startswith("--")), param.name or "")
         value = sub.params.get(param.name or "")
-        rows.append({"key": key, "value": value,
-                     "source": _source(sub, param.name or "", path, param)})
+        rows.append(
+            {"key": key, "value": value, "source": _source(sub, param.name or "", path, param)}
+        )
     return path, rows
 
 
@@ -196,10 +210,17 @@ def _show(value: Any) -> str:
     return json.dumps(str(value))
 
 
-@click.command("config", context_settings={"ignore_unknown_options": True,
-                                           "allow_interspersed_args": False})
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Print as TOML-like text, or as JSON.")
+@click.command(
+    "config", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False}
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Print as TOML-like text, or as JSON.",
+)
 @click.argument("command", required=False, type=click.Choice(TABLES))
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
@@ -223,13 +244,24 @@ def config_cmd(ctx: click.Context, fmt: str, command: str | None, args: tuple[st
     except (ConfigError, click.UsageError) as exc:
         raise CommandError(str(exc)) from None
     if fmt == "json":
-        click.echo(json.dumps({"config_file": str(path) if path else None,
-                               "settings": {n: [{**r, "value": _jsonable(r["value"])}
-                                                for r in rows]
-                                            for n, rows in out.items()}}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "config_file": str(path) if path else None,
+                    "settings": {
+                        n: [{**r, "value": _jsonable(r["value"])} for r in rows]
+                        for n, rows in out.items()
+                    },
+                },
+                indent=2,
+            )
+        )
         return
-    click.echo(f"# config file: {path}" if path else
-               f"# no config file ({FILENAME} not found from {Path.cwd()} upward)")
+    click.echo(
+        f"# config file: {path}"
+        if path
+        else f"# no config file ({FILENAME} not found from {Path.cwd()} upward)"
+    )
     for name, rows in out.items():
         click.echo(f"\n[{name}]")
         width = max(len(f"{r['key']} = {_show(r['value'])}") for r in rows)

@@ -31,11 +31,20 @@ class CommandError(click.ClickException):
 
 @click.command("rules")
 @click.argument("code", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Print for a person, or as JSON.")
-@click.option("--policy", default=DEFAULT_POLICY, show_default=True,
-              help=f"Resolve parameters from this profile: {', '.join(SHIPPED)}, or a TOML "
-                   "file path.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Print for a person, or as JSON.",
+)
+@click.option(
+    "--policy",
+    default=DEFAULT_POLICY,
+    show_default=True,
+    help=f"Resolve parameters from this profile: {', '.join(SHIPPED)}, or a TOML file path.",
+)
 def rules_cmd(code: str | None, fmt: str, policy: str) -> None:
     """List every rule, or explain one: why, its parameter, fix, 277CA codes, example.
 
@@ -45,8 +54,11 @@ def rules_cmd(code: str | None, fmt: str, policy: str) -> None:
     """
     try:
         profile = load_policy(policy)
-        explained = ([Explanation(find_rule(code), profile)] if code else
-                     [Explanation(r, profile) for _, r in sorted(RULES.items())])
+        explained = (
+            [Explanation(find_rule(code), profile)]
+            if code
+            else [Explanation(r, profile) for _, r in sorted(RULES.items())]
+        )
     except Edi837Error as exc:
         raise CommandError(str(exc)) from None
     if fmt == "json":

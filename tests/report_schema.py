@@ -23,8 +23,9 @@ def _check(doc: Any, where: str) -> None:
     error = best_match(_VALIDATOR.iter_errors(doc))
     if error is not None:
         path = "/".join(map(str, error.absolute_path))
-        raise AssertionError(f"{where} does not match report.schema.json at /{path}: "
-                             f"{error.message[:500]}")
+        raise AssertionError(
+            f"{where} does not match report.schema.json at /{path}: {error.message[:500]}"
+        )
 
 
 def validate_report(text: str) -> int:

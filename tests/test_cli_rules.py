@@ -60,8 +60,9 @@ def test_rules_json_and_lowercase_code():
 def test_unknown_rule_exits_2_with_the_nearest():
     result = invoke("rules", "SC08")
     assert result.exit_code == 2
-    assert result.output == ("edi837: error: unknown rule 'SC08' (did you mean 'SC008'?); "
-                             "`edi837 rules` lists them\n")
+    assert result.output == (
+        "edi837: error: unknown rule 'SC08' (did you mean 'SC008'?); `edi837 rules` lists them\n"
+    )
 
 
 def test_rule_level_under_a_policy_with_a_rules_table(tmp_path):

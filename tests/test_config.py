@@ -15,8 +15,9 @@ def project(tmp_path, monkeypatch):
     """A project folder with claims and a sub-folder to run from; $HOME above it."""
     monkeypatch.setenv("HOME", str(tmp_path))
     root = tmp_path / "project"
-    sc = Scenario(root).file(s_claim("INIT", "S0353", days(0)),
-                             s_claim("EST", "S0354", days(20)))  # SC005
+    sc = Scenario(root).file(
+        s_claim("INIT", "S0353", days(0)), s_claim("EST", "S0354", days(20))
+    )  # SC005
     paths = sc.paths()
     sub = root / "sub" / "deeper"
     sub.mkdir(parents=True)
@@ -30,8 +31,9 @@ def invoke(*args):
 
 def test_found_upward_and_used(project):
     root, paths = project
-    (root / "edi837.toml").write_text('[check]\nformat = "json"\nno-history = true\n'
-                                      'quiet = true\nwarn = ["SC005"]\n')
+    (root / "edi837.toml").write_text(
+        '[check]\nformat = "json"\nno-history = true\nquiet = true\nwarn = ["SC005"]\n'
+    )
     result = invoke("check", *paths)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -40,8 +42,7 @@ def test_found_upward_and_used(project):
 
 def test_command_line_wins(project):
     root, paths = project
-    (root / "edi837.toml").write_text('[check]\nformat = "json"\nno_history = true\n'
-                                      'quiet = true\n')
+    (root / "edi837.toml").write_text('[check]\nformat = "json"\nno_history = true\nquiet = true\n')
     result = invoke("check", "--format", "csv", *paths)
     assert result.exit_code == 1
     assert result.stdout.splitlines()[0].startswith("file,")  # the CSV header
@@ -51,8 +52,10 @@ def test_config_option_on_the_group_and_the_command(project, tmp_path):
     _, paths = project
     other = tmp_path / "other.toml"
     other.write_text('[check]\nformat = "jsonl"\nno-history = true\nquiet = true\n')
-    for args in (["--config", str(other), "check", *paths],
-                 ["check", "--config", str(other), *paths]):
+    for args in (
+        ["--config", str(other), "check", *paths],
+        ["check", "--config", str(other), *paths],
+    ):
         result = invoke(*args)
         assert result.exit_code == 1
         assert json.loads(result.stdout.splitlines()[-1])["type"] == "summary"
@@ -65,14 +68,17 @@ def test_no_config_reads_nothing(project):
     assert result.stdout.startswith("edi837 screening")  # the text report
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('[check]\nformt = "json"\n', "check.formt: unknown option (did you mean 'format'?)"),
-    ('[chek]\nformat = "json"\n', "unknown table [chek] (did you mean [check]?)"),
-    ('[check]\nformat = "yaml"\n', "check.format: 'yaml' is not one of"),
-    ('[check]\ncontrol-number = "x"\n', "check.control-number: 'x' is not a valid integer"),
-    ('[run]\npoll = "soon"\n', "run.poll: 'soon' is not a valid float"),
-    ("[check\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[check]\nformt = "json"\n', "check.formt: unknown option (did you mean 'format'?)"),
+        ('[chek]\nformat = "json"\n', "unknown table [chek] (did you mean [check]?)"),
+        ('[check]\nformat = "yaml"\n', "check.format: 'yaml' is not one of"),
+        ('[check]\ncontrol-number = "x"\n', "check.control-number: 'x' is not a valid integer"),
+        ('[run]\npoll = "soon"\n', "run.poll: 'soon' is not a valid float"),
+        ("[check\n", "not valid TOML"),
+    ],
+)
 def test_bad_config_names_file_and_key(project, text, message):
     root, paths = project
     (root / "edi837.toml").write_text(text)

@@ -33,8 +33,9 @@ def test_package_data_is_declared():
 
 
 def test_verdict_to_json_is_the_report_claim(tmp_path):
-    sc = Scenario(tmp_path).file(s_claim("INIT", "S0353", days(0)),
-                                 s_claim("EST", "S0354", days(20)))
+    sc = Scenario(tmp_path).file(
+        s_claim("INIT", "S0353", days(0)), s_claim("EST", "S0354", days(20))
+    )
     paths = [str(p) for p in sc.paths()]
     # (edi837.screen the function is shadowed by the edi837.screen module once that is
     # imported -- the CLI imports it -- so this goes through Screening.)
@@ -43,8 +44,9 @@ def test_verdict_to_json_is_the_report_claim(tmp_path):
 
     with Screening(paths, RunContext(edi837.load_policy("bcbsma"))) as screening:
         verdicts = list(screening.verdicts())
-    report = json.loads(CliRunner().invoke(main, ["check", "-q", "--no-history", "--format",
-                                                  "json", *paths]).stdout)
+    report = json.loads(
+        CliRunner().invoke(main, ["check", "-q", "--no-history", "--format", "json", *paths]).stdout
+    )
     assert [v.to_json() for v in verdicts] == report["claims"]
     for verdict in verdicts:
         _check({"type": "claim", **verdict.to_json()}, "claim record")

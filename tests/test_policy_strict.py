@@ -23,32 +23,48 @@ def edited(pattern: str, replacement: str) -> str:
 
 
 CASES = [
-    (edited(r"^default = 11", "defualt = 11"),
-     "s0354_max_months.defualt: unknown key (did you mean 'default'?)"),
+    (
+        edited(r"^default = 11", "defualt = 11"),
+        "s0354_max_months.defualt: unknown key (did you mean 'default'?)",
+    ),
     (edited(r"^value = 365", "value = -5"), "timely_filing_days.value = -5: must be at least 1"),
     (edited(r'^amount = "300.00"', 'amount = "NaN"'), "fee.amount = 'NaN': must be a finite"),
     (edited(r'^amount = "300.00"', "amount = inf"), "fee.amount = inf: must be a finite"),
     (edited(r'^amount = "300.00"', "amount = nan"), "fee.amount = nan: must be a finite"),
     (edited(r'^amount = "300.00"', 'amount = "-1"'), "fee.amount = '-1': must be a finite"),
-    (edited(r"^default = 11", 'default = "11"'),
-     "s0354_max_months.default = '11': must be an integer"),
+    (
+        edited(r"^default = 11", 'default = "11"'),
+        "s0354_max_months.default = '11': must be an integer",
+    ),
     (edited(r"^default = 11", "default = 0"), "s0354_max_months.default = 0: must be at least 1"),
-    (edited(r'^value = \["837P", "837I"\]', "value = [1, 2]"),
-     "allowed_forms.value[0] = 1: must be one of 837P, 837I"),
-    (edited(r'^value = \["837P", "837I"\]', 'value = ["837P", "UB04"]'),
-     "allowed_forms.value[1] = 'UB04': must be one of 837P, 837I"),
+    (
+        edited(r'^value = \["837P", "837I"\]', "value = [1, 2]"),
+        "allowed_forms.value[0] = 1: must be one of 837P, 837I",
+    ),
+    (
+        edited(r'^value = \["837P", "837I"\]', 'value = ["837P", "UB04"]'),
+        "allowed_forms.value[1] = 'UB04': must be one of 837P, 837I",
+    ),
     (edited(r"^value = 30", "value = 0"), "s0354_min_interval_days.value = 0: must be at least 1"),
     (edited(r"^value = \[\]", 'value = ["MA", "XX"]'), "eligible_states.value[1] = 'XX'"),
     (edited(r"^value = 1$", "value = true"), "units_per_line.value = True: must be an integer"),
-    (edited(r'^value = "2012-04-01"', 'value = "April 2012"'),
-     "code_effective_date.value = 'April 2012': must be a date YYYY-MM-DD"),
+    (
+        edited(r'^value = "2012-04-01"', 'value = "April 2012"'),
+        "code_effective_date.value = 'April 2012': must be a date YYYY-MM-DD",
+    ),
     (BASE + "\n[sc007]\nvalue = 1\n", "unknown table [sc007]"),
-    (BASE.replace("[one_form]", "[one_fomr]"),
-     "unknown table [one_fomr] (did you mean 'one_form'?)"),
-    (edited(r"^\[profile\]", "[profile]\nnmae = \"x\""),
-     "profile.nmae: unknown key (did you mean 'name'?)"),
-    (BASE.replace("[timely_filing_days]\nvalue = 365", "[timely_filing_days]"),
-     "timely_filing_days.value: missing"),
+    (
+        BASE.replace("[one_form]", "[one_fomr]"),
+        "unknown table [one_fomr] (did you mean 'one_form'?)",
+    ),
+    (
+        edited(r"^\[profile\]", '[profile]\nnmae = "x"'),
+        "profile.nmae: unknown key (did you mean 'name'?)",
+    ),
+    (
+        BASE.replace("[timely_filing_days]\nvalue = 365", "[timely_filing_days]"),
+        "timely_filing_days.value: missing",
+    ),
 ]
 
 
@@ -68,8 +84,21 @@ def _screen_with(tmp_path, data: bytes):
     policy = tmp_path / "payer.toml"
     policy.write_bytes(data)
     out = tmp_path / "report.json"
-    result = CliRunner().invoke(main, ["check", "-q", "--no-history", "--policy", str(policy),
-                                       "--format", "json", "-o", str(out), str(paths[0])])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "-q",
+            "--no-history",
+            "--policy",
+            str(policy),
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            str(paths[0]),
+        ],
+    )
     return result, out
 
 

@@ -21,14 +21,19 @@ def batch(tmp_path):
     )
     paths = sc.paths()
     sc.run_context()  # writes the feeds
-    feeds = ["--authorizations", str(tmp_path / "auths.csv"),
-             "--providers", str(tmp_path / "providers.csv"), "--received", "2026-11-02"]
+    feeds = [
+        "--authorizations",
+        str(tmp_path / "auths.csv"),
+        "--providers",
+        str(tmp_path / "providers.csv"),
+        "--received",
+        "2026-11-02",
+    ]
     return [*feeds, *map(str, paths)]
 
 
 def check(args):
-    result = CliRunner().invoke(main, ["check", "-q", "--no-history", "--format", "json",
-                                       *args])
+    result = CliRunner().invoke(main, ["check", "-q", "--no-history", "--format", "json", *args])
     report = json.loads(result.stdout) if result.exit_code in (0, 1) else None
     return result, report
 
@@ -43,9 +48,15 @@ def test_default_rejects(tmp_path):
     assert statuses(report)["EST"] == "rejected"
 
 
-@pytest.mark.parametrize("option", [["--ignore", "SC005"], ["--ignore", "SC00"],
-                                    ["--ignore", "SC001,SC005"],
-                                    ["--ignore", "SC001", "--ignore", "sc005"]])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--ignore", "SC005"],
+        ["--ignore", "SC00"],
+        ["--ignore", "SC001,SC005"],
+        ["--ignore", "SC001", "--ignore", "sc005"],
+    ],
+)
 def test_ignored_rule_does_not_fire(tmp_path, option):
     result, report = check([*option, *batch(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -95,8 +106,7 @@ def test_policy_rules_table_and_cli_wins(tmp_path):
     policy = _policy_with_rules(tmp_path, 'SC005 = "off"\n')
     result, report = check(["--policy", policy, *args])
     assert result.exit_code == 0 and statuses(report)["EST"] == "accepted"
-    assert any(n.startswith("rules turned off (policy ") and "SC005" in n
-               for n in report["notes"])
+    assert any(n.startswith("rules turned off (policy ") and "SC005" in n for n in report["notes"])
     # The command line wins: --select brings SC005 back, --warn turns it down.
     result, report = check(["--policy", policy, "--select", "SC00", *args])
     assert result.exit_code == 1 and statuses(report)["EST"] == "rejected"
@@ -119,9 +129,21 @@ def test_policy_rules_unknown_code_and_level(tmp_path):
 
 def test_run_accepts_the_same_options(tmp_path):
     (tmp_path / "in").mkdir()
-    result = CliRunner().invoke(main, ["run", "-q", "--inbox", str(tmp_path / "in"),
-                                       "--outbox", str(tmp_path / "out"),
-                                       "--history", "none", "--warn", "SC0Q7"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "-q",
+            "--inbox",
+            str(tmp_path / "in"),
+            "--outbox",
+            str(tmp_path / "out"),
+            "--history",
+            "none",
+            "--warn",
+            "SC0Q7",
+        ],
+    )
     assert result.exit_code == 2 and "did you mean 'SC007'?" in result.output
 
 
@@ -135,8 +157,7 @@ def test_apply_turns_rejections_down_and_drops_off_rules(code, severity):
     finding = Finding(code, severity, "m")
     warned = RuleSelection.build(warn=[code]).apply([finding])
     assert len(warned) == 1
-    assert warned[0].severity == (Severity.WARNING if severity is Severity.REJECT
-                                  else severity)
+    assert warned[0].severity == (Severity.WARNING if severity is Severity.REJECT else severity)
     assert RuleSelection.build(ignore=[code]).apply([finding]) == []
     assert RuleSelection.build().apply([finding]) == [finding]
 

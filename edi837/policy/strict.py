@@ -25,7 +25,7 @@ MAX_ERRORS = 20
 def decode_policy(data: bytes, where: str) -> str:
     """UTF-8 text (a UTF-8 BOM is dropped); UTF-16/32 or other encodings are one error."""
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:200]:
         raise PolicyError(f"{where}: the policy is UTF-16 (or UTF-32) text; save it as UTF-8")
     try:
@@ -34,7 +34,8 @@ def decode_policy(data: bytes, where: str) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         raise PolicyError(
             f"{where}:{line}: not UTF-8 (byte 0x{data[exc.start]:02X} at offset {exc.start}; "
-            "Latin-1 or Windows-1252?); save the policy as UTF-8") from None
+            "Latin-1 or Windows-1252?); save the policy as UTF-8"
+        ) from None
 
 
 def parse_toml(text: str, where: str) -> dict[str, Any]:
@@ -108,7 +109,7 @@ def _describe(error, data: dict[str, Any]) -> Iterator[str]:
     elif kind == "enum":
         yield f"{path} = {_show(value)}: must be one of {', '.join(map(str, schema['enum']))}"
     elif kind == "oneOf" and path.endswith("fee.amount"):
-        yield f"{path} = {_show(value)}: must be a finite amount >= 0 like \"300.00\""
+        yield f'{path} = {_show(value)}: must be a finite amount >= 0 like "300.00"'
     elif kind == "pattern":
         yield f"{path} = {_show(value)}: {_pattern_hint(path)}"
     elif kind in ("minItems", "uniqueItems"):
@@ -121,15 +122,21 @@ def _pattern_hint(path: str) -> str:
     if "date" in path:
         return "must be a date YYYY-MM-DD"
     if "revenue" in path:
-        return "must be a 4-digit revenue code like \"0960\""
+        return 'must be a 4-digit revenue code like "0960"'
     return "has the wrong form"
 
 
 def _article(kind: str | list[str]) -> str:
     if isinstance(kind, list):
         return " or ".join(_article(k) for k in kind)
-    return {"integer": "an integer", "object": "a table", "array": "a list",
-            "boolean": "true or false", "string": "a string", "number": "a number"}.get(kind, kind)
+    return {
+        "integer": "an integer",
+        "object": "a table",
+        "array": "a list",
+        "boolean": "true or false",
+        "string": "a string",
+        "number": "a number",
+    }.get(kind, kind)
 
 
 def _show(value: Any) -> str:

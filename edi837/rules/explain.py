@@ -30,25 +30,23 @@ EXAMPLES: dict[str, str] = {
     "SC001": "line 2 bills 96413 on the same claim as S0353",
     "SC002": "S0354 on line 1 has revenue code 0335, expected 0960",
     "SC003": "S0354 on 2026-03-02 was already accepted on an 837P (claim PCN1001); this "
-             "837I bills it again",
+    "837I bills it again",
     "SC004": "S0353 on 2026-04-01: S0353 was already accepted for this patient on "
-             "2026-01-05 (claim PCN1001)",
+    "2026-01-05 (claim PCN1001)",
     "SC005": "S0354 on 2026-01-20 is 15 days after S0353 on 2026-01-05 (claim PCN1001); "
-             "S0354 needs at least 30 days after S0353",
+    "S0354 needs at least 30 days after S0353",
     "SC006": "S0354 on 2026-03-01 is 29 days after S0354 on 2026-01-31 (claim PCN1002); "
-             "S0354 is payable once per 30 days",
+    "S0354 is payable once per 30 days",
     "SC007": "S0354 on 2026-12-01 would be month 12 under order ORD12345; the limit is 11",
     "SC008": "order id ORD99999 (REF*G1) is not in the authorization feed",
     "SC009": "S0354 line 1: ordering provider 2420E NPI 1234567893 is not the ordering "
-             "provider 1245319599 of order ORD12345",
-    "SC010": "billing provider 1234567893 is in TX, not one of the program's states "
-             "(AL, AR, CA)",
+    "provider 1245319599 of order ORD12345",
+    "SC010": "billing provider 1234567893 is in TX, not one of the program's states (AL, AR, CA)",
     "SC011": "S0354 line 1 bills 2 units, expected 1",
-    "SC012": "S0354 on 2025-01-06 was received 2026-03-01, 419 days later; the limit is "
-             "365 days",
+    "SC012": "S0354 on 2025-01-06 was received 2026-03-01, 419 days later; the limit is 365 days",
     "SC013": "S0353 on 2012-03-15 predates the code's effective date 2012-04-01",
     "SC014": "replacement (CLM05-3 7) names original 'PCN1001', which edi837 has not "
-             "accepted in this run or its history; nothing was withdrawn",
+    "accepted in this run or its history; nothing was withdrawn",
     "SC015": "S-codes billed on an 837I; this program accepts 837P",
     "STR001": "claim has no service lines",
     "STR002": "NM1*82 NPI 1234567890 fails the check digit",
@@ -58,7 +56,7 @@ EXAMPLES: dict[str, str] = {
     "STR006": "line 1 has no DTP*472 service date",
     "STR007": "line 1 has no SV1/SV2 segment",
     "ENV001": "transaction set rejected: SE01 segment count 40 does not match 41 "
-              "(seg 42 (SE) @1893)",
+    "(seg 42 (SE) @1893)",
 }
 
 
@@ -73,10 +71,13 @@ def stc_meaning(stc: str) -> dict[str, str]:
     """``A7:454`` -> its category and status with their descriptions."""
     category, _, status = stc.partition(":")
     table = status_table()
-    return {"code": stc, "category": category,
-            "category_meaning": table["categories"].get(category, "(not in edi837's table)"),
-            "status": status,
-            "status_meaning": table["statuses"].get(status, "(not in edi837's table)")}
+    return {
+        "code": stc,
+        "category": category,
+        "category_meaning": table["categories"].get(category, "(not in edi837's table)"),
+        "status": status,
+        "status_meaning": table["statuses"].get(status, "(not in edi837's table)"),
+    }
 
 
 def find_rule(code: str) -> Rule:
@@ -99,8 +100,13 @@ class Explanation:
         citation = self.policy.citations.get(self.rule.cite)
         if citation is None:
             return None
-        return {"name": self.rule.cite, "value": self.policy.value_text(self.rule.cite),
-                "source": citation.source, "quote": citation.quote, "note": citation.note}
+        return {
+            "name": self.rule.cite,
+            "value": self.policy.value_text(self.rule.cite),
+            "source": citation.source,
+            "quote": citation.quote,
+            "note": citation.note,
+        }
 
     def why(self) -> str:
         return self.rule.rationale
@@ -111,8 +117,10 @@ class Explanation:
         return selection.level(self.rule.code)
 
     def stc(self) -> list[dict[str, str]]:
-        codes = [f"{self.rule.category}:{self.rule.status_code}",
-                 *OTHER_STC.get(self.rule.code, ())]
+        codes = [
+            f"{self.rule.category}:{self.rule.status_code}",
+            *OTHER_STC.get(self.rule.code, ()),
+        ]
         return [stc_meaning(c) for c in codes]
 
     def example(self) -> dict[str, Any]:
@@ -121,17 +129,30 @@ class Explanation:
 
     def to_json(self) -> dict[str, Any]:
         r = self.rule
-        return {"code": r.code, "title": r.title, "kind": r.kind,
-                "severity": str(r.severity), "level": self.level(), "why": self.why(),
-                "policy": self.policy.name, "parameter": self.parameter(),
-                "citation": None if self.parameter() else r.cite,
-                "fix": r.fix, "stc": self.stc(), "example": self.example()}
+        return {
+            "code": r.code,
+            "title": r.title,
+            "kind": r.kind,
+            "severity": str(r.severity),
+            "level": self.level(),
+            "why": self.why(),
+            "policy": self.policy.name,
+            "parameter": self.parameter(),
+            "citation": None if self.parameter() else r.cite,
+            "fix": r.fix,
+            "stc": self.stc(),
+            "example": self.example(),
+        }
 
     def text(self) -> str:
         r = self.rule
-        out = [f"{r.code}: {r.title}", "",
-               f"kind: {r.kind}; severity: {r.severity}; under policy {self.policy.name}: "
-               f"{self.level()}", ""]
+        out = [
+            f"{r.code}: {r.title}",
+            "",
+            f"kind: {r.kind}; severity: {r.severity}; under policy {self.policy.name}: "
+            f"{self.level()}",
+            "",
+        ]
         if r.rationale:
             out += ["Why:", *(f"  {ln}" for ln in self.why().splitlines()), ""]
         param = self.parameter()
@@ -139,7 +160,7 @@ class Explanation:
             out.append(f"Parameter ({self.policy.name}): {param['name']} = {param['value']}")
             out.append(f"  source: {param['source']}")
             if param["quote"]:
-                out.append(f"  quote:  \"{param['quote']}\"")
+                out.append(f'  quote:  "{param["quote"]}"')
             if param["note"]:
                 out.append(f"  note:   {param['note']}")
         else:
@@ -149,9 +170,12 @@ class Explanation:
             out.append(f"  {s['code']}  {s['category']}: {s['category_meaning']}")
             out.append(f"  {' ' * len(s['code'])}  {s['status']}: {s['status_meaning']}")
         ex = self.example()
-        out += ["", "Example finding:",
-                f"  {ex['rule']} {ex['severity']}: {ex['message']}",
-                f"      277CA {ex['category']}:{ex['status_code']}"]
+        out += [
+            "",
+            "Example finding:",
+            f"  {ex['rule']} {ex['severity']}: {ex['message']}",
+            f"      277CA {ex['category']}:{ex['status_code']}",
+        ]
         if ex["fix"]:
             out.append(f"      fix: {ex['fix']}")
         return "\n".join(out) + "\n"

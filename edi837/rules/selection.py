@@ -59,13 +59,15 @@ def expand(pattern: str, *, where: str = "") -> list[str]:
     if text in NOT_SELECTABLE:
         raise RuleSelectionError(
             f"{prefix}{text} cannot be selected or turned off: an envelope error rejects the "
-            "transaction set in the 999")
+            "transaction set in the 999"
+        )
     codes = [c for c in selectable_codes() if text and c.startswith(text)]
     if not codes:
         hint = nearest_code(text, selectable_codes())
         more = f" (did you mean {hint!r}?)" if hint else ""
-        raise RuleSelectionError(f"{prefix}{pattern!r} names no rule{more}; "
-                                 "`edi837 rules` lists them")
+        raise RuleSelectionError(
+            f"{prefix}{pattern!r} names no rule{more}; `edi837 rules` lists them"
+        )
     return codes
 
 
@@ -87,9 +89,15 @@ class RuleSelection:
     sources: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, policy_rules: Mapping[str, str] | None = None, *, policy_name: str = "",
-              select: Iterable[str] = (), ignore: Iterable[str] = (),
-              warn: Iterable[str] = ()) -> RuleSelection:
+    def build(
+        cls,
+        policy_rules: Mapping[str, str] | None = None,
+        *,
+        policy_name: str = "",
+        select: Iterable[str] = (),
+        ignore: Iterable[str] = (),
+        warn: Iterable[str] = (),
+    ) -> RuleSelection:
         """Policy table first (in file order, so a code after its prefix refines it), then
         the command line: ``--select`` (only these run), ``--warn``, ``--ignore``."""
         levels: dict[str, str] = {}
@@ -97,8 +105,9 @@ class RuleSelection:
         where = f"policy {policy_name} [rules]" if policy_name else "policy [rules]"
         for pattern, level in (policy_rules or {}).items():
             if level not in LEVELS:
-                raise RuleSelectionError(f"{where} {pattern}: level {level!r} is not one of "
-                                         f"{', '.join(LEVELS)}")
+                raise RuleSelectionError(
+                    f"{where} {pattern}: level {level!r} is not one of {', '.join(LEVELS)}"
+                )
             for code in expand(pattern, where=f"{where} {pattern}"):
                 levels[code], sources[code] = level, where
         selected = split_codes(select)
