@@ -144,7 +144,9 @@ class DropFolderWorker:
                                  encoding="utf-8") as out:
                     summary = write_report(JsonReport(out), files, screening.verdicts(),
                                            {"policy": self.run.policy.name,
-                                            "worker": self.worker_id})
+                                            "worker": self.worker_id,
+                                            # rules turned off or down
+                                            "notes": self.run.selection.notes()})
                 self.heartbeat()
                 options = OutputOptions(
                     ack_277ca=str(self.outbox / "acks" / f"{name}.277ca"),

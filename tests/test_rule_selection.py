@@ -1,6 +1,7 @@
 """--select / --ignore / --warn and the policy's [rules] table (through CliRunner)."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -165,3 +166,33 @@ def test_apply_turns_rejections_down_and_drops_off_rules(code, severity):
 def test_unknown_level_in_build():
     with pytest.raises(RuleSelectionError, match="not one of reject, warning, off"):
         RuleSelection.build({"SC001": "loud"})
+
+
+def test_run_reports_note_the_rules_turned_off(tmp_path):
+    args = batch(tmp_path)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for path in args[6:]:
+        (inbox / Path(path).name).write_bytes(Path(path).read_bytes())
+    outbox = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "-q",
+            "--inbox",
+            str(inbox),
+            "--outbox",
+            str(outbox),
+            "--history",
+            "none",
+            *args[:6],
+            "--ignore",
+            "SC005",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (report_path,) = (outbox / "reports").glob("*.json")
+    report = json.loads(report_path.read_text())
+    assert "rules turned off (--ignore): SC005" in report["notes"]
+    assert {c["status"] for c in report["claims"]} == {"accepted"}
