@@ -1,10 +1,12 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   - create .venv, install edi837, screen the bundled sample batch
+#   make demo   - create .venv, install edi837 (runtime dependencies only), screen the
+#                 bundled sample batch
 #   make test   - create .venv, install edi837 with dev extras, run the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 
 .PHONY: demo test lint bench clean
 
@@ -12,9 +14,16 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME_STAMP)
 
-demo: $(STAMP)
+# The demo needs the runtime only (no pyspark, pyarrow, pytest): a small venv.
+$(RUNTIME_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME_STAMP)
+
+demo: $(RUNTIME_STAMP)
 	$(BIN)/edi837 check --policy bcbsma \
 	    --authorizations fixtures/sample/authorizations.csv \
 	    --providers fixtures/sample/providers.csv \

@@ -17,6 +17,39 @@ from typing import TYPE_CHECKING, BinaryIO
 
 __version__ = "0.1.0"
 
+__all__ = [
+    "Finding",
+    "Policy",
+    "RuleSelection",
+    "RunContext",
+    "Severity",
+    "Verdict",
+    "__version__",
+    "load_policy",
+    "read_claims",
+    "screen",
+]
+
+# The public types, imported on first use so `import edi837` stays cheap.
+_LAZY = {
+    "Finding": "edi837.verdicts",
+    "Severity": "edi837.verdicts",
+    "Verdict": "edi837.verdicts",
+    "Policy": "edi837.policy",
+    "load_policy": "edi837.policy",
+    "RunContext": "edi837.rules.context",
+    "RuleSelection": "edi837.rules.selection",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'edi837' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 if TYPE_CHECKING:
     from edi837.claim.model import Claim
     from edi837.store.base import HistoryStore

@@ -18,15 +18,17 @@ from typing import TextIO
 import click
 
 from edi837 import __version__
+from edi837.cli_config import META_OFF, META_PATH, config_cmd, config_option
 from edi837.cli_guard import GuardedGroup, set_debug
 from edi837.cli_history import history
+from edi837.cli_rules import rules_cmd, schema_cmd
 from edi837.errors import Edi837Error
 from edi837.feeds import AuthorizationFeed, ProviderFeed
 from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
 from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
 from edi837.prerender import Prerenderer
-from edi837.rules import RULES
 from edi837.rules.context import RunContext
+from edi837.rules.selection import RuleSelection
 from edi837.runtmp import install_signal_handlers, sweep_stale
 from edi837.safetext import bounded
 from edi837.screen import Screening
@@ -43,7 +45,7 @@ class InputError(click.ClickException):
     exit_code = EXIT_UNREADABLE
 
     def show(self, file: TextIO | None = None) -> None:
-        for line in self.message.splitlines() or [""]:  # a feed lists every bad row
+        for line in self.message.splitlines() or [""]:  # a feed or policy: every problem
             click.echo(bounded(f"edi837: error: {line}"), err=True)
 
 
@@ -60,7 +62,13 @@ def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @click.version_option(__version__, prog_name="edi837")
 @click.option("--debug", is_flag=True, envvar="EDI837_DEBUG",
               help="On an internal error (exit 3), print the traceback too.")
-def main(debug: bool) -> None:
+@click.option("--config", "config_file", metavar="FILE",
+              type=click.Path(dir_okay=False, exists=True),
+              help="Config file with [check] and [run] option defaults (default: the nearest "
+                   "edi837.toml from the working folder upward).")
+@click.option("--no-config", is_flag=True, help="Read no config file.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, config_file: str | None, no_config: bool) -> None:
     """Screen X12 837P/837I claims for payer S-code (S0353/S0354) rules.
 
     Exit status: 0 all accepted, 1 some rejected, 2 unreadable input, feed or policy,
@@ -71,6 +79,7 @@ def main(debug: bool) -> None:
     set_debug(debug)
     install_signal_handlers()  # SIGTERM/SIGHUP: exit through cleanup (edi837.runtmp)
     sweep_stale()  # temporary folders of killed runs (their PID gone, over an hour old)
+    ctx.meta[META_PATH], ctx.meta[META_OFF] = config_file, no_config
     # The reader allocates millions of small acyclic objects; the default collector
     # thresholds make CPython rescan them constantly (a third of the run time).
     gc.set_threshold(100_000, 50, 100)
@@ -87,6 +96,7 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
 
 
 @main.command()
+@config_option
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(sorted([*FORMATS, "html"])),
               default="text", show_default=True, help="Report format.")
@@ -127,6 +137,12 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
                    "defaults to local[2]). The report is the same either way.")
 @click.option("--parquet", metavar="DIR",
               help="Also write claims, service lines and findings as Parquet tables.")
+@click.option("--select", multiple=True, metavar="CODE[,CODE]",
+              help="Apply only these rules (codes or prefixes like SC00; repeatable).")
+@click.option("--ignore", multiple=True, metavar="CODE[,CODE]",
+              help="Turn these rules off (codes or prefixes; repeatable).")
+@click.option("--warn", multiple=True, metavar="CODE[,CODE]",
+              help="Report these rules' findings as warnings: the claim is accepted.")
 @click.option("--verbose", "-v", is_flag=True, help="Text report: list accepted claims too.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
@@ -135,6 +151,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
           rejected: str | None, annotate: str | None, control_number: int | None,
           sender_id: str | None, receiver_id: str | None, history_url: str | None,
           no_history: bool, validate: bool, engine: str | None, parquet: str | None,
+          select: tuple[str, ...], ignore: tuple[str, ...], warn: tuple[str, ...],
           verbose: bool, quiet: bool) -> None:
     """Screen 837 files (a file, a directory of files, or - for stdin).
 
@@ -151,7 +168,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
     if parquet and importlib.util.find_spec("pyarrow") is None:  # before any output
         raise InputError("--parquet needs pyarrow: pip install 'edi837[parquet]'")
     try:
-        run = _run_context(policy, authorizations, providers, received, validate)
+        run = _run_context(policy, authorizations, providers, received, validate,
+                           select=select, ignore=ignore, warn=warn)
         url = "none" if no_history else history_url or default_history_url()
         store = open_store(url)
     except Edi837Error as exc:
@@ -212,14 +230,20 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
 
 
 def _run_context(policy: str, authorizations: str | None, providers: str | None,
-                 received: date | None, validate: bool = False) -> RunContext:
+                 received: date | None, validate: bool = False, *,
+                 select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
+                 warn: tuple[str, ...] = ()) -> RunContext:
     """Load the policy profile and reference feeds (raising Edi837Error naming the file)."""
+    profile = load_policy(policy)
+    rules = RuleSelection.build(profile.rules, policy_name=profile.source_path,
+                                select=select, ignore=ignore, warn=warn)
     return RunContext(
-        policy=load_policy(policy),
+        policy=profile,
         authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
         providers=ProviderFeed.load(providers) if providers else None,
         received=received,
         validate=validate,
+        rules=rules,
     )
 
 
@@ -253,10 +277,12 @@ def _run_notes(run: RunContext) -> list[str]:
                      "SC009 were not applied")
     if run.providers is None:
         notes.append("no --providers feed: the network check of SC009 was not applied")
+    notes += run.selection.notes()  # rules turned off or down (policy [rules], --select...)
     return notes
 
 
 @main.command("run")
+@config_option
 @click.option("--inbox", required=True, type=click.Path(file_okay=False, exists=True),
               help="Folder new 837 files arrive in.")
 @click.option("--outbox", required=True, type=click.Path(file_okay=False),
@@ -270,6 +296,12 @@ def _run_notes(run: RunContext) -> list[str]:
               help="History store shared by the workers (default: the embedded SQLite file).")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999),
               help="Fixed first control number (default: the store's counters).")
+@click.option("--select", multiple=True, metavar="CODE[,CODE]",
+              help="Apply only these rules (codes or prefixes like SC00; repeatable).")
+@click.option("--ignore", multiple=True, metavar="CODE[,CODE]",
+              help="Turn these rules off (codes or prefixes; repeatable).")
+@click.option("--warn", multiple=True, metavar="CODE[,CODE]",
+              help="Report these rules' findings as warnings: the claim is accepted.")
 @click.option("--watch", is_flag=True, help="Keep polling the inbox instead of exiting.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between polls (--watch).")
 @click.option("--stale-after", default=600.0, show_default=True,
@@ -288,7 +320,8 @@ def _run_notes(run: RunContext) -> list[str]:
               help="Address the metrics endpoint listens on.")
 def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
             providers: str | None, received: date | None, history_url: str | None,
-            control_number: int | None, watch: bool, poll: float, stale_after: float,
+            control_number: int | None, select: tuple[str, ...], ignore: tuple[str, ...],
+            warn: tuple[str, ...], watch: bool, poll: float, stale_after: float,
             quiet: bool, settle: float = 10.0, ready_suffix: str | None = None,
             log_format: str = "text", metrics_port: int | None = None,
             metrics_host: str = "127.0.0.1") -> None:
@@ -310,7 +343,8 @@ def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
     from edi837.observe import Metrics, event_sink
 
     try:
-        run = _run_context(policy, authorizations, providers, received)
+        run = _run_context(policy, authorizations, providers, received,
+                           select=select, ignore=ignore, warn=warn)
         url = history_url or default_history_url()
         open_store(url).close()  # fail fast on a bad URL, and apply migrations once
     except Edi837Error as exc:
@@ -425,29 +459,13 @@ def policies_show(name: str, as_toml: bool) -> None:
 
 
 def _param_value(policy, param: str) -> str:
-    if param == "fee":
-        return f"{policy.fee_method} ${policy.fee_amount}"
-    if param == "s0354_max_months":
-        return (f"default {policy.s0354_max_months_default}, cap {policy.s0354_max_months_cap}, "
-                f"indefinite regimen {policy.s0354_max_months_indefinite}")
-    value = getattr(policy, param, "")
-    if isinstance(value, tuple):
-        return ", ".join(value) or "(none)"
-    return str(value)
-
-
-@main.command("rules")
-def rules_cmd() -> None:
-    """List every rule code with its check, 277CA status and citation.
-
-    Example: edi837 rules
-    """
-    for code, r in sorted(RULES.items()):
-        click.echo(f"{code:7} {r.category}:{r.status_code:4} {r.severity:8} {r.title}")
-        click.echo(f"        cite: {r.cite}")
+    return policy.value_text(param)
 
 
 main.add_command(history)
+main.add_command(rules_cmd)
+main.add_command(schema_cmd)
+main.add_command(config_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

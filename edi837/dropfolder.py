@@ -219,7 +219,9 @@ class DropFolderWorker:
                                  encoding="utf-8") as out:
                     summary = write_report(JsonReport(out), files, screening.verdicts(),
                                            {"policy": self.run.policy.name,
-                                            "worker": self.worker_id})
+                                            "worker": self.worker_id,
+                                            # rules turned off or down
+                                            "notes": self.run.selection.notes()})
                 self.heartbeat()
                 if len(screening.paths) > 1:  # a ZIP of several 837s: a folder per archive
                     acks = f"{self.outbox / 'acks' / name}/"

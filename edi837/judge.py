@@ -191,7 +191,8 @@ class Judge:
         # Envelope errors by file: a claim in a rejected transaction set (found at its SE,
         # after the claim was digested) must not enter the timeline either.
         self.issues = issues or {}
-        self.rules = rules_of("timeline")
+        self.selection = run.selection
+        self.rules = [r for r in rules_of("timeline") if self.selection.enabled(r.code)]
 
     def envelope_rejected(self, source: Source) -> bool:
         return any(issue.rejects(source.interchange, source.group, source.transaction)
@@ -232,7 +233,7 @@ class Judge:
                 self._record(patient_key, digest, REJECTED, (), origin, claims, findings)
                 return Judgement(digest.key, findings, REJECTED)
             removed = timeline.remove_claim(originals)
-            findings.append(self._frequency_note(claim, removed, "void"))
+            findings += self.selection.apply([self._frequency_note(claim, removed, "void")])
             self.history.withdraw(patient_key, {s.source for s in removed}, by=origin)
             self._record(patient_key, digest, ACCEPTED, (), origin, claims, findings,
                          chain=removed[0].stands_for if removed else claim.REF_F8)
@@ -241,22 +242,24 @@ class Judge:
         chain = claim.CLM01
         if claim.frequency == "7":
             replaced = timeline.remove_claim(originals)
-            findings.append(self._frequency_note(claim, replaced, "replacement"))
+            findings += self.selection.apply(
+                [self._frequency_note(claim, replaced, "replacement")])
             chain = replaced[0].stands_for if replaced else (claim.REF_F8 or claim.CLM01)
         prior = list(timeline)
         mine = [self._service(claim, digest, ln, line_auth, ctx, origin, chain)
                 for ln in claim.lines]
-        duplicate = list(sc016.check(  # type: ignore[misc]
+        duplicate = self.selection.apply(sc016.check(  # type: ignore[misc]
             mine, prior, claims, self.content_hashes.get(digest.source.file, ""),
             digest.source.ISA13, claim.position))
         findings += duplicate
         pending: list[Service] = []
         for line, service in zip(claim.lines, mine, strict=True):
-            if duplicate:
+            if any(f.rejects for f in duplicate):
                 break  # named as the duplicate it is, not as a frequency violation
             before = len(findings)
             for rule in self.rules:
-                findings.extend(rule.check(ctx, line, prior + pending))  # type: ignore[misc]
+                findings += self.selection.apply(
+                    rule.check(ctx, line, prior + pending))  # type: ignore[misc]
             if not any(f.rejects for f in findings[before:]):
                 pending.append(service)
         if refused or any(f.rejects for f in findings):
@@ -279,13 +282,14 @@ class Judge:
         if claim.frequency in ("7", "8"):
             kind = "void" if claim.frequency == "8" else "replacement"
             withdrawn = self.history.withdrawn_services(patient_key, origin)
-            findings.append(self._frequency_note(claim, withdrawn, kind))
+            findings += self.selection.apply([self._frequency_note(claim, withdrawn, kind)])
         if claim.frequency != "8":
             prior = [s for s in timeline if s.source != origin]
             for line in claim.lines:
                 for rule in self.rules:
-                    findings.extend(f for f in rule.check(ctx, line, prior)  # type: ignore[misc]
-                                    if not f.rejects)
+                    findings.extend(f for f in self.selection.apply(
+                        rule.check(ctx, line, prior))  # type: ignore[misc]
+                        if not f.rejects)
         return Judgement(digest.key, findings, ACCEPTED)
 
     def _service(self, claim: Claim, digest: Digest, line: ServiceLine,

@@ -135,12 +135,14 @@ def claim_findings(run: RunContext, claim: Claim, issues: list[SyntaxIssue]
     (the order every report lists them in; timeline findings follow)."""
     findings = list(structure_findings(claim)) if claim.problems else []
     ctx = ClaimContext(run, claim)
+    selection = run.selection
     if claim.frequency != "8" and claim.has_s_code:
         for rule in _CLAIM_RULES:
-            findings.extend(rule.check(ctx))  # type: ignore[misc]
+            if selection.enabled(rule.code):
+                findings.extend(rule.check(ctx))  # type: ignore[misc]
     if issues:
         findings += envelope_findings(claim, issues)
-    return findings, ctx
+    return selection.apply(findings), ctx
 
 
 OnClaim = Callable[[int, Claim, list[Finding]], None]

@@ -92,3 +92,10 @@ class Verdict:
 
     def line_rejections(self, lx01: int) -> list[Finding]:
         return [f for f in self.findings if f.rejects and f.line == lx01]
+
+    def to_json(self) -> dict[str, object]:
+        """The claim as the JSON report's claim object (schema ``edi837.report/1``),
+        rendered by the report writer itself so the two never differ."""
+        from edi837.writers.claim_json import claim_json  # a writer: imported on use
+
+        return claim_json(self)

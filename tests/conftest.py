@@ -29,6 +29,15 @@ _pg_server: dict[str, str] = {}
 
 
 @pytest.fixture(autouse=True)
+def validated_reports(monkeypatch):
+    """Every JSON/JSONL report written in this test is validated against the shipped
+    schema (tests/report_schema.py)."""
+    from tests.report_schema import install
+
+    install(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
 def edi837_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("edi837-home")
     monkeypatch.setenv("EDI837_HOME", str(home))

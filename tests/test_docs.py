@@ -39,3 +39,22 @@ def test_every_command_has_help_with_an_example(path, cmd):
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0
     assert "Example:" in (cmd.help or ""), path
+
+
+def test_readme_lists_every_command_and_option():
+    """Every command (``edi837 history show``) and every long option of it is in the
+    README, so a user reading it sees everything the CLI can do."""
+    readme = (ROOT / "README.md").read_text()
+    missing = [o for o in ("--version", *(o for p in main.params for o in p.opts))
+               if o.startswith("--") and o not in readme]
+    for path, cmd in _commands(main):
+        words = ["edi837", *path]
+        mentioned = " ".join(words) in readme or (
+            len(path) > 1 and f"| {path[-1]}" in readme and " ".join(words[:-1]) in readme)
+        if not mentioned:
+            missing.append(" ".join(words))
+        for param in cmd.params:
+            for opt in (*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ())):
+                if opt.startswith("--") and opt != "--help" and opt not in readme:
+                    missing.append(f"{' '.join(words)} {opt}")
+    assert not missing, f"README.md does not mention: {', '.join(missing)}"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from edi837.x12.tokenizer import read_segments
+from tests.report_schema import validate_report
 from tests.scenario import DAY0, Auth, Scenario, s_claim
 
 EDI837 = [sys.executable, "-m", "edi837.cli"]
@@ -52,6 +53,7 @@ def build_inbox(tmp_path: Path, files: int, members_per_file: int, lines: int = 
 def reported_verdicts(outbox: Path) -> dict[str, str]:
     verdicts: dict[str, str] = {}
     for report in sorted((outbox / "reports").glob("*.json")):
+        validate_report(report.read_text())  # written by worker subprocesses
         for claim in json.loads(report.read_text())["claims"]:
             assert claim["claim_id"] not in verdicts, f"{claim['claim_id']} answered twice"
             verdicts[claim["claim_id"]] = claim["status"]
@@ -61,6 +63,7 @@ def reported_verdicts(outbox: Path) -> dict[str, str]:
 def single_run(tmp_path: Path, inbox_copy: Path, feeds: list[str]) -> dict[str, str]:
     out = subprocess.run([*EDI837, "check", "-q", "--no-history", "--format", "json", *feeds,
                           str(inbox_copy)], capture_output=True, text=True, check=False)
+    validate_report(out.stdout)
     return {c["claim_id"]: c["status"] for c in json.loads(out.stdout)["claims"]}
 
 

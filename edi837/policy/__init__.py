@@ -8,7 +8,6 @@ a profile, edits values and passes the path with ``--policy``: no code changes.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from edi837.errors import PolicyError
+from edi837.policy.strict import check_policy, decode_policy, parse_toml
 
 SHIPPED = ("bcbsma", "mop", "carelon-ma")
 DEFAULT_POLICY = "bcbsma"
@@ -59,6 +59,7 @@ class Policy:
     code_effective_date: date
     source_path: str = ""
     citations: dict[str, Citation] = field(default_factory=dict)
+    rules: dict[str, str] = field(default_factory=dict)  # [rules]: code/prefix -> level
     # Optional in a profile (a copied older profile keeps working with these defaults):
     service_after_receipt: bool = True  # SC017: reject a service dated after receipt
     traditional_medicare: str = "warning"  # SC018: "reject", "warning" or "off"
@@ -69,6 +70,19 @@ class Policy:
         if c is None:
             return ""
         return f'{c.source}: "{c.quote}"' if c.quote else c.source
+
+    def value_text(self, parameter: str) -> str:
+        """A parameter's value as a person reads it (``policies show``, ``rules CODE``)."""
+        if parameter == "fee":
+            return f"{self.fee_method} ${self.fee_amount}"
+        if parameter == "s0354_max_months":
+            return (f"default {self.s0354_max_months_default}, cap "
+                    f"{self.s0354_max_months_cap}, indefinite regimen "
+                    f"{self.s0354_max_months_indefinite}")
+        value = getattr(self, parameter, "")
+        if isinstance(value, tuple):
+            return ", ".join(value) or "(none)"
+        return str(value)
 
     def reimbursement(self, billed: Decimal) -> Decimal:
         """Expected payment for one accepted S-code line under this program's fee rule."""
@@ -112,16 +126,18 @@ def _value(data: dict[str, Any], key: str, where: str, kind: type | tuple[type, 
 
 
 def parse_policy(text: str, *, where: str) -> Policy:
-    """Build a Policy from TOML text; errors name the file and the parameter."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{where}: not valid TOML ({exc})") from None
+    """Build a Policy from TOML text; errors name the file and ``table.key``.
+
+    The tables are checked against the published policy schema first (unknown tables
+    and keys, types, ranges), so every problem is reported before anything is screened.
+    """
+    data = parse_toml(text, where)
+    check_policy(data, where)
     profile = _table(data, "profile", where)
     citations = {
         key: Citation(str(t.get("source", "")), str(t.get("quote", "")), str(t.get("note", "")))
         for key, t in data.items()
-        if isinstance(t, dict) and key != "profile"
+        if isinstance(t, dict) and key not in ("profile", "rules")
     }
     fee = _table(data, "fee", where)
     months = _table(data, "s0354_max_months", where)
@@ -156,6 +172,7 @@ def parse_policy(text: str, *, where: str) -> Policy:
         code_effective_date=effective,
         source_path=where,
         citations=citations,
+        rules=dict(data.get("rules", {})),
         **_optional(data, where),
     )
 
@@ -184,7 +201,11 @@ def policy_text(name_or_path: str) -> tuple[str, str]:
         raise PolicyError(
             f"unknown policy {name_or_path!r}: not one of {', '.join(SHIPPED)} and not a file"
         )
-    return path.read_text(encoding="utf-8"), str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read: {exc.strerror}") from None
+    return decode_policy(data, str(path)), str(path)
 
 
 def load_policy(name_or_path: str = DEFAULT_POLICY) -> Policy:

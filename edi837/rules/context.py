@@ -9,6 +9,7 @@ from edi837.claim.loop2300 import parse_d8
 from edi837.claim.model import FORM_837I, Claim, Provider, ServiceLine
 from edi837.feeds import Authorization, AuthorizationFeed, ProviderFeed
 from edi837.policy import Policy
+from edi837.rules.selection import RuleSelection
 from edi837.timeline import Timeline
 
 
@@ -21,6 +22,20 @@ class RunContext:
     providers: ProviderFeed | None = None
     received: date | None = None  # --received; else each file's GS04
     validate: bool = False  # --validate: also run pyx12's full TR3 validation (slow)
+    # Which rules run and which only warn: the policy's [rules] table unless given
+    # (RuleSelection.build adds --select/--ignore/--warn).
+    rules: RuleSelection | None = None
+
+    def __post_init__(self) -> None:
+        if self.rules is None:
+            self.rules = RuleSelection.build(self.policy.rules,
+                                             policy_name=self.policy.source_path)
+
+    @property
+    def selection(self) -> RuleSelection:
+        """``rules``, typed as set (``__post_init__`` fills it)."""
+        assert self.rules is not None
+        return self.rules
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ print, write or raise. Codes never change once released.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,9 @@ class Rule:
 
     @property
     def rationale(self) -> str:
-        return (self.check.__doc__ or "").strip() if self.check else ""
+        """The check's docstring, dedented: Python 3.13 strips docstring indentation at
+        compile time and 3.11/3.12 do not, so the raw ``__doc__`` differs by version."""
+        return inspect.cleandoc(self.check.__doc__ or "") if self.check else ""
 
     def finding(
         self,

@@ -1,0 +1,181 @@
+"""Explain a rule (``edi837 rules CODE``, like ``ruff rule``): what it checks, why (its
+docstring), the profile parameter it reads with that profile's value and seed quote,
+the fix, the 277CA code(s) it answers with and their official meaning, and an example.
+
+Why here and not in the CLI: the explanation is data a pipeline may want too
+(``--format json``); the command only prints it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from edi837.policy import Policy
+from edi837.rules.registry import RULES, Rule
+from edi837.rules.selection import RuleSelection, RuleSelectionError, nearest_code
+
+# Codes some rules send instead of their default one (see each rule's module).
+OTHER_STC: dict[str, tuple[str, ...]] = {
+    "SC008": ("A6:252", "A7:252", "A8:252"),
+    "SC009": ("A8:84",),
+}
+
+# One representative finding message per rule, with invented values (the real message
+# carries the claim's own dates, ids and numbers).
+EXAMPLES: dict[str, str] = {
+    "SC001": "line 2 bills 96413 on the same claim as S0353",
+    "SC002": "S0354 on line 1 has revenue code 0335, expected 0960",
+    "SC003": "S0354 on 2026-03-02 was already accepted on an 837P (claim PCN1001); this "
+    "837I bills it again",
+    "SC004": "S0353 on 2026-04-01: S0353 was already accepted for this patient on "
+    "2026-01-05 (claim PCN1001)",
+    "SC005": "S0354 on 2026-01-20 is 15 days after S0353 on 2026-01-05 (claim PCN1001); "
+    "S0354 needs at least 30 days after S0353",
+    "SC006": "S0354 on 2026-03-01 is 29 days after S0354 on 2026-01-31 (claim PCN1002); "
+    "S0354 is payable once per 30 days",
+    "SC007": "S0354 on 2026-12-01 would be month 12 under order ORD12345; the limit is 11",
+    "SC008": "order id ORD99999 (REF*G1) is not in the authorization feed",
+    "SC009": "S0354 line 1: ordering provider 2420E NPI 1234567893 is not the ordering "
+    "provider 1245319599 of order ORD12345",
+    "SC010": "billing provider 1234567893 is in TX, not one of the program's states (AL, AR, CA)",
+    "SC011": "S0354 line 1 bills 2 units, expected 1",
+    "SC012": "S0354 on 2025-01-06 was received 2026-03-01, 419 days later; the limit is 365 days",
+    "SC013": "S0353 on 2012-03-15 predates the code's effective date 2012-04-01",
+    "SC014": "replacement (CLM05-3 7) names original 'PCN1001', which edi837 has not "
+    "accepted in this run or its history; nothing was withdrawn",
+    "SC015": "S-codes billed on an 837I; this program accepts 837P",
+    "STR001": "claim has no service lines",
+    "STR002": "NM1*82 NPI 1234567890 fails the check digit",
+    "STR003": "DTP*472 date 20260231 is not a calendar date",
+    "STR004": "CLM02 500.00 does not equal the sum of the line charges 300.00",
+    "STR005": "CLM01 is empty",
+    "STR006": "line 1 has no DTP*472 service date",
+    "STR007": "line 1 has no SV1/SV2 segment",
+    "ENV001": "transaction set rejected: SE01 segment count 40 does not match 41 "
+    "(seg 42 (SE) @1893)",
+}
+
+
+@cache
+def status_table() -> dict[str, dict[str, str]]:
+    """The shipped 277CA code descriptions: ``categories`` (STC01-1) and ``statuses``."""
+    text = resources.files(__package__).joinpath("status_codes.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def stc_meaning(stc: str) -> dict[str, str]:
+    """``A7:454`` -> its category and status with their descriptions."""
+    category, _, status = stc.partition(":")
+    table = status_table()
+    return {
+        "code": stc,
+        "category": category,
+        "category_meaning": table["categories"].get(category, "(not in edi837's table)"),
+        "status": status,
+        "status_meaning": table["statuses"].get(status, "(not in edi837's table)"),
+    }
+
+
+def find_rule(code: str) -> Rule:
+    """The rule with this code; RuleSelectionError with the nearest code otherwise."""
+    rule = RULES.get(code.strip().upper())
+    if rule is None:
+        hint = nearest_code(code)
+        more = f" (did you mean {hint!r}?)" if hint else ""
+        raise RuleSelectionError(f"unknown rule {code!r}{more}; `edi837 rules` lists them")
+    return rule
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    rule: Rule
+    policy: Policy
+
+    def parameter(self) -> dict[str, str] | None:
+        """The profile parameter the rule reads, resolved: name, value, source, quote."""
+        citation = self.policy.citations.get(self.rule.cite)
+        if citation is None:
+            return None
+        return {
+            "name": self.rule.cite,
+            "value": self.policy.value_text(self.rule.cite),
+            "source": citation.source,
+            "quote": citation.quote,
+            "note": citation.note,
+        }
+
+    def why(self) -> str:
+        return self.rule.rationale
+
+    def level(self) -> str:
+        """The rule's level under this profile's [rules] table (reject, warning, off)."""
+        selection = RuleSelection.build(self.policy.rules, policy_name=self.policy.source_path)
+        return selection.level(self.rule.code)
+
+    def stc(self) -> list[dict[str, str]]:
+        codes = [
+            f"{self.rule.category}:{self.rule.status_code}",
+            *OTHER_STC.get(self.rule.code, ()),
+        ]
+        return [stc_meaning(c) for c in codes]
+
+    def example(self) -> dict[str, Any]:
+        message = EXAMPLES.get(self.rule.code, self.rule.title)
+        return self.rule.finding(message, policy=self.policy).to_json()
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.rule
+        return {
+            "code": r.code,
+            "title": r.title,
+            "kind": r.kind,
+            "severity": str(r.severity),
+            "level": self.level(),
+            "why": self.why(),
+            "policy": self.policy.name,
+            "parameter": self.parameter(),
+            "citation": None if self.parameter() else r.cite,
+            "fix": r.fix,
+            "stc": self.stc(),
+            "example": self.example(),
+        }
+
+    def text(self) -> str:
+        r = self.rule
+        out = [
+            f"{r.code}: {r.title}",
+            "",
+            f"kind: {r.kind}; severity: {r.severity}; under policy {self.policy.name}: "
+            f"{self.level()}",
+            "",
+        ]
+        if r.rationale:
+            out += ["Why:", *(f"  {ln}" for ln in self.why().splitlines()), ""]
+        param = self.parameter()
+        if param:
+            out.append(f"Parameter ({self.policy.name}): {param['name']} = {param['value']}")
+            out.append(f"  source: {param['source']}")
+            if param["quote"]:
+                out.append(f'  quote:  "{param["quote"]}"')
+            if param["note"]:
+                out.append(f"  note:   {param['note']}")
+        else:
+            out.append(f"Citation: {r.cite}")
+        out += ["", f"Fix: {r.fix}", "", "277CA:"]
+        for s in self.stc():
+            out.append(f"  {s['code']}  {s['category']}: {s['category_meaning']}")
+            out.append(f"  {' ' * len(s['code'])}  {s['status']}: {s['status_meaning']}")
+        ex = self.example()
+        out += [
+            "",
+            "Example finding:",
+            f"  {ex['rule']} {ex['severity']}: {ex['message']}",
+            f"      277CA {ex['category']}:{ex['status_code']}",
+        ]
+        if ex["fix"]:
+            out.append(f"      fix: {ex['fix']}")
+        return "\n".join(out) + "\n"
