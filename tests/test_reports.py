@@ -23,10 +23,10 @@ from lxml import etree, html
 import edi837.writers.html_report as html_report
 from edi837.cli import main
 from edi837.rules import RULES
+from edi837.stc_codes import describe, label
 from edi837.synth.spec import PersonSpec
 from edi837.writers.html_report import el, xml_safe
 from edi837.writers.report import csv_cell
-from edi837.writers.stc_codes import describe, label
 from tests.scenario import Scenario, days, s_claim, s_line
 
 NOTE_AUTH = "no --authorizations feed"

@@ -8,15 +8,13 @@ Why here and not in the CLI: the explanation is data a pipeline may want too
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from edi837.policy import Policy
 from edi837.rules.registry import RULES, Rule
 from edi837.rules.selection import RuleSelection, RuleSelectionError, nearest_code
+from edi837.stc_codes import meaning
 
 # Codes some rules send instead of their default one (see each rule's module).
 OTHER_STC: dict[str, tuple[str, ...]] = {
@@ -48,6 +46,11 @@ EXAMPLES: dict[str, str] = {
     "SC014": "replacement (CLM05-3 7) names original 'PCN1001', which edi837 has not "
     "accepted in this run or its history; nothing was withdrawn",
     "SC015": "S-codes billed on an 837I; this program accepts 837P",
+    "SC016": "duplicate of claim PCN1001 accepted from practice-20261102.837 (ISA13 "
+    "000000101): same patient, S0354 on 2026-11-02, 1 unit, 300.00, same NPIs",
+    "SC017": "S0354 on 2026-12-05 is dated after the receipt date 2026-12-01",
+    "SC018": "SBR09 MB (Medicare Part B): S-codes carry HCPCS coverage code I, not payable "
+    "by Medicare",
     "STR001": "claim has no service lines",
     "STR002": "NM1*82 NPI 1234567890 fails the check digit",
     "STR003": "DTP*472 date 20260231 is not a calendar date",
@@ -58,26 +61,6 @@ EXAMPLES: dict[str, str] = {
     "ENV001": "transaction set rejected: SE01 segment count 40 does not match 41 "
     "(seg 42 (SE) @1893)",
 }
-
-
-@cache
-def status_table() -> dict[str, dict[str, str]]:
-    """The shipped 277CA code descriptions: ``categories`` (STC01-1) and ``statuses``."""
-    text = resources.files(__package__).joinpath("status_codes.toml").read_text("utf-8")
-    return tomllib.loads(text)
-
-
-def stc_meaning(stc: str) -> dict[str, str]:
-    """``A7:454`` -> its category and status with their descriptions."""
-    category, _, status = stc.partition(":")
-    table = status_table()
-    return {
-        "code": stc,
-        "category": category,
-        "category_meaning": table["categories"].get(category, "(not in edi837's table)"),
-        "status": status,
-        "status_meaning": table["statuses"].get(status, "(not in edi837's table)"),
-    }
 
 
 def find_rule(code: str) -> Rule:
@@ -121,7 +104,7 @@ class Explanation:
             f"{self.rule.category}:{self.rule.status_code}",
             *OTHER_STC.get(self.rule.code, ()),
         ]
-        return [stc_meaning(c) for c in codes]
+        return [meaning(c) for c in codes]
 
     def example(self) -> dict[str, Any]:
         message = EXAMPLES.get(self.rule.code, self.rule.title)

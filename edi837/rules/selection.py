@@ -38,15 +38,24 @@ def nearest_code(text: str, codes: Iterable[str] | None = None) -> str | None:
     """The registered code closest to ``text`` (difflib), or None when nothing is close."""
     pool = sorted(codes if codes is not None else RULES)
     text = text.strip().upper()
-    # A typo in a code of the same length is one or two wrong characters (SC0O5):
-    # count them by position first, which difflib's ratio does not.
-    same = [c for c in pool if len(c) == len(text)]
-    if same:
-        best = min(same, key=lambda c: (sum(a != b for a, b in zip(c, text, strict=True)), c))
-        if sum(a != b for a, b in zip(best, text, strict=True)) <= 2:
+    # A typo in a code is one or two wrong, missing or extra characters (SC0O5, SC08):
+    # count them (edit distance), which difflib's ratio does not; ties go to the lower code.
+    if pool:
+        distance, best = min((_edits(text, c), c) for c in pool)
+        if distance <= 2:
             return best
     found = difflib.get_close_matches(text, pool, n=1, cutoff=0.5)
     return found[0] if found else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (codes are a few characters long)."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
 
 
 def expand(pattern: str, *, where: str = "") -> list[str]:

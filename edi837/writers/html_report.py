@@ -30,9 +30,9 @@ from lxml import etree
 from edi837.rules import RULES
 from edi837.rules.registry import Rule
 from edi837.screen import FileResult
+from edi837.stc_codes import label
 from edi837.verdicts import Verdict
 from edi837.writers.report import Report, Summary, finding_where
-from edi837.writers.stc_codes import label
 
 MAX_ROWS = 2000  # accepted claims shown per file
 MAX_WORKLIST = 20_000  # rejected claims shown in the worklist
