@@ -36,7 +36,7 @@ def test_rule_explained_with_resolved_parameter():
     assert "Why:" in out and "day 30 is accepted" in out
     assert "s0354_gap_after_s0353_days = 30" in out
     assert 'quote:  "S0354 cannot be reimbursed within 30 days' in out
-    assert "A7:259" in out and "Frequency of service." in out
+    assert "A7:259" in out and "Frequency of service" in out
     assert "Rejected for Invalid Information" in out
     assert "Example finding:" in out and "SC005 reject:" in out
 
@@ -52,7 +52,7 @@ def test_rules_json_and_lowercase_code():
     data = json.loads(result.output)
     assert data["code"] == "SC008" and data["parameter"] is None and data["citation"]
     assert [s["code"] for s in data["stc"]] == ["A7:84", "A6:252", "A7:252", "A8:252"]
-    assert data["stc"][0]["status_meaning"] == "Service not authorized."
+    assert data["stc"][0]["status_meaning"] == "Service not authorized"
     assert data["example"]["rule"] == "SC008"
     everything = json.loads(invoke("rules", "--format", "json").output)
     assert [d["code"] for d in everything] == sorted(RULES)

@@ -310,7 +310,7 @@ def test_conflicting_duplicates_name_both_lines(tmp_path, batch) -> None:
 
 def test_feed_extra_columns_are_allowed(tmp_path, batch) -> None:
     feed = tmp_path / "auths.csv"
-    feed.write_text(HEADER.rstrip("\n") + ",regimen\n" + GOOD_ROW.rstrip("\n") + ",weekly\n")
+    feed.write_text(HEADER.rstrip("\n") + ",comment\n" + GOOD_ROW.rstrip("\n") + ",faxed order\n")
     result = check("--authorizations", str(feed), "-o", "-", str(batch))
     assert result.exit_code in (0, 1), result.output
 

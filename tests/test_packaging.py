@@ -25,7 +25,6 @@ def test_package_data_is_declared():
     data = meta["tool"]["setuptools"]["package-data"]
     assert "py.typed" in data["edi837"] and (ROOT / "edi837" / "py.typed").exists()
     assert data["edi837.schemas"] == ["*.schema.json"]
-    assert data["edi837.rules"] == ["*.toml"]
     classifiers = meta["project"]["classifiers"]
     for minor in (11, 12, 13):
         assert f"Programming Language :: Python :: 3.{minor}" in classifiers
