@@ -67,7 +67,7 @@ def child(engine: str, paths: list[str], repeat: int) -> dict:
 
     from edi837.policy import load_policy
     from edi837.rules.context import RunContext
-    from edi837.screen import Screening
+    from edi837.screening import Screening
 
     gc.set_threshold(100_000, 50, 100)  # as the CLI does
     run = RunContext(load_policy("bcbsma"))

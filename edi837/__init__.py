@@ -80,12 +80,12 @@ def screen(
 
     ``paths`` is one path (``str`` or ``Path``) or several. A file that cannot be read
     (missing, not X12) yields no verdict and a ``UserWarning`` with its error (use
-    ``edi837.screen.Screening`` for its ``files``); a file named twice is screened once.
+    ``edi837.screening.Screening`` for its ``files``); a file named twice is screened once.
     """
     from edi837.feeds import AuthorizationFeed, ProviderFeed
     from edi837.policy import load_policy
     from edi837.rules.context import RunContext
-    from edi837.screen import Screening
+    from edi837.screening import Screening
 
     run = RunContext(
         policy=load_policy(policy),
@@ -100,12 +100,3 @@ def screen(
         for f in screening.files:
             for error in f.errors:  # a missing or unreadable file has no verdicts to say so
                 warnings.warn(error, stacklevel=2)
-
-
-# The submodule ``edi837.screen`` would replace the function above as the package's
-# ``screen`` attribute the first time it is imported; import it now and bind the
-# function again, so ``edi837.screen(...)`` is always the function.
-_screen_function = screen
-import edi837.screen  # noqa: E402, F401
-
-screen = _screen_function  # noqa: F811

@@ -31,7 +31,7 @@ from edi837.rules.context import RunContext
 from edi837.rules.selection import RuleSelection
 from edi837.runtmp import install_signal_handlers, sweep_stale
 from edi837.safetext import bounded
-from edi837.screen import Screening
+from edi837.screening import Screening
 from edi837.sources import open_output, staged
 from edi837.store import default_history_url, open_store
 from edi837.writers.report import FORMATS, TextReport, write_prerendered, write_report

@@ -41,7 +41,7 @@ from edi837.observe import FileEvent
 from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
 from edi837.rules.context import RunContext
 from edi837.safetext import escape
-from edi837.screen import Screening
+from edi837.screening import Screening
 from edi837.store.base import HistoryStore
 from edi837.writers.report import JsonReport, write_report
 from edi837.writers.x12out import atomic_open

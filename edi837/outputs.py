@@ -18,7 +18,7 @@ from pathlib import Path
 from edi837.atomic import is_special
 from edi837.claim.loop2300 import parse_d8
 from edi837.errors import Edi837Error
-from edi837.screen import FileResult, Screening
+from edi837.screening import FileResult, Screening
 from edi837.writers.ack_277ca import write_277ca
 from edi837.writers.ack_999 import write_999
 from edi837.writers.annotate import write_annotated

@@ -19,7 +19,7 @@ from decimal import Decimal
 from edi837.claim.model import Claim
 from edi837.rules.structure import envelope_findings_at
 from edi837.runtmp import run_dir
-from edi837.screen import Screening, expected_payment, file_of, make_verdict
+from edi837.screening import Screening, expected_payment, file_of, make_verdict
 from edi837.verdicts import ACCEPTED, REJECTED, Finding
 from edi837.writers.claim_json import (
     PrerenderedClaim,

@@ -14,7 +14,7 @@ Two ways in:
   (``run_spark_engine``), step 3 on the driver through the report writers, so the report,
   277CA, 999 and split files are the ones the single-process engine writes.
 
-How the three steps of ``edi837.screen`` are spread:
+How the three steps of ``edi837.screening`` are spread:
 
 1. **read**: a list of the input paths, parallelized: ``spark.range(k, numPartitions=k)``
    is one row per task, each task reading a group of files (one file per task when there
@@ -86,7 +86,7 @@ from edi837.errors import Edi837Error
 from edi837.feeds import AuthorizationFeed, ProviderFeed
 from edi837.policy import Policy, load_policy
 from edi837.rules.context import RunContext
-from edi837.screen import FileResult, Screening, expand_paths
+from edi837.screening import FileResult, Screening, expand_paths
 from edi837.verdicts import Finding
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from edi837.feeds import AuthorizationFeed, ProviderFeed
 from edi837.npi import make_npi
 from edi837.policy import load_policy
 from edi837.rules.context import RunContext
-from edi837.screen import Screening
+from edi837.screening import Screening
 from edi837.store.base import HistoryStore
 from edi837.synth.spec import ClaimSpec, LineSpec
 from edi837.synth.writer import write_837_file

@@ -10,7 +10,7 @@ def test_claims_in_a_bad_transaction_set_do_not_enter_the_timeline(tmp_path):
     (tmp_path / "a-bad.837").write_text(bad)
     sc.file(s_claim("GOOD", "S0353", days(40)))
     good_path = sc.paths()[0]
-    from edi837.screen import Screening
+    from edi837.screening import Screening
 
     screening = Screening([tmp_path / "a-bad.837", good_path], sc.run_context())
     verdicts = {v.claim.CLM01: v for v in screening.verdicts()}

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from edi837.screen import Screening
+from edi837.screening import Screening
 from edi837.spark import run_context
 from tests.test_dropfolder import build_inbox
 
@@ -92,7 +92,7 @@ def verdicts(paths: list[str], s3: dict) -> list[list]:
 def test_bucket_batch_gives_the_local_verdicts(s3):
     """s3:// glob, a gzip object named .dat and a ZIP's members: the same claims, the same
     verdicts, the same content hashes (taken over the decompressed bytes)."""
-    from edi837.screen import expand_paths
+    from edi837.screening import expand_paths
 
     names = expand_paths([f"s3://{BUCKET}/2026-11/*"])
     assert names == [f"s3://{BUCKET}/2026-11/b0.837", f"s3://{BUCKET}/2026-11/b1.dat",

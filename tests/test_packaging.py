@@ -1,6 +1,8 @@
 """Packaging (issue 15 item 9): the public API, type marker, data files, classifiers."""
 
 import json
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -36,13 +38,9 @@ def test_verdict_to_json_is_the_report_claim(tmp_path):
         s_claim("INIT", "S0353", days(0)), s_claim("EST", "S0354", days(20))
     )
     paths = [str(p) for p in sc.paths()]
-    # (edi837.screen the function is shadowed by the edi837.screen module once that is
-    # imported -- the CLI imports it -- so this goes through Screening.)
-    from edi837.rules.context import RunContext
-    from edi837.screen import Screening
+    import edi837.screening  # the run's module must not shadow the library function
 
-    with Screening(paths, RunContext(edi837.load_policy("bcbsma"))) as screening:
-        verdicts = list(screening.verdicts())
+    verdicts = list(edi837.screen(paths, policy="bcbsma"))
     report = json.loads(
         CliRunner().invoke(main, ["check", "-q", "--no-history", "--format", "json", *paths]).stdout
     )
@@ -57,3 +55,18 @@ def test_makefile_demo_installs_the_runtime_only():
     demo = makefile.split("$(RUNTIME_STAMP): pyproject.toml", 1)[1].split("\n\n", 1)[0]
     assert "pip install --quiet -e ." in demo and "[dev]" not in demo
     assert "demo: $(RUNTIME_STAMP)" in makefile and "test: $(STAMP)" in makefile
+
+
+def test_version_answers_without_loading_the_cli():
+    """`edi837 --version` imports neither click nor the reader (start-up near the bare
+    interpreter's), and says what `edi837 --help`'s version option says."""
+    code = (
+        "import sys, runpy; sys.argv = ['edi837', '--version']; "
+        "runpy.run_module('edi837', run_name='__main__'); "
+        "print(sorted(m for m in sys.modules if m == 'click' or m.startswith('edi837.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0] == f"edi837, version {edi837.__version__}"
+    assert out[1] == "[]"  # neither click nor any edi837 module beyond the package
+    assert CliRunner().invoke(main, ["--version"]).output == out[0] + "\n"

@@ -9,7 +9,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 pd = pytest.importorskip("pandas")
 
-from edi837.screen import Screening  # noqa: E402
+from edi837.screening import Screening  # noqa: E402
 from edi837.writers.parquet import TABLES, write_parquet  # noqa: E402
 from tests.scenario import DAY0, Scenario, days, s_claim, s_line  # noqa: E402
 

@@ -9,7 +9,7 @@ from edi837.feeds import AuthorizationFeed, ProviderFeed
 from edi837.policy import load_policy
 from edi837.prerender import Prerenderer
 from edi837.rules.context import RunContext
-from edi837.screen import Screening
+from edi837.screening import Screening
 from edi837.synth.random_batch import random_claims
 from edi837.synth.writer import write_837_file
 from edi837.writers.report import JsonLinesReport, JsonReport, write_prerendered, write_report

@@ -11,7 +11,7 @@ import zipfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edi837.screen import Screening, expand_paths
+from edi837.screening import Screening, expand_paths
 from edi837.sources import open_source
 from edi837.spark import run_context
 from edi837.synth.random_batch import generate_file

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.filterwarnings(
 
 from edi837.engines.spark_tasks import pack_files  # noqa: E402
 from edi837.outputs import ControlNumbers, OutputOptions, write_outputs  # noqa: E402
-from edi837.screen import Screening  # noqa: E402
+from edi837.screening import Screening  # noqa: E402
 from edi837.spark import (  # noqa: E402
     SparkScreening,
     parse_engine,

@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
 
 from edi837.judge import Judge, sort_key
-from edi837.screen import FileResult, answer_file, read_file
+from edi837.screening import FileResult, answer_file, read_file
 from edi837.verdicts import Finding
 from edi837.writers.claim_json import claim_json
 

@@ -29,7 +29,7 @@ from lxml import etree
 
 from edi837.rules import RULES
 from edi837.rules.registry import Rule
-from edi837.screen import FileResult
+from edi837.screening import FileResult
 from edi837.stc_codes import label
 from edi837.verdicts import Verdict
 from edi837.writers.report import Report, Summary, finding_where

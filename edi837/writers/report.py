@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TextIO
 
-from edi837.screen import FileResult
+from edi837.screening import FileResult
 from edi837.stc_codes import label
 from edi837.verdicts import Finding, Verdict
 from edi837.writers.claim_json import PrerenderedClaim, claim_json_text

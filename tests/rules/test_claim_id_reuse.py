@@ -12,7 +12,7 @@ def test_same_clm01_different_claims_in_one_batch(tmp_path):
     sc.file(s_claim("ACCT1", "S0353", days(0)))
     sc.file(s_claim("ACCT1", "S0354", days(10)))
     screening_files = sc.paths()
-    from edi837.screen import Screening
+    from edi837.screening import Screening
 
     verdicts = list(Screening(screening_files, sc.run_context()).verdicts())
     assert [v.accepted for v in verdicts] == [True, False]
@@ -25,7 +25,7 @@ def test_the_same_interchange_twice_in_one_file(tmp_path):
     path = tmp_path / "twice.837"
     path.write_text(one + two)
     sc = Scenario(tmp_path)
-    from edi837.screen import Screening
+    from edi837.screening import Screening
 
     verdicts = list(Screening([path], sc.run_context()).verdicts())
     assert len(verdicts) == 2

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from edi837.screen import Screening
+from edi837.screening import Screening
 from edi837.store.base import MemoryHistory
 from edi837.synth.writer import render_837
 from tests.scenario import OTHER_NPI, Scenario, rules_of, s_claim, s_line

@@ -26,7 +26,7 @@ def test_one_day_after_receipt_is_rejected(tmp_path):
 
 
 def test_without_received_the_gs04_date_is_the_receipt_date(tmp_path):
-    from edi837.screen import Screening
+    from edi837.screening import Screening
 
     sc = Scenario(tmp_path, received=None).file(s_claim("A", "S0353", date(2099, 1, 1)))
     [verdict] = list(Screening(sc.paths(), sc.run_context()).verdicts())

@@ -168,7 +168,7 @@ def test_rescreening_a_batch_with_replacements_and_voids_is_idempotent(tmp_path)
     not judge the original against its own (already recorded) replacement."""
     from edi837.policy import load_policy
     from edi837.rules.context import RunContext
-    from edi837.screen import Screening
+    from edi837.screening import Screening
     from edi837.store.base import MemoryHistory
     from edi837.synth.random_batch import random_claims
     from edi837.synth.writer import write_837_file

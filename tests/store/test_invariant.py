@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edi837.screen import Screening
+from edi837.screening import Screening
 from edi837.store import open_store, retry_transient
 from tests.scenario import Auth, Scenario, days, s_claim
 from tests.store.worker import run_context, screen

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from edi837.screen import Screening
+from edi837.screening import Screening
 from edi837.store.base import MemoryHistory
 from edi837.store.schema import MIGRATIONS
 from edi837.synth.writer import write_837_file

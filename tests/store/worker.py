@@ -18,7 +18,7 @@ from pathlib import Path
 from edi837.feeds import AuthorizationFeed, ProviderFeed
 from edi837.policy import load_policy
 from edi837.rules.context import RunContext
-from edi837.screen import Screening
+from edi837.screening import Screening
 from edi837.store import open_store, retry_transient
 
 RECEIVED = date(2026, 11, 2)  # as tests.scenario.Scenario
