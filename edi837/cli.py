@@ -58,6 +58,20 @@ def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> 
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _rule_selection_options(command):
+    """--select / --ignore / --warn, the same on check and run (edi837.rules.selection)."""
+    for option in reversed([
+        click.option("--select", multiple=True, metavar="CODE[,CODE]",
+                     help="Apply only these rules (codes or prefixes like SC00; repeatable)."),
+        click.option("--ignore", multiple=True, metavar="CODE[,CODE]",
+                     help="Turn these rules off (codes or prefixes; repeatable)."),
+        click.option("--warn", multiple=True, metavar="CODE[,CODE]",
+                     help="Report these rules' findings as warnings: the claim is accepted."),
+    ]):
+        command = option(command)
+    return command
+
+
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edi837")
 @click.option("--debug", is_flag=True, envvar="EDI837_DEBUG",
@@ -137,12 +151,7 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
                    "defaults to local[2]). The report is the same either way.")
 @click.option("--parquet", metavar="DIR",
               help="Also write claims, service lines and findings as Parquet tables.")
-@click.option("--select", multiple=True, metavar="CODE[,CODE]",
-              help="Apply only these rules (codes or prefixes like SC00; repeatable).")
-@click.option("--ignore", multiple=True, metavar="CODE[,CODE]",
-              help="Turn these rules off (codes or prefixes; repeatable).")
-@click.option("--warn", multiple=True, metavar="CODE[,CODE]",
-              help="Report these rules' findings as warnings: the claim is accepted.")
+@_rule_selection_options
 @click.option("--verbose", "-v", is_flag=True, help="Text report: list accepted claims too.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
@@ -296,12 +305,7 @@ def _run_notes(run: RunContext) -> list[str]:
               help="History store shared by the workers (default: the embedded SQLite file).")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999),
               help="Fixed first control number (default: the store's counters).")
-@click.option("--select", multiple=True, metavar="CODE[,CODE]",
-              help="Apply only these rules (codes or prefixes like SC00; repeatable).")
-@click.option("--ignore", multiple=True, metavar="CODE[,CODE]",
-              help="Turn these rules off (codes or prefixes; repeatable).")
-@click.option("--warn", multiple=True, metavar="CODE[,CODE]",
-              help="Report these rules' findings as warnings: the claim is accepted.")
+@_rule_selection_options
 @click.option("--watch", is_flag=True, help="Keep polling the inbox instead of exiting.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between polls (--watch).")
 @click.option("--stale-after", default=600.0, show_default=True,

@@ -40,6 +40,7 @@ from edi837.errors import Edi837Error
 from edi837.observe import FileEvent
 from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
 from edi837.rules.context import RunContext
+from edi837.runtmp import pid_alive
 from edi837.safetext import escape
 from edi837.screening import Screening
 from edi837.store.base import HistoryStore
@@ -60,16 +61,6 @@ class WorkerStats:
     accepted: int = 0
     rejected: int = 0
     processed: list[str] = field(default_factory=list)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class DropFolderWorker:
@@ -116,7 +107,7 @@ class DropFolderWorker:
         host, _, rest = folder.name.rpartition("-")[0].rpartition("-")
         pid = rest
         if host == self.host and pid.isdigit():
-            return not _pid_alive(int(pid))
+            return not pid_alive(int(pid))
         beat = folder / HEARTBEAT
         try:
             age = time.time() - beat.stat().st_mtime

@@ -54,7 +54,8 @@ def cleanup() -> None:
             _folder = None
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this id exists (one we may not signal still exists)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -77,7 +78,7 @@ def sweep_stale(base: str | None = None, *, older_than: float = STALE_AFTER) -> 
             with contextlib.suppress(OSError):
                 if (entry.is_dir() and not entry.is_symlink()
                         and now - entry.lstat().st_mtime > older_than
-                        and not _alive(int(found.group(1)))):
+                        and not pid_alive(int(found.group(1)))):
                     shutil.rmtree(entry, ignore_errors=True)
                     removed.append(str(entry))
     return removed
