@@ -6,7 +6,8 @@ machine or several sharing the folder) never take the same file. It screens the 
 against the shared history store and writes, each atomically:
 
 * ``outbox/accepted/NAME`` and ``outbox/rejected/NAME``: the split 837s;
-* ``outbox/acks/NAME.277ca`` and ``outbox/acks/NAME.999``;
+* ``outbox/acks/NAME.277ca``, ``outbox/acks/NAME.999`` and, when due (ISA14 = 1 or an
+  interchange envelope error), ``outbox/acks/NAME.ta1``;
 * ``outbox/reports/NAME.json``: the JSON report (every claim with its trace id);
 
 then moves the input to ``outbox/done/`` (or ``outbox/failed/`` when it could not be
@@ -28,7 +29,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
+from edi837.control import control_numbers
+from edi837.outputs import OutputOptions, write_outputs
 from edi837.rules.context import RunContext
 from edi837.screen import Screening
 from edi837.store.base import HistoryStore
@@ -151,9 +153,10 @@ class DropFolderWorker:
                     ack_999=str(self.outbox / "acks" / f"{name}.999"),
                     accepted=str(self.outbox / "accepted" / name),
                     rejected=str(self.outbox / "rejected" / name),
+                    ack_ta1=str(self.outbox / "acks" / f"{name}.ta1"),
+                    received=self.run.received,
                 )
-                numbers = ControlNumbers(self.control_number, store.next_control_number)
-                write_outputs(screening, options, numbers)
+                write_outputs(screening, options, control_numbers(self.control_number, store))
         finally:
             store.close()
         readable = all(f.readable for f in files)
