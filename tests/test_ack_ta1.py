@@ -179,3 +179,21 @@ def test_control_numbers_unique_across_outputs_and_runs(tmp_path, monkeypatch) -
             seen.append(text[:106].split(text[3])[13])  # ISA13
     assert len(seen) >= 6 and len(set(seen)) == len(seen), seen
     assert "000000001" not in seen[1:]  # the input's ISA13 is never reused by a split
+
+
+def test_277ca_2100b_is_the_837_submitter() -> None:
+    from edi837.policy import load_policy
+    from edi837.screen import make_verdict
+    from edi837.writers.ack_277ca import write_277ca
+
+    claims = list(ClaimReader(io.BytesIO(TEXT.encode("latin-1")), name="in.837"))
+    env = claims[0].envelope
+    assert env.submitter_name and env.submitter_id_qualifier == "46"
+    out = io.StringIO(newline="")
+    write_277ca(out, [make_verdict(c, [], load_policy("bcbsma")) for c in claims],
+                sender_id="EDI837", receiver_id="SUBMITTER01", control_number=3,
+                date_=date(2026, 11, 2), time_="0915")
+    nm1 = next(s for s in out.getvalue().split("~") if s.startswith("NM1*41"))
+    assert nm1 == f"NM1*41*2*{env.submitter_name}*****46*{env.submitter_id}"
+    ok, errors = pyx12_validate(out.getvalue())
+    assert ok, errors
