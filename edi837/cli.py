@@ -22,9 +22,10 @@ from edi837.cli_config import META_OFF, META_PATH, config_cmd, config_option
 from edi837.cli_guard import GuardedGroup, set_debug
 from edi837.cli_history import history
 from edi837.cli_rules import rules_cmd, schema_cmd
+from edi837.control import control_numbers
 from edi837.errors import Edi837Error
 from edi837.feeds import AuthorizationFeed, ProviderFeed
-from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
+from edi837.outputs import OutputOptions, write_outputs
 from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
 from edi837.prerender import Prerenderer
 from edi837.rules.context import RunContext
@@ -128,12 +129,20 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
               help="Write a 277CA answering every claim (a directory: one per input file).")
 @click.option("--999", "ack_999", metavar="PATH",
               help="Write a 999 for each input's functional groups (a directory: one per file).")
+@click.option("--ta1", "ack_ta1", metavar="PATH",
+              help="Write a TA1 for each interchange with ISA14 = 1 or an envelope error "
+                   "(a directory: one per input file).")
+@click.option("--envelope", type=click.Choice(["strict", "lenient"]), default="strict",
+              show_default=True,
+              help="lenient: SE/GE/IEA counts, control numbers and GS08/ST03 label "
+                   "mismatches are warnings (the 999 says accepted with errors).")
 @click.option("--accepted", metavar="PATH", help="Write the accepted claims as an 837.")
 @click.option("--rejected", metavar="PATH", help="Write the rejected claims as an 837.")
 @click.option("--annotate", metavar="PATH",
               help="Write the input back with each finding under its segment.")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999),
-              help="First interchange control number for the files written (default: 1).")
+              help="First interchange control number for the files written (default: the "
+                   "counter in $EDI837_HOME/control-number, unique across runs).")
 @click.option("--sender-id", help="Our id in acknowledgments (default: the 837's ISA08).")
 @click.option("--receiver-id", help="Submitter id in acknowledgments (default: ISA06).")
 @click.option("--history", "history_url", envvar="EDI837_HISTORY", metavar="URL",
@@ -156,7 +165,8 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
           authorizations: str | None, providers: str | None, received: date | None,
-          ack_277ca: str | None, ack_999: str | None, accepted: str | None,
+          ack_277ca: str | None, ack_999: str | None, ack_ta1: str | None, envelope: str,
+          accepted: str | None,
           rejected: str | None, annotate: str | None, control_number: int | None,
           sender_id: str | None, receiver_id: str | None, history_url: str | None,
           no_history: bool, validate: bool, engine: str | None, parquet: str | None,
@@ -178,7 +188,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
         raise InputError("--parquet needs pyarrow: pip install 'edi837[parquet]'")
     try:
         run = _run_context(policy, authorizations, providers, received, validate,
-                           select=select, ignore=ignore, warn=warn)
+                           select=select, ignore=ignore, warn=warn, envelope=envelope)
         url = "none" if no_history else history_url or default_history_url()
         store = open_store(url)
     except Edi837Error as exc:
@@ -207,9 +217,8 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
                 files = _prepare_with_progress(screening, quiet)
                 summary = write_report(report, files, screening.verdicts(), meta)
             options = OutputOptions(ack_277ca, ack_999, accepted, rejected, annotate,
-                                    sender_id, receiver_id)
-            write_outputs(screening, options,
-                          ControlNumbers(control_number, store.next_control_number))
+                                    sender_id, receiver_id, ack_ta1=ack_ta1, received=received)
+            write_outputs(screening, options, control_numbers(control_number, store))
             if parquet:
                 from edi837.writers.parquet import write_parquet  # needs pyarrow
 
@@ -241,7 +250,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
 def _run_context(policy: str, authorizations: str | None, providers: str | None,
                  received: date | None, validate: bool = False, *,
                  select: tuple[str, ...] = (), ignore: tuple[str, ...] = (),
-                 warn: tuple[str, ...] = ()) -> RunContext:
+                 warn: tuple[str, ...] = (), envelope: str = "strict") -> RunContext:
     """Load the policy profile and reference feeds (raising Edi837Error naming the file)."""
     profile = load_policy(policy)
     rules = RuleSelection.build(profile.rules, policy_name=profile.source_path,
@@ -253,6 +262,7 @@ def _run_context(policy: str, authorizations: str | None, providers: str | None,
         received=received,
         validate=validate,
         rules=rules,
+        envelope=envelope,
     )
 
 
@@ -304,8 +314,10 @@ def _run_notes(run: RunContext) -> list[str]:
 @click.option("--history", "history_url", envvar="EDI837_HISTORY", metavar="URL",
               help="History store shared by the workers (default: the embedded SQLite file).")
 @click.option("--control-number", type=click.IntRange(1, 999_999_999),
-              help="Fixed first control number (default: the store's counters).")
+              help="Fixed first control number (default: the shared counter).")
 @_rule_selection_options
+@click.option("--envelope", type=click.Choice(["strict", "lenient"]), default="strict",
+              show_default=True, help="lenient: envelope count/label mismatches are warnings.")
 @click.option("--watch", is_flag=True, help="Keep polling the inbox instead of exiting.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between polls (--watch).")
 @click.option("--stale-after", default=600.0, show_default=True,
@@ -325,7 +337,7 @@ def _run_notes(run: RunContext) -> list[str]:
 def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
             providers: str | None, received: date | None, history_url: str | None,
             control_number: int | None, select: tuple[str, ...], ignore: tuple[str, ...],
-            warn: tuple[str, ...], watch: bool, poll: float, stale_after: float,
+            warn: tuple[str, ...], envelope: str, watch: bool, poll: float, stale_after: float,
             quiet: bool, settle: float = 10.0, ready_suffix: str | None = None,
             log_format: str = "text", metrics_port: int | None = None,
             metrics_host: str = "127.0.0.1") -> None:
@@ -348,7 +360,7 @@ def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
 
     try:
         run = _run_context(policy, authorizations, providers, received,
-                           select=select, ignore=ignore, warn=warn)
+                           select=select, ignore=ignore, warn=warn, envelope=envelope)
         url = history_url or default_history_url()
         open_store(url).close()  # fail fast on a bad URL, and apply migrations once
     except Edi837Error as exc:

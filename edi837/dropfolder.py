@@ -6,7 +6,8 @@ machine or several sharing the folder) never take the same file. It screens the 
 against the shared history store and writes, each atomically:
 
 * ``outbox/accepted/NAME`` and ``outbox/rejected/NAME``: the split 837s;
-* ``outbox/acks/NAME.277ca`` and ``outbox/acks/NAME.999``;
+* ``outbox/acks/NAME.277ca``, ``outbox/acks/NAME.999`` and, when due (ISA14 = 1 or an
+  interchange envelope error), ``outbox/acks/NAME.ta1``;
 * ``outbox/reports/NAME.json``: the JSON report (every claim with its trace id);
 
 then moves the input to ``outbox/done/`` (or ``outbox/failed/`` when it could not be
@@ -36,9 +37,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edi837.control import control_numbers
 from edi837.errors import Edi837Error
 from edi837.observe import FileEvent
-from edi837.outputs import ControlNumbers, OutputOptions, write_outputs
+from edi837.outputs import OutputOptions, write_outputs
 from edi837.rules.context import RunContext
 from edi837.runtmp import pid_alive
 from edi837.safetext import escape
@@ -217,19 +219,21 @@ class DropFolderWorker:
                 if len(screening.paths) > 1:  # a ZIP of several 837s: a folder per archive
                     acks = f"{self.outbox / 'acks' / name}/"
                     options = OutputOptions(
-                        ack_277ca=acks, ack_999=acks,
+                        ack_277ca=acks, ack_999=acks, ack_ta1=acks,
                         accepted=f"{self.outbox / 'accepted' / name}/",
                         rejected=f"{self.outbox / 'rejected' / name}/",
+                        received=self.run.received,
                     )
                 else:
                     options = OutputOptions(
                         ack_277ca=str(self.outbox / "acks" / f"{name}.277ca"),
                         ack_999=str(self.outbox / "acks" / f"{name}.999"),
+                        ack_ta1=str(self.outbox / "acks" / f"{name}.ta1"),
                         accepted=str(self.outbox / "accepted" / name),
                         rejected=str(self.outbox / "rejected" / name),
+                        received=self.run.received,
                     )
-                numbers = ControlNumbers(self.control_number, store.next_control_number)
-                write_outputs(screening, options, numbers)
+                write_outputs(screening, options, control_numbers(self.control_number, store))
         finally:
             store.close()
         readable = all(f.readable for f in files)

@@ -1,29 +1,36 @@
 """Write the acknowledgments and files a screening run answers with.
 
-The CLI's ``--277ca``, ``--999``, ``--accepted``/``--rejected`` and ``--annotate`` land
-here, so the command stays a thin layer. Each output takes its own streaming pass over
-the inputs and is written with ``edi837.atomic`` (temporary file, then rename): a crash
-never leaves a half-written 277CA, 999 or split, and a device or FIFO is written directly.
-A path that is a directory (or ends in ``/``) gets one output per input file, named after it.
+The CLI's ``--277ca``, ``--999``, ``--ta1``, ``--accepted``/``--rejected`` and
+``--annotate`` land here, so the command stays a thin layer. Each output takes its own
+streaming pass over the inputs and is written with ``edi837.atomic`` (temporary file, then
+rename): a crash never leaves a half-written 277CA, 999, TA1 or split, and a device or
+FIFO is written directly. Every interchange written takes a fresh control number from
+``edi837.control`` (one sequence for all kinds). A path that is a directory (or ends in
+``/``) gets one output per input file, named after it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from edi837.atomic import is_special
 from edi837.claim.loop2300 import parse_d8
+from edi837.control import ControlNumbers
 from edi837.errors import Edi837Error
 from edi837.screening import FileResult, Screening
 from edi837.writers.ack_277ca import write_277ca
 from edi837.writers.ack_999 import write_999
+from edi837.writers.ack_ta1 import ta1_needed, write_ta1
 from edi837.writers.annotate import write_annotated
 from edi837.writers.split import write_split
 from edi837.writers.x12out import atomic_open
+from edi837.x12.envelope import valid_hhmm
+
+__all__ = ["ControlNumbers", "OutputOptions", "write_outputs"]
 
 
 @dataclass
@@ -36,22 +43,8 @@ class OutputOptions:
     sender_id: str | None = None  # our id in the acknowledgments (default: 837's ISA08)
     receiver_id: str | None = None  # the submitter (default: 837's ISA06)
     date_: date | None = None  # acknowledgment date (default: the 837's GS04, not the clock)
-
-
-class ControlNumbers:
-    """Hands out interchange control numbers: from --control-number up, or a store counter."""
-
-    def __init__(self, start: int | None, counter: Callable[[str], int] | None = None) -> None:
-        self.next = start
-        self.counter = counter
-
-    def take(self, kind: str) -> int:
-        if self.next is not None:
-            number, self.next = self.next, self.next + 1
-            return number
-        if self.counter is not None:
-            return self.counter(kind)
-        raise Edi837Error("no control number: pass --control-number or use a history store")
+    ack_ta1: str | None = None  # TA1s (ISA14 = 1, or an interchange envelope in error)
+    received: date | None = None  # 277CA DTP*050: the receipt date used (--received)
 
 
 def _is_dir(path: str) -> bool:
@@ -101,8 +94,9 @@ def _per_file(path: str, files: list[FileResult], suffix: str, what: str
 
 def _ids(f: FileResult, options: OutputOptions) -> dict[str, object]:
     """Envelope of an acknowledgment: ids swapped from the 837's ISA (unless given), the
-    837's GS04 as date (never the clock) and its ISA15, so a test file is acknowledged
-    as a test (T), not as production."""
+    837's GS04 as date and GS05 as time (never the clock; ISA09/ISA10 when there is no
+    usable GS) and its ISA15, so a test file is acknowledged as a test (T); a usage
+    indicator that is neither P nor T is answered as T, never promoted to production."""
     tracker = f.tracker
     isa = tracker.interchanges[0].ISA if tracker and tracker.interchanges else None
     gs = tracker.groups[0].GS if tracker and tracker.groups else None
@@ -113,12 +107,22 @@ def _ids(f: FileResult, options: OutputOptions) -> dict[str, object]:
             raise Edi837Error(f"{label} id {value!r} is longer than ISA06/ISA08's 15 characters")
     when = options.date_
     if when is None:
+        when = _first_date(gs[4] if gs else "", f"20{isa[9]}" if isa else "")
+    time_ = next((t for t in ((gs[5][:4] if gs else ""), (isa[10] if isa else ""))
+                  if valid_hhmm(t)), "0000")
+    usage = "P" if isa and isa[15] == "P" else "T"
+    return {"sender_id": sender, "receiver_id": receiver, "date_": when, "time_": time_,
+            "usage": usage}
+
+
+def _first_date(*candidates: str) -> date:
+    """The first candidate that is a CCYYMMDD date (2000-01-01 when none is)."""
+    for text in candidates:
         try:
-            when = parse_d8(gs[4]) if gs else date(2000, 1, 1)
+            return parse_d8(text)
         except ValueError:
-            when = date(2000, 1, 1)
-    usage = isa[15] if isa and isa[15] in ("P", "T") else "P"
-    return {"sender_id": sender, "receiver_id": receiver, "date_": when, "usage": usage}
+            continue
+    return date(2000, 1, 1)
 
 
 def write_outputs(screening: Screening, options: OutputOptions, numbers: ControlNumbers
@@ -144,6 +148,8 @@ def _write_outputs(screening: Screening, options: OutputOptions, numbers: Contro
         written["277ca"] = _write_277ca(screening, files, options, numbers)
     if options.ack_999:
         written["999"] = _write_999(files, options, numbers)
+    if options.ack_ta1:
+        written["ta1"] = _write_ta1(files, options, numbers)
     if options.accepted or options.rejected:
         written["split"] = _write_split(screening, files, options, numbers)
     if options.annotate:
@@ -169,7 +175,8 @@ def _write_277ca(screening: Screening, files: list[FileResult], options: OutputO
     for f, target in pairs:
         with atomic_open(target) as out:
             write_277ca(out, screening.verdicts(f), **_ids(f or readable[0], options),
-                        control_number=numbers.take("277CA"), line_ending="\n")
+                        control_number=numbers.take("277CA"), received=options.received,
+                        line_ending="\n")
         out_paths.append(str(target))
     return out_paths
 
@@ -177,7 +184,7 @@ def _write_277ca(screening: Screening, files: list[FileResult], options: OutputO
 def _write_999(files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
                ) -> list[str]:
     """One 999 per input that has an envelope to answer (a file with no GS cannot get
-    one: X12 answers that with a TA1, which edi837 does not write)."""
+    one: X12 answers that with a TA1, see ``--ta1``)."""
     out_paths = []
     answerable = [f for f in files if f.tracker is not None and f.tracker.groups]
     if _is_dir(options.ack_999):
@@ -212,9 +219,9 @@ def _write_split(screening: Screening, files: list[FileResult], options: OutputO
         acc = targets.get("accepted", {}).get(f.index)
         rej = targets.get("rejected", {}).get(f.index)
         with _maybe_atomic(acc) as acc_out, _maybe_atomic(rej) as rej_out:
+            # Each interchange written draws a fresh number (never the input's ISA13).
             summary = write_split(f.local_path, statuses, acc_out, rej_out,
-                                  control_number=numbers.take("split"),
-                                  rejected_control_number=numbers.take("split"), name=f.path)
+                                  control_number=numbers.drawer("split"), name=f.path)
         if summary.unmatched or summary.missing:
             raise Edi837Error(f"{f.path}: split could not place claims at segments "
                               f"{summary.unmatched or summary.missing}")
@@ -225,6 +232,33 @@ def _write_split(screening: Screening, files: list[FileResult], options: OutputO
                 out_paths.append(str(target))
             elif not is_special(target):  # no claim on this side: no file (an empty
                 target.unlink(missing_ok=True)  # 837 is not an 837); a device stays
+    return out_paths
+
+
+def _write_ta1(files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
+               ) -> list[str]:
+    """A TA1 file per input whose interchanges need one (ISA14 = 1, or an envelope issue);
+    unreadable inputs whose ISA was read (e.g. ISA12 00401) are answered too."""
+    out_paths: list[str] = []
+    due = [f for f in files if f.tracker is not None and ta1_needed(f.tracker)]
+    if not due:
+        return out_paths
+    if _is_dir(options.ack_ta1):  # type: ignore[arg-type]
+        folder, names = _folder(options.ack_ta1), _names(due)  # type: ignore[arg-type]
+        pairs = [(f, folder / f"{names[f.index]}.ta1") for f in due]
+    elif len(due) == 1:
+        pairs = [(due[0], Path(options.ack_ta1))]  # type: ignore[arg-type]
+    else:
+        with atomic_open(options.ack_ta1) as out:  # type: ignore[arg-type]
+            for f in due:
+                write_ta1(out, f.tracker, **_ids(f, options),  # type: ignore[arg-type]
+                          control_number=numbers.drawer("TA1"), line_ending="\n")
+        return [str(options.ack_ta1)]
+    for f, target in pairs:
+        with atomic_open(target) as out:
+            write_ta1(out, f.tracker, **_ids(f, options),  # type: ignore[arg-type]
+                      control_number=numbers.drawer("TA1"), line_ending="\n")
+        out_paths.append(str(target))
     return out_paths
 
 

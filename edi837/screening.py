@@ -40,7 +40,7 @@ from edi837.spool import DigestSpool
 from edi837.store import run_in_transaction
 from edi837.store.base import HistoryStore
 from edi837.verdicts import Finding, Verdict
-from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue
+from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue, relax
 from edi837.x12.tokenizer import ReadNote
 
 _KEY_SHIFT = 32  # claim key = file index << 32 | claim index in file
@@ -187,6 +187,8 @@ def read_file(result: FileResult, run: RunContext,
         result.fatal = X12SyntaxError(f"cannot read: {reason}", file=result.path)
     if progress is not None:
         progress(reader.bytes_read - reported)
+    if run.envelope == "lenient":
+        relax(reader.tracker.issues)  # before the judge and the answer read them
     _summarize(result, reader, n)
     if run.validate and result.readable:
         from edi837.x12.pyx12_adapter import pyx12_issues  # slow path, imported on demand

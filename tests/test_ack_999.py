@@ -172,8 +172,9 @@ def test_truncated_file_and_garbage_segment() -> None:
     assert pyx12_errors(out) == []
     b = body(out)
     assert [el for el in b if el[0] == "IK3"][0][1] == "ZZZ"  # IK301 must be an id
-    assert [el for el in b if el[0] == "IK5"] == [["IK5", "R", "5", "2"]]
-    assert b[-1] == ["AK9", "R", "1", "1", "0", "3"]
+    # 5 segment in error, 2 no SE; 1: the interchange (no IEA) was not accepted either
+    assert [el for el in b if el[0] == "IK5"] == [["IK5", "R", "5", "2", "1"]]
+    assert b[-1] == ["AK9", "R", "1", "1", "0", "3", "1"]
 
 
 def test_no_group_means_no_999() -> None:

@@ -126,6 +126,7 @@ class ClaimReader:
         st: Transaction | None = None
         envelope: Envelope | None = None
         bht: tuple[str, str] = ("", "")
+        submitter: tuple[str, str, str] = ("", "", "")  # 1000A NM103, NM108, NM109
         claim_segs: list[ClaimSegment] | None = None  # the open claim's segments
         wanted = False  # build the open claim (lazy mode decides by its SV1/SV2, CLM05-3)
         loop = ""  # hierarchy loop: 2010AA, 2010AB, 2010BA, 2010BB, 2010CA
@@ -187,6 +188,7 @@ class ClaimReader:
                         st = tracker.on_st(seg)
                         st_segments = 1
                         loop, bht, hl_ordinals = "header", ("", ""), {}
+                        submitter = ("", "", "")
                         envelope = None
                     elif sid == "SE":
                         tracker.on_se(seg)
@@ -209,7 +211,7 @@ class ClaimReader:
                     if claim_segs is not None:
                         yield finish(ordinal - 1)
                     if envelope is None:
-                        envelope = _envelope(name, tracker, st, bht)
+                        envelope = _envelope(name, tracker, st, bht, submitter)
                     st.claims += 1
                     claim_segs = [(body, ordinal, offsets[i])]
                     frequency = el[5].split(comp)[2:3] if n > 5 else []
@@ -230,6 +232,10 @@ class ClaimReader:
                     elif entity == "PR":
                         payer = (el[9] if n > 9 else "", el[3] if n > 3 else "")
                         person, loop = None, "2010BB"
+                    elif entity == "41" and loop == "header":  # 1000A submitter
+                        submitter = (el[3] if n > 3 else "", el[8] if n > 8 else "",
+                                     el[9] if n > 9 else "")
+                        person = None
                     else:
                         person = None
                         loop = "2010AB" if loop == "2010AA" else loop
@@ -292,7 +298,8 @@ def _provider(entity: str, el: list[str], n: int, npi: str, ordinal: int, offset
 
 
 def _envelope(
-    name: str, tracker: EnvelopeTracker, st: Transaction, bht: tuple[str, str]
+    name: str, tracker: EnvelopeTracker, st: Transaction, bht: tuple[str, str],
+    submitter: tuple[str, str, str] = ("", "", ""),
 ) -> Envelope:
     isa = tracker.isa.ISA if tracker.isa else None
     gs = tracker.gs.GS if tracker.gs else None
@@ -315,6 +322,10 @@ def _envelope(
         interchange_index=st.interchange,
         group_index=st.group,
         transaction_index=st.index,
+        GS05=gs[5] if gs else "",
+        submitter_name=submitter[0],
+        submitter_id_qualifier=submitter[1],
+        submitter_id=submitter[2],
     )
 
 

@@ -39,6 +39,10 @@ class Envelope:
     interchange_index: int = 0  # 1-based ordinals of the ISA, GS and ST within the file
     group_index: int = 0
     transaction_index: int = 0
+    GS05: str = ""  # group time HHMM[SS[dd]]: the time our answers carry
+    submitter_name: str = ""  # 1000A NM103 (the 277CA's 2100B information receiver)
+    submitter_id_qualifier: str = ""  # 1000A NM108 (46 = ETIN)
+    submitter_id: str = ""  # 1000A NM109
 
 
 @dataclass(slots=True)

@@ -25,6 +25,7 @@ class RunContext:
     # Which rules run and which only warn: the policy's [rules] table unless given
     # (RuleSelection.build adds --select/--ignore/--warn).
     rules: RuleSelection | None = None
+    envelope: str = "strict"  # --envelope lenient: trailer/label mismatches are warnings
 
     def __post_init__(self) -> None:
         if self.rules is None:

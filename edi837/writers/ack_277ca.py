@@ -253,8 +253,10 @@ class _Ack:
         w.put("DTP", "050", "D8", self.received)
         w.put("DTP", "009", "D8", self.when)
         w.put("HL", str(b), str(a), "21", "1")
-        submitter = env.GS02 or env.ISA06 or "UNKNOWN"
-        name = self.text(self.receiver_name or submitter, 60) or "UNKNOWN"
+        # 2100B is the 837's own 1000A submitter (NM103, NM109 with qualifier 46); GS02
+        # or ISA06 only when the 837 had no 1000A NM1*41.
+        submitter = env.submitter_id or env.GS02 or env.ISA06 or "UNKNOWN"
+        name = self.text(self.receiver_name or env.submitter_name or submitter, 60) or "UNKNOWN"
         w.put_at("NM1", {1: "41", 2: "2", 3: name, 8: "46", 9: self.text(submitter) or "UNKNOWN"})
         w.put("TRN", "2", self.text(env.BHT03 or env.ST02 or "0", 50) or "0")
         w.put(

@@ -10,6 +10,16 @@ the group-level codes (AK905..). Clean groups are acknowledged too (``IK5*A``,
 A set is rejected exactly when the reader rejects its claims (``SyntaxIssue.rejects``):
 its own errors, or an error at group, interchange or file level covering it.
 
+Interchange-level errors (ISA/IEA: IEA02 differs from ISA13, a wrong IEA01, a missing
+IEA, a bad ISA09/ISA10/ISA15, ...) are the TA1's to explain (TA105); the 999 has no code
+for them, so it says the closest it has -- ``IK502`` ``1`` and ``AK905`` ``1`` (transaction
+set / functional group not supported: not accepted in the interchange that carried it) --
+rather than a bare ``IK5*R`` / ``AK9*R``.
+
+Errors that ``--envelope lenient`` relaxed to warnings (``SyntaxIssue.relaxed``) are still
+reported, as *accepted with errors*: ``IK5*E`` with the set's codes, ``AK9*E`` with the
+group's (and ``1`` for a relaxed interchange trailer).
+
 Unlike pyx12's 999 (always ``~ * :``), the acknowledgment is spelled with the input's own
 separators unless told otherwise.
 """
@@ -32,6 +42,8 @@ from edi837.x12.separators import DEFAULT, Separators
 
 VERSION = "005010X231A1"
 MAX_CODES = 5  # IK502..IK506 and AK905..AK909
+INTERCHANGE_IK502 = "1"  # transaction set not supported (in this interchange)
+INTERCHANGE_AK905 = "1"  # functional group not supported (in this interchange)
 
 
 def syntax_rejected_999_needed(tracker: EnvelopeTracker) -> bool:
@@ -85,6 +97,17 @@ def write_999(
     return len(tracker.groups)
 
 
+def _outer_codes(issues: list[SyntaxIssue], field: str) -> list[str]:
+    """IK502 (``field`` "ik5") or AK905 ("ak9") codes of errors above the set: their own,
+    or the interchange code for an ISA/IEA or file-level error that has none."""
+    fallback = INTERCHANGE_IK502 if field == "ik5" else INTERCHANGE_AK905
+    codes = []
+    for issue in issues:
+        own = issue.ak9 if field == "ak9" else ""
+        codes.append(own or (fallback if issue.scope in ("interchange", "file") else ""))
+    return codes
+
+
 def _group_response(
     w: EnvelopeWriter, group: Group, tracker: EnvelopeTracker, errors: list[SyntaxIssue]
 ) -> None:
@@ -95,15 +118,30 @@ def _group_response(
         for issue in errors
         if issue.scope != "transaction" and issue.rejects(group.interchange, group.index, 0)
     ]
+    relaxed = [i for i in tracker.issues if i.relaxed]
+    group_relaxed = [
+        i for i in relaxed
+        if i.scope != "transaction" and (
+            i.group == group.index if i.scope == "group" else i.interchange == group.interchange
+        )
+    ]
     sets = [t for t in tracker.transactions if t.group == group.index]
     accepted = 0
+    with_errors = bool(group_relaxed)
     for st in sets:
         own = [i for i in errors if i.scope == "transaction" and i.transaction == st.index]
+        own_relaxed = [i for i in relaxed
+                       if i.scope == "transaction" and i.transaction == st.index]
         w.put("AK2", st.ST01 or "837", st.ST02 or "0000", st.ST03)
-        for issue in own:
+        for issue in own + own_relaxed:
             _segment_error(w, issue, st)
         if own or group_errors:
-            w.put("IK5", "R", *_codes(i.ik5 for i in own))
+            codes = _codes([*(i.ik5 for i in own), *_outer_codes(group_errors, "ik5")])
+            w.put("IK5", "R", *codes)
+        elif own_relaxed:
+            w.put("IK5", "E", *_codes(i.ik5 for i in own_relaxed))
+            accepted += 1
+            with_errors = True
         else:
             w.put("IK5", "A")
             accepted += 1
@@ -111,17 +149,19 @@ def _group_response(
         accepted = 0
         code = "R"
     elif accepted == len(sets):
-        code = "A"
+        code = "E" if with_errors else "A"
     else:
         code = "R" if accepted == 0 else "P"
     received = str(len(sets))
+    ak905 = _outer_codes(group_errors, "ak9") if group_errors else (
+        _outer_codes(group_relaxed, "ak9") if code == "E" else [])
     w.put(
         "AK9",
         code,
         str(max(group.transactions, len(sets))),
         received,
         str(accepted),
-        *_codes(i.ak9 for i in group_errors),
+        *_codes(ak905),
     )
 
 

@@ -23,7 +23,7 @@ each terminator is the input's (CR LF, LF or none), detected from the ISA.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -53,9 +53,13 @@ class SplitSummary:
 class _Side:
     """One output (accepted or rejected): its envelopes, HL renumbering and 2000B hold."""
 
-    def __init__(self, out: TextIO | None, control_number: int, line_ending: str) -> None:
+    def __init__(self, out: TextIO | None, control_number: int | Callable[[], int],
+                 line_ending: str) -> None:
         self.out = out
-        self.base = control_number
+        # An int: ISA13 counts up from it; a callable: each interchange draws a fresh
+        # number from the run's counter (so splits never collide with other outputs).
+        self.draw = control_number if callable(control_number) else None
+        self.base = 0 if callable(control_number) else control_number
         self.line_ending = line_ending
         self.w: EnvelopeWriter | None = None
         self.isa_key = self.gs_key = self.st_key = 0  # input indexes written, 0 = none
@@ -77,7 +81,11 @@ class _Side:
         if self.isa_key != keys[0]:
             self.close_interchange()
             self.w = EnvelopeWriter(self.out, isa.separators, self.line_ending)  # type: ignore[arg-type]
-            control = nth_control(self.base, self.interchanges)
+            if self.draw is not None:
+                self.base = self.draw()
+                control = self.base
+            else:
+                control = nth_control(self.base, self.interchanges)
             self.w.begin_interchange(pad_isa(isa.elements[1:17], isa.separators, control,
                                              keep_wide=True))
             self.isa_key, self.interchanges = keys[0], self.interchanges + 1
@@ -155,8 +163,8 @@ def write_split(
     accepted_out: TextIO | None,
     rejected_out: TextIO | None,
     *,
-    control_number: int,
-    rejected_control_number: int | None = None,
+    control_number: int | Callable[[], int],
+    rejected_control_number: int | Callable[[], int] | None = None,
     line_ending: str | None = None,
     name: str | None = None,
 ) -> SplitSummary:
@@ -166,7 +174,8 @@ def write_split(
     ``"rejected"``; a claim with no entry goes to the rejected side and is listed in
     ``unmatched`` (nothing is ever dropped). A side given as None is not written.
     Control numbers on each side count from ``control_number`` (the rejected side from
-    ``rejected_control_number`` when given). ``line_ending`` None copies the input's.
+    ``rejected_control_number`` when given); given as callables, each output interchange
+    draws its ISA13 from them instead. ``line_ending`` None copies the input's.
     Open the outputs with Latin-1 and ``newline=""`` (see ``x12out.atomic_open``) for
     the claim segments to come out as the very bytes that went in.
     """
@@ -199,8 +208,8 @@ def _split(
     verdicts: Mapping[int, str],
     accepted_out: TextIO | None,
     rejected_out: TextIO | None,
-    control_number: int,
-    rejected_control_number: int | None,
+    control_number: int | Callable[[], int],
+    rejected_control_number: int | Callable[[], int] | None,
     line_ending: str,
 ) -> SplitSummary:
     sides = {

@@ -45,8 +45,9 @@ def version_note(label: str) -> str:
 class SyntaxIssue:
     """An envelope or syntax problem, with what a 999 needs to report it.
 
-    ``severity`` is ``error`` (the scope's claims are rejected and the run exits 2)
-    or ``warning`` (reported, nothing rejected).
+    ``severity`` is ``error`` (the scope's claims are rejected and the run exits 2),
+    ``warning`` (reported, nothing rejected) or ``fatal`` (the file could not be read
+    past it; kept so that a TA1 can still answer the interchange).
     """
 
     severity: str
@@ -61,6 +62,8 @@ class SyntaxIssue:
     ik4: tuple[str, str, str, str] | None = None  # (position, element ref, IK403, bad value)
     ik5: str = ""  # IK502 code for the transaction set
     ak9: str = ""  # AK905 code for the group
+    ta1: str = ""  # TA105 note code, for an error in the interchange envelope
+    relaxed: bool = False  # an error --envelope lenient turned into a warning
 
     def rejects(self, interchange: int, group: int, transaction: int) -> bool:
         """True when this error covers a claim in the given envelope."""
@@ -112,6 +115,41 @@ class Transaction:
     errors: list[SyntaxIssue] = field(default_factory=list)
 
 
+# ISA05/ISA07 interchange id qualifiers (data element I05) of the 00501 control map.
+ID_QUALIFIERS = frozenset({"01", "14", "20", "27", "28", "29", "30", "33", "ZZ"})
+
+# Envelope errors ``--envelope lenient`` turns into warnings: counts, control numbers and
+# version labels in the trailers and headers; the claims are then judged on their merits.
+LENIENT_CODES = frozenset({"SE_COUNT", "SE_CONTROL", "GE_COUNT", "GE_CONTROL", "IEA_COUNT",
+                           "IEA_CONTROL", "VERSION_MISMATCH"})
+
+
+def relax(issues: list[SyntaxIssue]) -> int:
+    """``--envelope lenient``: the count, control-number and label mismatches become
+    warnings marked ``relaxed`` (the 999 and TA1 still report them, as accepted with
+    errors); returns how many were relaxed."""
+    n = 0
+    for issue in issues:
+        if issue.severity == "error" and issue.code in LENIENT_CODES:
+            issue.severity, issue.relaxed = "warning", True
+            n += 1
+    return n
+
+
+def valid_yymmdd(value: str) -> bool:
+    if len(value) != 6 or not value.isdigit():
+        return False
+    month, day = int(value[2:4]), int(value[4:6])
+    year = 2000 + int(value[:2])
+    days = (31, 29 if year % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    return 1 <= month <= 12 and 1 <= day <= days[month - 1]
+
+
+def valid_hhmm(value: str) -> bool:
+    return (len(value) == 4 and value.isdigit() and int(value[:2]) < 24
+            and int(value[2:]) < 60)
+
+
 class EnvelopeTracker:
     """Follows ISA/GS/ST nesting across one file and records every envelope issue."""
 
@@ -140,6 +178,10 @@ class EnvelopeTracker:
             self.st.errors.append(issue)
         return issue
 
+    def _in_isa(self, note: str) -> str:
+        """A TA105 note code for an error inside an open interchange, else none."""
+        return note if self.isa is not None and not self.isa.closed else ""
+
     @property
     def has_errors(self) -> bool:
         return any(i.severity == "error" for i in self.issues)
@@ -149,19 +191,56 @@ class EnvelopeTracker:
         if self.isa is not None and not self.isa.closed:
             self._issue("error", "IEA_MISSING",
                         f"interchange {self.isa.ISA[13]} has no IEA before the next ISA",
-                        seg, "interchange")
+                        seg, "interchange", ta1="023")
         self.gs = self.st = None
+        seen = {i.ISA[13] for i in self.interchanges}
+        self.isa = Interchange(len(self.interchanges) + 1, seg, seg.separators)
+        self.interchanges.append(self.isa)
         if seg[12] != "00501":
             version = seg[12] or "(empty)"
             label = "4010" if version == "00401" else f"version {version}"
+            message = (f"ISA12 {version}: this is a {label} interchange; edi837 reads only "
+                       "5010 (00501) 837P/837I and refuses to guess at other versions")
+            # "fatal": recorded for the TA1 only; the exception carries the error itself.
+            self._issue("fatal", "ISA_VERSION", message, seg, "interchange", ta1="017")
             raise UnsupportedVersionError(
-                f"ISA12 {version}: this is a {label} interchange; edi837 reads only 5010 "
-                "(00501) 837P/837I and refuses to guess at other versions",
-                file=self.file, segment_ordinal=seg.ordinal, byte_offset=seg.offset,
+                message, file=self.file, segment_ordinal=seg.ordinal, byte_offset=seg.offset,
                 segment_id="ISA",
             )
-        self.isa = Interchange(len(self.interchanges) + 1, seg, seg.separators)
-        self.interchanges.append(self.isa)
+        self._check_isa(seg, seen)
+
+    def _check_isa(self, seg: Segment, seen: set[str]) -> None:
+        """The ISA's own values (TA105 note codes 005..025); an error rejects the
+        interchange, answered by a TA1 (``R``) as a clearinghouse would."""
+        checks = (  # (element, bad?, TA105 note code, what it is)
+            (1, seg[1] not in ("00", "03"), "010", "authorization qualifier"),
+            (3, seg[3] not in ("00", "01"), "012", "security qualifier"),
+            (5, seg[5].strip() not in ID_QUALIFIERS, "005", "sender id qualifier"),
+            (6, not seg[6].strip(), "006", "sender id"),
+            (7, seg[7].strip() not in ID_QUALIFIERS, "007", "receiver id qualifier"),
+            (8, not seg[8].strip(), "008", "receiver id"),
+            (9, not valid_yymmdd(seg[9]), "014", "interchange date (YYMMDD)"),
+            (10, not valid_hhmm(seg[10]), "015", "interchange time (HHMM)"),
+            (13, not (len(seg[13]) == 9 and seg[13].isdigit()), "018",
+             "control number (9 digits)"),
+            (14, seg[14] not in ("0", "1"), "019", "acknowledgment requested (0 or 1)"),
+            (15, seg[15] not in ("P", "T"), "020", "usage indicator (P or T)"),
+        )
+        for element, bad, note, what in checks:
+            if bad:
+                self._issue("error", "ISA_VALUE",
+                            f"invalid ISA{element:02d} {what}: {seg[element].strip()!r}", seg,
+                            "interchange", ta1=note)
+        isa11 = seg[11]
+        if len(isa11) == 1 and isa11.isalnum():
+            # 5010 ISA11 is the repetition separator; a letter is the 4010 standards id.
+            self._issue("warning", "ISA11_STANDARDS",
+                        f"ISA11 {isa11!r} is a 4010 standards id, not a 5010 repetition "
+                        "separator", seg, "interchange", ta1="016")
+        if seg[13] in seen:
+            self._issue("warning", "ISA13_DUPLICATE",
+                        f"ISA13 {seg[13]} is used by an earlier interchange of this file",
+                        seg, "interchange", ta1="025")
 
     def on_gs(self, seg: Segment) -> None:
         if self.isa is None:
@@ -205,7 +284,7 @@ class EnvelopeTracker:
         if self.gs is None:
             self._issue("error", "ST_OUTSIDE_GS",
                         "ST outside a functional group (GS missing or GE early)", seg,
-                        "transaction", ik5="2")
+                        "transaction", ik5="2", ta1=self._in_isa("022"))
         elif seg[1] != "837":
             self._issue("error", "ST_NOT_837",
                         f"transaction set {seg[1]!r} is not an 837 claim", seg, "transaction",
@@ -230,7 +309,8 @@ class EnvelopeTracker:
     def on_se(self, seg: Segment) -> None:
         st = self.st
         if st is None or st.closed:
-            self._issue("error", "SE_UNEXPECTED", "SE without a matching ST", seg, "file")
+            self._issue("error", "SE_UNEXPECTED", "SE without a matching ST", seg, "file",
+                        ta1=self._in_isa("022"))
             return
         st.segments += 1
         if seg[2] != st.ST02:
@@ -252,7 +332,8 @@ class EnvelopeTracker:
     def on_ge(self, seg: Segment) -> None:
         gs = self.gs
         if gs is None or gs.closed:
-            self._issue("error", "GE_UNEXPECTED", "GE without a matching GS", seg, "file")
+            self._issue("error", "GE_UNEXPECTED", "GE without a matching GS", seg, "file",
+                        ta1=self._in_isa("022"))
             return
         if self.st is not None and not self.st.closed:
             self._issue("error", "SE_MISSING", f"transaction set {self.st.ST02} has no SE",
@@ -281,11 +362,11 @@ class EnvelopeTracker:
         if seg[2] != isa.ISA[13]:
             self._issue("error", "IEA_CONTROL",
                         f"IEA02 {seg[2]!r} does not match ISA13 {isa.ISA[13]!r}", seg,
-                        "interchange")
+                        "interchange", ta1="001")
         if seg[1] != str(isa.groups):
             self._issue("error", "IEA_COUNT",
                         f"IEA01 says {seg[1] or '(empty)'} groups, the interchange has "
-                        f"{isa.groups}", seg, "interchange")
+                        f"{isa.groups}", seg, "interchange", ta1="021")
         isa.closed = True
 
     def on_segment(self, seg: Segment) -> None:
@@ -293,7 +374,7 @@ class EnvelopeTracker:
         if self.st is None:
             self._issue("error", "OUTSIDE_ST",
                         f"segment {shown_segment_id(seg.id)} outside a transaction set", seg,
-                        "file")
+                        "file", ta1=self._in_isa("024"))
         else:
             self.st.segments += 1
 
@@ -312,7 +393,7 @@ class EnvelopeTracker:
         if self.isa is not None and not self.isa.closed:
             self._issue("error", "IEA_MISSING",
                         f"file ends inside interchange {self.isa.ISA[13]} (no IEA): truncated",
-                        last, "interchange")
+                        last, "interchange", ta1="023")
 
     def on_unknown_segment(self, seg: Segment, position_in_set: int) -> None:
         """A segment id the 837 guides do not define, inside a transaction set."""
