@@ -97,7 +97,11 @@ def test_ctrl_c_exits_130_quietly(tmp_path) -> None:
 
 
 # -- crash classes, each at its cause -------------------------------------------------
-@pytest.mark.parametrize("isa_edit", [("*1200*", "*12000*"), ("*261102*", "*2611020*")])
+# Ids one character wider than ISA06/ISA08's 15: read (the ISA's width is only a warning)
+# and copied as received. (A wrong-width date or time is a real ISA09/ISA10 error, answered
+# with a TA1 014/015 and tested in test_ack_ta1.py.)
+@pytest.mark.parametrize("isa_edit", [("*SUBMITTER01    *", "*SUBMITTER012345*"),
+                                      ("*RECEIVER01     *", "*RECEIVER0123456*")])
 def test_split_writes_the_wide_isa_the_reader_accepted(tmp_path, batch, isa_edit) -> None:
     text = batch.read_text()
     first, rest = text.split("\n", 1)
