@@ -182,9 +182,8 @@ def test_control_numbers_unique_across_outputs_and_runs(tmp_path, monkeypatch) -
 
 
 def test_277ca_2100b_is_the_837_submitter() -> None:
-    from edi837.screening import make_verdict
-
     from edi837.policy import load_policy
+    from edi837.screening import make_verdict
     from edi837.writers.ack_277ca import write_277ca
 
     claims = list(ClaimReader(io.BytesIO(TEXT.encode("latin-1")), name="in.837"))
