@@ -106,6 +106,9 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
 @click.option("--validate", is_flag=True,
               help="Also run pyx12's full TR3 validation (slow); its errors go into the 999 "
                    "and the report and reject the transaction set's claims.")
+@click.option("--no-validate", is_flag=True,
+              help="Skip the built-in TR3 validation (segment order, required elements, "
+                   "lengths, types, codes), on by default.")
 @click.option("--engine", default="local", show_default=True, callback=_engine,
               metavar="local|spark[:MASTER]",
               help="Read and judge in this process, or on Apache Spark (edi837[spark]; MASTER "
@@ -120,7 +123,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
           rejected: str | None, annotate: str | None, control_number: int | None,
           sender_id: str | None, receiver_id: str | None, history_url: str | None,
           no_history: bool, validate: bool, engine: str | None, parquet: str | None,
-          verbose: bool, quiet: bool) -> None:
+          verbose: bool, quiet: bool, no_validate: bool = False) -> None:
     """Screen 837 files (a file, a directory of files, or - for stdin).
 
     Claims are judged against the history store too (claims accepted in earlier runs
@@ -135,6 +138,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
     """
     try:
         run = _run_context(policy, authorizations, providers, received, validate)
+        run.tr3 = not no_validate
         url = "none" if no_history else history_url or default_history_url()
         store = open_store(url)
     except Edi837Error as exc:
@@ -278,10 +282,12 @@ class _open_output:
 @click.option("--stale-after", default=600.0, show_default=True,
               help="Seconds after which another host's silent work folder is taken over.")
 @click.option("--quiet", "-q", is_flag=True, help="No per-file log lines on stderr.")
+@click.option("--no-validate", is_flag=True,
+              help="Skip the built-in TR3 validation (on by default).")
 def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
             providers: str | None, received: date | None, history_url: str | None,
             control_number: int | None, watch: bool, poll: float, stale_after: float,
-            quiet: bool) -> None:
+            quiet: bool, no_validate: bool = False) -> None:
     """Drain a drop folder: claim each file atomically, screen it, file the answers.
 
     Any number of workers (processes or machines sharing the folders and a PostgreSQL
@@ -294,6 +300,7 @@ def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
 
     try:
         run = _run_context(policy, authorizations, providers, received)
+        run.tr3 = not no_validate
         url = history_url or default_history_url()
         open_store(url).close()  # fail fast on a bad URL, and apply migrations once
     except Edi837Error as exc:

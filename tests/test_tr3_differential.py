@@ -151,7 +151,7 @@ def test_generated_files_agree(form: str, tmp_path: Path) -> None:
     assert our_kinds(path) == (set(), set())
 
 
-@pytest.mark.parametrize("form,seed", [("837P", 1), ("837I", 2), ("837P", 3), ("837I", 4)])
+@pytest.mark.parametrize("form,seed", [("837P", 1), ("837I", 2)])
 def test_mutants_agree(form: str, seed: int, tmp_path: Path) -> None:
     rng = random.Random(seed)
     base = _base(form, seed, tmp_path)

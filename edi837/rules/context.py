@@ -21,6 +21,7 @@ class RunContext:
     providers: ProviderFeed | None = None
     received: date | None = None  # --received; else each file's GS04
     validate: bool = False  # --validate: also run pyx12's full TR3 validation (slow)
+    tr3: bool = True  # our own TR3 validation in the reading pass (--no-validate: off)
 
 
 @dataclass(slots=True)

@@ -96,14 +96,19 @@ def _group_response(
         if issue.scope != "transaction" and issue.rejects(group.interchange, group.index, 0)
     ]
     sets = [t for t in tracker.transactions if t.group == group.index]
-    accepted = 0
+    accepted = noted = 0
     for st in sets:
-        own = [i for i in errors if i.scope == "transaction" and i.transaction == st.index]
+        own = [i for i in errors
+               if i.scope in ("transaction", "claim") and i.transaction == st.index]
         w.put("AK2", st.ST01 or "837", st.ST02 or "0000", st.ST03)
         for issue in own:
             _segment_error(w, issue, st)
-        if own or group_errors:
+        if group_errors or any(i.scope == "transaction" for i in own):
             w.put("IK5", "R", *_codes(i.ik5 for i in own))
+        elif own:  # errors only inside claims: those claims are rejected, the set is not
+            w.put("IK5", "E", *_codes(i.ik5 for i in own))
+            accepted += 1
+            noted += 1
         else:
             w.put("IK5", "A")
             accepted += 1
@@ -111,7 +116,7 @@ def _group_response(
         accepted = 0
         code = "R"
     elif accepted == len(sets):
-        code = "A"
+        code = "E" if noted else "A"
     else:
         code = "R" if accepted == 0 else "P"
     received = str(len(sets))
@@ -137,6 +142,8 @@ def _segment_error(w: EnvelopeWriter, issue: SyntaxIssue, st: Transaction) -> No
     else:
         segment_id, position, loop, code = issue.position.segment_id, in_set, "", "8"
     w.put("IK3", _segment_id(segment_id), str(position), free_text(loop, seps, 4), code)
+    if issue.context:  # the business unit (TR3: required when the error is inside one)
+        w.put("CTX", w.composite("CLM01", free_text(issue.context, seps, 35)))
     if issue.ik4 is not None:
         where, element_ref, ik403, bad = issue.ik4
         parts = where.replace(".", ":").split(":")

@@ -60,11 +60,13 @@ class SyntaxIssue:
     ik4: tuple[str, str, str, str] | None = None  # (position, element ref, IK403, bad value)
     ik5: str = ""  # IK502 code for the transaction set
     ak9: str = ""  # AK905 code for the group
+    claim: int = -1  # scope "claim": the claim's index in the file (TR3 errors in 2300..)
+    context: str = ""  # scope "claim": CLM01, for the 999's CTX*CLM01:<id>
 
     def rejects(self, interchange: int, group: int, transaction: int) -> bool:
         """True when this error covers a claim in the given envelope."""
-        if self.severity != "error":
-            return False
+        if self.severity != "error" or self.scope == "claim":
+            return False  # a claim-scope error rejects only its claim (IK5*E for the set)
         if self.scope == "file":
             return True
         if self.scope == "interchange":

@@ -51,6 +51,7 @@ class TR3Error:
     element: ElementError | None = None  # IK4 when the error is an element's
     claim: int = -1  # index of the claim in the file (0-based) when inside one, else -1
     transaction: int = 0  # index of the transaction set in the file (1-based)
+    CLM01: str = ""  # the claim's id (999 CTX) when inside one
 
 
 def _loop_id(loop: LoopNode | None) -> str:
@@ -102,6 +103,8 @@ class TR3Validator:
     def __init__(self) -> None:
         self.errors: list[TR3Error] = []
         self.claims = 0  # CLM segments seen in the file: the index of the next claim
+        self.by_claim: dict[int, list[TR3Error]] = {}  # claim index -> its errors
+        self._clm01 = ["", ""]  # CLM01 of the previous and the current claim
         self._map: CompiledMap | None = None
         self._stack: list[_Frame] = []
         self._position = 0
@@ -125,6 +128,8 @@ class TR3Validator:
         prev_claim = self.claims - 1
         if is_clm:
             self.claims += 1
+            k = body.find(ele, 4)
+            self._clm01 = [self._clm01[1], body[4:k] if k > 0 else body[4:]]
         if compiled is None:
             return
         if (ele, comp) != self._seps:
@@ -153,8 +158,12 @@ class TR3Validator:
 
     def _add(self, ordinal: int, offset: int, sid: str, loop: str, code: str, message: str,
              claim: int, element: ElementError | None = None) -> None:
-        self.errors.append(TR3Error(ordinal, offset, sid[:3], self._position, loop, code,
-                                    message, element, claim, self._transaction))
+        clm01 = "" if claim < 0 else self._clm01[1 if claim == self.claims - 1 else 0]
+        err = TR3Error(ordinal, offset, sid[:3], self._position, loop, code, message,
+                       element, claim, self._transaction, clm01)
+        self.errors.append(err)
+        if claim >= 0:
+            self.by_claim.setdefault(claim, []).append(err)
 
     def _elements(self, node: SegmentNode, body: str, el: list[str], comp: str, ordinal: int,
                   offset: int, claim: int) -> None:
