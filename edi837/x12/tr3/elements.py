@@ -192,6 +192,8 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
         if not val:
             out += _empty_errors(spec, pos, 0, True)
             continue
+        if pos == 3 and node.id == "ST":
+            continue  # ST03 version labels (errata, bare) are the envelope tracker's
         if comp_sep in val:
             out.append(ElementError(pos, 0, spec.ref, spec.data_ele, "6", val,
                                     "a composite where a simple element belongs"))
