@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from edi837.x12.position import Position
 from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue
+from edi837.x12.position import Position
 from edi837.x12.tr3.validator import TR3Error
 
 # Segments whose values identify a person: never echoed outside the 999.
