@@ -106,7 +106,11 @@ def mutate(text: str, rng: random.Random) -> str:
                 parts[j] = value
             else:
                 parts.append(value)
-            segs[i] = "*".join(parts)
+            # No trailing element separators: pyx12's reader reports those outside its
+            # map walk (out of scope, docs/validation.md).
+            mutated = "*".join(parts).rstrip("*")
+            if "*" in mutated:  # an element-less segment is also the reader's to report
+                segs[i] = mutated
     elif kind < 0.75:
         del segs[i]
     elif kind < 0.9:
@@ -151,7 +155,7 @@ def test_generated_files_agree(form: str, tmp_path: Path) -> None:
     assert our_kinds(path) == (set(), set())
 
 
-@pytest.mark.parametrize("form,seed", [("837P", 1), ("837I", 2)])
+@pytest.mark.parametrize("form,seed", [("837P", 1), ("837I", 2), ("837P", 3), ("837I", 4)])
 def test_mutants_agree(form: str, seed: int, tmp_path: Path) -> None:
     rng = random.Random(seed)
     base = _base(form, seed, tmp_path)
