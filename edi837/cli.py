@@ -154,6 +154,9 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
 @click.option("--validate", is_flag=True,
               help="Also run pyx12's full TR3 validation (slow); its errors go into the 999 "
                    "and the report and reject the transaction set's claims.")
+@click.option("--no-validate", is_flag=True,
+              help="Skip the built-in TR3 validation (segment order, required elements, "
+                   "lengths, types, codes), on by default.")
 @click.option("--engine", default="local", show_default=True, callback=_engine,
               metavar="local|spark[:MASTER]",
               help="Read and judge in this process, or on Apache Spark (edi837[spark]; MASTER "
@@ -171,7 +174,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
           sender_id: str | None, receiver_id: str | None, history_url: str | None,
           no_history: bool, validate: bool, engine: str | None, parquet: str | None,
           select: tuple[str, ...], ignore: tuple[str, ...], warn: tuple[str, ...],
-          verbose: bool, quiet: bool) -> None:
+          verbose: bool, quiet: bool, no_validate: bool = False) -> None:
     """Screen 837 files (a file, a directory of files, or - for stdin).
 
     Claims are judged against the history store too (claims accepted in earlier runs
@@ -189,6 +192,7 @@ def check(paths: tuple[str, ...], fmt: str, output: str | None, policy: str,
     try:
         run = _run_context(policy, authorizations, providers, received, validate,
                            select=select, ignore=ignore, warn=warn, envelope=envelope)
+        run.tr3 = not no_validate
         url = "none" if no_history else history_url or default_history_url()
         store = open_store(url)
     except Edi837Error as exc:
@@ -334,13 +338,15 @@ def _run_notes(run: RunContext) -> list[str]:
               help="Serve Prometheus metrics on this port.")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True,
               help="Address the metrics endpoint listens on.")
+@click.option("--no-validate", is_flag=True,
+              help="Skip the built-in TR3 validation (on by default).")
 def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
             providers: str | None, received: date | None, history_url: str | None,
             control_number: int | None, select: tuple[str, ...], ignore: tuple[str, ...],
             warn: tuple[str, ...], envelope: str, watch: bool, poll: float, stale_after: float,
             quiet: bool, settle: float = 10.0, ready_suffix: str | None = None,
             log_format: str = "text", metrics_port: int | None = None,
-            metrics_host: str = "127.0.0.1") -> None:
+            metrics_host: str = "127.0.0.1", no_validate: bool = False) -> None:
     """Drain a drop folder: claim each file atomically, screen it, file the answers.
 
     Any number of workers (processes or machines sharing the folders and a PostgreSQL
@@ -361,6 +367,7 @@ def run_cmd(inbox: str, outbox: str, policy: str, authorizations: str | None,
     try:
         run = _run_context(policy, authorizations, providers, received,
                            select=select, ignore=ignore, warn=warn, envelope=envelope)
+        run.tr3 = not no_validate
         url = history_url or default_history_url()
         open_store(url).close()  # fail fast on a bad URL, and apply migrations once
     except Edi837Error as exc:

@@ -33,7 +33,12 @@ from edi837.judge import Digest, Judge, make_digest
 from edi837.policy import Policy
 from edi837.rules import rules_of
 from edi837.rules.context import ClaimContext, RunContext
-from edi837.rules.structure import envelope_findings, structure_findings
+from edi837.rules.structure import (
+    envelope_findings,
+    root_causes,
+    structure_findings,
+    tr3_findings,
+)
 from edi837.runtmp import run_dir
 from edi837.safetext import PHI_SEGMENTS, escape, without_values
 from edi837.spool import DigestSpool
@@ -42,6 +47,8 @@ from edi837.store.base import HistoryStore
 from edi837.verdicts import Finding, Verdict
 from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue, relax
 from edi837.x12.tokenizer import ReadNote
+from edi837.x12.tr3.issues import to_issues
+from edi837.x12.tr3.validator import TR3Validator
 
 _KEY_SHIFT = 32  # claim key = file index << 32 | claim index in file
 _CLAIM_RULES = rules_of("claim")
@@ -64,11 +71,13 @@ class FileResult:
     fatal: X12SyntaxError | None = None
     tracker: EnvelopeTracker | None = None
     content_hash: str = ""  # blake2b of the file's bytes
+    tr3: dict[int, list[Finding]] = field(default_factory=dict)  # claim index -> TR3 findings
 
     @property
     def errors(self) -> list[str]:
         out = [str(self.fatal)] if self.fatal else []
-        out += [_issue_line(self.path, i) for i in self.issues if i.severity == "error"]
+        out += [_issue_line(self.path, i) for i in self.issues
+                if i.severity == "error" and i.scope != "claim"]
         return out
 
     @property
@@ -129,11 +138,15 @@ def file_of(key: int) -> int:
     return key >> _KEY_SHIFT
 
 
-def claim_findings(run: RunContext, claim: Claim, issues: list[SyntaxIssue]
-                   ) -> tuple[list[Finding], ClaimContext]:
-    """Structural, per-claim S-code and envelope findings for one claim, in that order
-    (the order every report lists them in; timeline findings follow)."""
-    findings = list(structure_findings(claim)) if claim.problems else []
+def claim_findings(run: RunContext, claim: Claim, issues: list[SyntaxIssue],
+                   tr3: list[Finding] | None = None) -> tuple[list[Finding], ClaimContext]:
+    """TR3, structural, per-claim S-code and envelope findings for one claim, in that
+    order (the order every report lists them in; timeline findings follow). A structural
+    problem at a segment the TR3 check already faulted is its consequence, not reported
+    again (root cause only)."""
+    findings = list(tr3) if tr3 else []
+    if claim.problems:
+        findings += structure_findings(claim)
     ctx = ClaimContext(run, claim)
     selection = run.selection
     if claim.frequency != "8" and claim.has_s_code:
@@ -142,6 +155,8 @@ def claim_findings(run: RunContext, claim: Claim, issues: list[SyntaxIssue]
                 findings.extend(rule.check(ctx))  # type: ignore[misc]
     if issues:
         findings += envelope_findings(claim, issues)
+    if tr3 or claim.problems:
+        findings = root_causes(findings, claim)
     return selection.apply(findings), ctx
 
 
@@ -158,18 +173,24 @@ def read_file(result: FileResult, run: RunContext,
     ``on_claim``, every claim is built and handed over with its per-claim findings
     (structure and claim rules; envelope and timeline findings come later).
     """
+    validator = TR3Validator() if run.tr3 and not run.validate else None
     reader = ClaimReader(result.local_path or result.path, name=result.path,
-                         wanted=EVERY_CLAIM if on_claim else S_CODE_CLAIMS)
+                         wanted=EVERY_CLAIM if on_claim else S_CODE_CLAIMS,
+                         validator=validator)
     result.tracker = reader.tracker
+    by_claim = validator.by_claim if validator is not None else {}
     n = reported = 0
     try:
         for claim in reader:  # in the lazy pass other claims are None: only counted
+            tr3 = by_claim.get(n)
+            if tr3 is not None:
+                result.tr3[n] = tr3_findings(tr3)
             if claim is not None:
                 relevant = claim.has_s_code or claim.frequency in ("7", "8")
                 if relevant or on_claim is not None:
                     # Envelope errors are added by the judge and the answer: a set's SE
                     # (and so its errors) comes after its claims.
-                    findings, ctx = claim_findings(run, claim, [])
+                    findings, ctx = claim_findings(run, claim, [], result.tr3.get(n))
                     if relevant:
                         reasons = [f"{f.rule}: {f.message}" for f in findings if f.rejects]
                         yield make_digest(claim_key(result.index, n), claim, ctx,
@@ -190,6 +211,10 @@ def read_file(result: FileResult, run: RunContext,
     if run.envelope == "lenient":
         relax(reader.tracker.issues)  # before the judge and the answer read them
     _summarize(result, reader, n)
+    if validator is not None and result.readable and validator.errors:
+        found = to_issues(validator.errors, reader.tracker)
+        result.issues += found
+        reader.tracker.issues += found  # the 999 is written from the tracker
     if run.validate and result.readable:
         from edi837.x12.pyx12_adapter import pyx12_issues  # slow path, imported on demand
 
@@ -222,7 +247,7 @@ def answer_file(result: FileResult, run: RunContext, judged: Mapping[int, list[F
     reader = ClaimReader(result.local_path or result.path, name=result.path)
     policy = run.policy
     for n, claim in enumerate(reader):
-        findings, _ = claim_findings(run, claim, result.issues)
+        findings, _ = claim_findings(run, claim, result.issues, result.tr3.get(n))
         findings += judged.get(claim_key(result.index, n), [])
         yield make_verdict(claim, findings, policy)
 

@@ -21,6 +21,7 @@ from edi837.claim.loop2300 import ClaimSegment, build_claim, parse_d8
 from edi837.claim.model import Claim, Envelope, Person, Position, Provider
 from edi837.x12.envelope import EnvelopeTracker, Transaction, version_note
 from edi837.x12.tokenizer import ReadNote, Segment, SegmentReader
+from edi837.x12.tr3.validator import TR3Validator
 
 __all__ = ["ClaimReader", "KNOWN_837_SEGMENTS", "parse_d8"]
 
@@ -89,7 +90,7 @@ class ClaimReader:
     """
 
     def __init__(self, source: str | Path | BinaryIO, *, name: str | None = None,
-                 wanted: str = EVERY_CLAIM) -> None:
+                 wanted: str = EVERY_CLAIM, validator: TR3Validator | None = None) -> None:
         self.source = source
         self.name = name or (str(source) if isinstance(source, str | Path) else "<stream>")
         self.tracker = EnvelopeTracker(self.name)
@@ -98,6 +99,9 @@ class ClaimReader:
         self.content_hash = ""
         self.only_s_codes = wanted == S_CODE_CLAIMS
         self._reader: SegmentReader | None = None
+        # TR3 validation in the same pass (edi837.x12.tr3): it sees every segment of
+        # every transaction set, and then owns the checks the reader makes without it.
+        self.validator = validator
 
     @property
     def bytes_read(self) -> int:
@@ -123,6 +127,9 @@ class ClaimReader:
         known = KNOWN_837_SEGMENTS
         reader = SegmentReader(stream, name=name, on_note=self.notes.append)
         self._reader = reader
+        validator = self.validator
+        validate = validator.segment if validator is not None else None
+        own_checks = validator is None  # the validator reports these itself
         st: Transaction | None = None
         envelope: Envelope | None = None
         bht: tuple[str, str] = ("", "")
@@ -169,9 +176,11 @@ class ClaimReader:
                     # Inside a claim: buffer the text; split it only if the claim is built.
                     claim_segs.append((body, ordinal, offsets[i]))
                     st_segments += 1
+                    if validate is not None:
+                        validate(sid, body, ordinal, offsets[i], ele, comp)
                     if not wanted and (sid == "SV1" or sid == "SV2"):
                         wanted = "S0353" in body or "S0354" in body
-                    elif sid not in known:
+                    elif own_checks and sid not in known:
                         tracker.on_unknown_segment(
                             Segment(body.split(ele), ordinal, offsets[i], sep), st_segments)
                     continue
@@ -179,6 +188,8 @@ class ClaimReader:
                 if sid in _ENVELOPE:
                     seg = Segment(el, ordinal, offsets[i], sep)
                     last = seg
+                    if validate is not None and sid == "SE" and st is not None:
+                        validate(sid, body, ordinal, offsets[i], ele, comp)
                     if claim_segs is not None:
                         done = finish(ordinal - 1)
                         yield done
@@ -186,6 +197,9 @@ class ClaimReader:
                         st.segments = st_segments
                     if sid == "ST":
                         st = tracker.on_st(seg)
+                        if validator is not None and st is not None:
+                            validator.begin_set(st.form, st.index)
+                            validator.segment(sid, body, ordinal, offsets[i], ele, comp)
                         st_segments = 1
                         loop, bht, hl_ordinals = "header", ("", ""), {}
                         submitter = ("", "", "")
@@ -206,6 +220,8 @@ class ClaimReader:
                     tracker.on_segment(Segment(el, ordinal, offsets[i], sep))
                     continue
                 st_segments += 1
+                if validate is not None:
+                    validate(sid, body, ordinal, offsets[i], ele, comp)
                 n = len(el)
                 if sid == "CLM":
                     if claim_segs is not None:
@@ -262,19 +278,20 @@ class ClaimReader:
                         try:
                             person.birth_date = parse_d8(el[2])
                         except ValueError:
-                            tracker.on_bad_value(Segment(el, ordinal, offsets[i], sep),
-                                                 st_segments, 2, "1251", "8",
-                                                 "DMG02 birth date is not a valid CCYYMMDD "
-                                                 "date")
+                            if own_checks:
+                                tracker.on_bad_value(Segment(el, ordinal, offsets[i], sep),
+                                                     st_segments, 2, "1251", "8",
+                                                     "DMG02 birth date is not a valid CCYYMMDD "
+                                                     "date")
                         person.gender = el[3] if n > 3 else ""
                 elif sid == "SBR":
                     filing = el[9] if n > 9 else ""
                 elif sid == "BHT":
                     bht = (el[3] if n > 3 else "", el[4] if n > 4 else "")
-                elif sid == "LX":
+                elif sid == "LX" and own_checks:
                     tracker.on_orphan(Segment(el, ordinal, offsets[i], sep),
                                       "LX (service line) before any CLM", st_segments)
-                elif sid not in known:
+                elif own_checks and sid not in known:
                     tracker.on_unknown_segment(Segment(el, ordinal, offsets[i], sep),
                                                st_segments)
         if claim_segs is not None:

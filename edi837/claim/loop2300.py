@@ -37,6 +37,7 @@ _USED = frozenset({"REF", "NM1", "DTP", "LX", "SV1", "SV2", "SBR"})
 ClaimSegment = tuple[str, int, int]  # (segment text, ordinal, byte offset)
 
 
+_UNREADABLE = "is not a number"  # STR005 wording; a sum over it is not checked
 _DATES: dict[str, date] = {}
 _DECIMALS: dict[str, Decimal] = {}
 _MAX_R_TEXT = 24  # an X12 R (decimal) element: 1-18 digits, sign and point
@@ -190,7 +191,7 @@ def _claim(
     try:
         claim.total_charge = _decimal(el[2] if n > 2 else "")
     except InvalidOperation:
-        claim.problems.append(("STR005", f"CLM02 {el[2]!r} is not an amount", position))
+        claim.problems.append(("STR005", f"CLM02 total charge {_UNREADABLE}", position))
     composite = (el[5] if n > 5 else "").split(comp)
     composite += [""] * (3 - len(composite))
     claim.facility_code, claim.facility_qualifier, claim.frequency = composite[:3]
@@ -222,17 +223,19 @@ def _service(
         if len(composite) > 2:
             line.modifiers = tuple(m for m in composite[2:6] if m)
     line.unit_basis = el[3 + shift] if n > 3 + shift else ""
+    # Charge and units are read apart: a bad charge must not also zero the units (a
+    # units finding would follow from the charge's error, not from the units).
+    where = Position(ordinal, offset, el[0])
     try:
         line.charge = _decimal(el[2 + shift] if n > 2 + shift else "")
+    except InvalidOperation:
+        claim.problems.append(("STR005", f"{el[0]}{2 + shift:02d} charge {_UNREADABLE}",
+                               where))
+    try:
         line.units = _decimal(el[4 + shift] if n > 4 + shift else "")
     except InvalidOperation:
-        claim.problems.append(
-            (
-                "STR005",
-                f"{el[0]} amount or units not numeric: {'*'.join(el)!r}",
-                Position(ordinal, offset, el[0]),
-            )
-        )
+        claim.problems.append(("STR005", f"{el[0]}{4 + shift:02d} units {_UNREADABLE}",
+                               where))
 
 
 def _dates(value: str, fmt: str) -> tuple[date, date | None]:
@@ -290,7 +293,8 @@ def _check_claim(claim: Claim) -> None:
                     line.ordering.position,
                 )
             )
-        if line.service_date is None and claim.form != FORM_837I:
+        if line.date_position is None and claim.form != FORM_837I:
+            # (a DTP*472 that is there but invalid is STR003's, not a missing date)
             problems.append(
                 (
                     "STR006",
@@ -302,7 +306,9 @@ def _check_claim(claim: Claim) -> None:
             problems.append(
                 ("STR007", f"line {line.LX01} has no SV1/SV2 service segment", line.position)
             )
-    if claim.total_charge != total:
+    unreadable = any(code == "STR005" and text.endswith(_UNREADABLE)
+                     for code, text, _ in problems)
+    if claim.total_charge != total and not unreadable:  # a sum over a bad amount is moot
         problems.append(
             (
                 "STR004",

@@ -26,6 +26,7 @@ class RunContext:
     # (RuleSelection.build adds --select/--ignore/--warn).
     rules: RuleSelection | None = None
     envelope: str = "strict"  # --envelope lenient: trailer/label mismatches are warnings
+    tr3: bool = True  # our own TR3 validation in the reading pass (--no-validate: off)
 
     def __post_init__(self) -> None:
         if self.rules is None:

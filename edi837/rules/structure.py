@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from edi837.claim.model import Claim
+from edi837.claim.model import Claim, Position
 from edi837.rules.registry import Rule, register
 from edi837.verdicts import Finding
 from edi837.x12.envelope import SyntaxIssue
+from edi837.x12.tr3.issues import describe, finding_value
+from edi837.x12.tr3.validator import TR3Error
 
 _TR3 = "005010X222A1/005010X223A2 TR3 (as encoded in pyx12's maps)"
 
@@ -32,6 +34,14 @@ STRUCTURE = {
         Rule("STR007", "Service line has SV1/SV2", "structure", "A7", "21",
              f"{_TR3}: SV1 (837P) / SV2 (837I) is required in loop 2400",
              "Add the SV1/SV2 segment to the line."),
+        Rule("TR3001", "Claim segments follow the TR3 (order, required segments and loops, "
+             "repeats)", "structure", "A3", "21",
+             f"{_TR3}: segment order, usage and repeat counts of loops 2300-2440 (999 IK3)",
+             "Correct the segment named (add, move or remove it) and resend the claim."),
+        Rule("TR3002", "Claim elements follow the TR3 (required, length, type, codes)",
+             "structure", "A3", "21",
+             f"{_TR3}: element usage, length, data type and code values in loops "
+             "2300-2440 (999 IK4)", "Correct the element named and resend the claim."),
         Rule("ENV001", "Envelope is readable (999 accepts the transaction set)", "envelope",
              "A3", "21", "X12 005010 envelope (ISA/IEA, GS/GE, ST/SE) and 999 005010X231A1",
              "Correct the envelope and resend the transaction set; see the 999."),
@@ -67,3 +77,52 @@ def envelope_findings_at(interchange: int, group: int, transaction: int,
         f"{first.scope} rejected: {first.message} ({first.position}){more}",
         segment=first.position, value=first.code,
     )
+
+
+def tr3_findings(errors: Iterable[TR3Error]) -> list[Finding]:
+    """A claim's TR3 errors as findings (277CA A3 at the segment), root causes only: one
+    finding per segment element, the segment-level ones (missing, order) once each."""
+    out: list[Finding] = []
+    seen: set[tuple[int, int, str]] = set()
+    for err in errors:
+        e = err.element
+        key = (err.ordinal, e.element if e is not None else 0, err.segment_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        rule = STRUCTURE["TR3002" if e is not None else "TR3001"]
+        out.append(rule.finding(describe(err),
+                                segment=Position(err.ordinal, err.offset, err.segment_id),
+                                loop=err.loop, value=finding_value(err)))
+    return out
+
+
+_UNITS_RULES = frozenset({"SC011"})  # rules that read SV104 / SV205
+
+
+def root_causes(findings: list[Finding], claim: Claim) -> list[Finding]:
+    """Drop the findings that only follow from another one (issue 14, root cause only).
+
+    A structural problem at a segment the TR3 check already faulted is the same error
+    seen again (SV102 ``3X0``: TR3002, not also STR005); a missing 2400 or SV1/SV2 that
+    the TR3 check reported is not also STR001/STR007; a units rule says nothing about
+    units the reader could not read (they count as 0).
+    """
+    tr3_at = {f.segment.ordinal for f in findings if f.rule.startswith("TR3") and f.segment}
+    tr3_missing = {f.message.split("required ")[1].split()[1] for f in findings
+                   if f.rule == "TR3001" and "required " in f.message}
+    units_unread = {where.ordinal for code, text, where in claim.problems
+                    if code == "STR005" and where is not None and " units " in text}
+    kept: list[Finding] = []
+    for f in findings:
+        at = f.segment.ordinal if f.segment else -1
+        if f.rule.startswith("STR") and at in tr3_at:
+            continue
+        if f.rule == "STR001" and "2400" in tr3_missing:
+            continue
+        if f.rule == "STR007" and tr3_missing & {"SV1", "SV2"}:
+            continue
+        if f.rule in _UNITS_RULES and at in units_unread:
+            continue
+        kept.append(f)
+    return kept

@@ -129,17 +129,19 @@ def _group_response(
     accepted = 0
     with_errors = bool(group_relaxed)
     for st in sets:
-        own = [i for i in errors if i.scope == "transaction" and i.transaction == st.index]
+        own = [i for i in errors
+               if i.scope in ("transaction", "claim") and i.transaction == st.index]
         own_relaxed = [i for i in relaxed
                        if i.scope == "transaction" and i.transaction == st.index]
         w.put("AK2", st.ST01 or "837", st.ST02 or "0000", st.ST03)
         for issue in own + own_relaxed:
             _segment_error(w, issue, st)
-        if own or group_errors:
+        if group_errors or any(i.scope == "transaction" for i in own):
             codes = _codes([*(i.ik5 for i in own), *_outer_codes(group_errors, "ik5")])
             w.put("IK5", "R", *codes)
-        elif own_relaxed:
-            w.put("IK5", "E", *_codes(i.ik5 for i in own_relaxed))
+        elif own or own_relaxed:  # errors only inside claims (those claims are rejected,
+            # the set is not) or relaxed by --envelope lenient: accepted with errors
+            w.put("IK5", "E", *_codes(i.ik5 for i in own + own_relaxed))
             accepted += 1
             with_errors = True
         else:
@@ -177,6 +179,8 @@ def _segment_error(w: EnvelopeWriter, issue: SyntaxIssue, st: Transaction) -> No
     else:
         segment_id, position, loop, code = issue.position.segment_id, in_set, "", "8"
     w.put("IK3", _segment_id(segment_id), str(position), free_text(loop, seps, 4), code)
+    if issue.context:  # the business unit (TR3: required when the error is inside one)
+        w.put("CTX", w.composite("CLM01", free_text(issue.context, seps, 35)))
     if issue.ik4 is not None:
         where, element_ref, ik403, bad = issue.ik4
         parts = where.replace(".", ":").split(":")

@@ -64,11 +64,13 @@ class SyntaxIssue:
     ak9: str = ""  # AK905 code for the group
     ta1: str = ""  # TA105 note code, for an error in the interchange envelope
     relaxed: bool = False  # an error --envelope lenient turned into a warning
+    claim: int = -1  # scope "claim": the claim's index in the file (TR3 errors in 2300..)
+    context: str = ""  # scope "claim": CLM01, for the 999's CTX*CLM01:<id>
 
     def rejects(self, interchange: int, group: int, transaction: int) -> bool:
         """True when this error covers a claim in the given envelope."""
-        if self.severity != "error":
-            return False
+        if self.severity != "error" or self.scope == "claim":
+            return False  # a claim-scope error rejects only its claim (IK5*E for the set)
         if self.scope == "file":
             return True
         if self.scope == "interchange":

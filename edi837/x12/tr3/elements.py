@@ -1,0 +1,228 @@
+"""Element checks of one segment against its map node: usage, length, type, codes, syntax.
+
+The checks and their 999 IK403 codes follow pyx12's element validator, so our 999 and
+pyx12's agree (tests/test_tr3_differential.py): 1 required element missing, 3 too many
+elements/components, 4 too short, 5 too long, 6 invalid character (or a composite where
+a simple element belongs, a control character, trailing spaces), 7 invalid code value,
+8 invalid date, 9 invalid time, 10 element marked not used (pyx12's choice); relational
+(syntax) rules give 2 (P, C, L, R) and 10 (E).
+
+A result is a tuple of ``ElementError``; a segment body already seen valid is not
+checked again (the validator memoizes by body text, which makes repeated segments,
+``DTP*472*D8*...`` or ``SV1*HC:S0353*...``, cost one dictionary look-up).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from edi837.x12.tr3.compile import Element, SegmentNode
+
+_N = re.compile(r"-?[0-9]+\Z", re.ASCII)
+_R = re.compile(r"-?[0-9]*(\.[0-9]+)?\Z", re.ASCII)
+# pyx12's 5010 extended character set for AN/ID (anything else is IK403 6).
+_BAD_AN = re.compile(r"""[^A-Z0-9!"&'()*+,\-./:;?= a-z%~@\[\]_{}\\|<>^`#$]""", re.ASCII)
+_DIGITS = re.compile(r"[0-9]+\Z", re.ASCII)
+_CONTROL = re.compile("[\x01-\x07\x09-\x0d\x11-\x17\x1c-\x1f]")
+_DATE_TYPES = ("RD8", "DT", "D8", "D6")
+
+
+class ElementError(NamedTuple):
+    """One element-level problem: where (1-based element, component), what (IK403)."""
+
+    element: int
+    component: int  # 0 for a simple element
+    ref: str  # CLM01, SV101-02 (the map's id)
+    data_ele: str  # the data element number (IK402)
+    code: str  # IK403
+    value: str
+    what: str  # a short description, with no value in it
+    segment_level: bool = False  # pyx12 reports it as IK304 8 without an IK4
+
+
+def valid_date(val: str, kind: str = "DT") -> bool:
+    """CCYYMMDD (or CCYYMMDDHHMM), from 1800 on, a real calendar day (pyx12's rule)."""
+    n = len(val)
+    if (kind == "D8" and n != 8) or (kind == "D6" and n != 6) or not _DIGITS.match(val):
+        return False
+    if n == 6:
+        val = ("20" if int(val[:2]) < 50 else "19") + val
+    elif n not in (8, 12):
+        return False
+    year, month, day = int(val[:4]), int(val[4:6]), int(val[6:8])
+    if year < 1800 or not 1 <= month <= 12:
+        return False
+    if month in (4, 6, 9, 11):
+        last = 30
+    elif month == 2:
+        last = 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    else:
+        last = 31
+    if not 1 <= day <= last:
+        return False
+    return len(val) != 12 or valid_time(val[8:12])
+
+
+def valid_time(val: str) -> bool:
+    """HHMM[SS[dd]] with hour <= 23, minutes and seconds <= 59 (pyx12's rule)."""
+    if not _DIGITS.match(val) or val[0:2] > "23" or val[2:4] > "59":
+        return False
+    return len(val) <= 4 or (6 <= len(val) <= 8 and val[4:6] <= "59")
+
+
+def valid_type(val: str, kind: str) -> bool:
+    """Is ``val`` of X12 data type ``kind`` (N0/N2, R, ID, AN, DT, TM, D8, RD8)?"""
+    if not kind or kind == "B":
+        return True
+    if kind[0] == "N":
+        return bool(_N.match(val))
+    if kind == "R":
+        return bool(_R.match(val))
+    if kind in ("ID", "AN"):
+        return not _BAD_AN.search(val)
+    if kind == "RD8":
+        start, dash, end = val.partition("-")
+        return bool(dash) and "-" not in end and valid_date(start, "D8") and valid_date(end, "D8")
+    if kind in ("DT", "D8", "D6"):
+        return valid_date(val, kind)
+    if kind == "TM":
+        return valid_time(val)
+    return True
+
+
+def _value_errors(spec: Element, val: str, pos: int, comp: int,
+                  type_list: tuple[str, ...]) -> list[ElementError]:
+    """Checks of one non-empty value, in pyx12's order."""
+    ref, num = spec.ref, spec.data_ele
+    if spec.usage == "N":
+        return [ElementError(pos, comp, ref, num, "10", val, "element marked not used")]
+    out: list[ElementError] = []
+    kind = spec.kind
+    measured = len(val.replace("-", "").replace(".", "")) if kind and (
+        kind == "R" or kind[0] == "N") else len(val)
+    if measured < spec.min_len:
+        out.append(ElementError(pos, comp, ref, num, "4", val,
+                                f"too short ({measured} < {spec.min_len})"))
+    if measured > spec.max_len:
+        out.append(ElementError(pos, comp, ref, num, "5", val,
+                                f"too long ({measured} > {spec.max_len})"))
+    if _CONTROL.search(val):
+        out.append(ElementError(pos, comp, ref, num, "6", val, "control character"))
+        return out
+    if kind in ("AN", "ID") and val[-1] == " " and len(val.rstrip()) >= spec.min_len:
+        out.append(ElementError(pos, comp, ref, num, "6", val, "trailing spaces"))
+    if spec.codes is not None and val not in spec.codes:
+        out.append(ElementError(pos, comp, ref, num, "7", val, "not a valid code"))
+    if not valid_type(val, kind):
+        if kind in _DATE_TYPES:
+            out.append(ElementError(pos, comp, ref, num, "8", val, "invalid date"))
+        elif kind == "TM":
+            out.append(ElementError(pos, comp, ref, num, "9", val, "invalid time"))
+        else:
+            out.append(ElementError(pos, comp, ref, num, "6", val,
+                                    f"invalid character for type {kind}"))
+    if type_list and not any(valid_type(val, t) for t in type_list):
+        if "TM" in type_list:
+            out.append(ElementError(pos, comp, ref, num, "9", val, "invalid time"))
+        elif any(t in type_list for t in _DATE_TYPES):
+            out.append(ElementError(pos, comp, ref, num, "8", val, "invalid date"))
+    return out
+
+
+def _empty_errors(spec: Element, pos: int, comp: int, in_r_composite: bool
+                  ) -> list[ElementError]:
+    if spec.usage != "R":
+        return []
+    if comp and comp == 1 and not in_r_composite:
+        return []
+    return [ElementError(pos, comp, spec.ref, spec.data_ele, "1", "",
+                         "required element missing")]
+
+
+def _composite_errors(spec: Element, val: str, pos: int, comp_sep: str
+                      ) -> list[ElementError]:
+    parts = val.split(comp_sep) if val else []
+    empty = not any(parts)
+    if empty and spec.usage in ("N", "S"):
+        return []
+    ref, num = spec.ref, spec.data_ele
+    if spec.usage == "R" and empty:
+        return [ElementError(pos, 0, ref, num, "1", "", "required composite missing", True)]
+    if spec.usage == "N":
+        return [ElementError(pos, 0, ref, num, "5", val, "composite marked not used", True)]
+    out: list[ElementError] = []
+    components = spec.components or ()
+    if len(parts) > len(components):
+        out.append(ElementError(pos, 0, ref, num, "3", val, "too many components", True))
+    r_comp = spec.usage == "R"
+    for k, sub in enumerate(components):
+        sval = parts[k] if k < len(parts) else ""
+        if sval:
+            if comp_sep in sval:
+                continue
+            out += _value_errors(sub, sval, pos, k + 1, ())
+        else:
+            out += _empty_errors(sub, pos, k + 1, r_comp)
+    return out
+
+
+def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[ElementError, ...]:
+    """Every element error of one segment (``el[0]`` is the segment id)."""
+    specs = node.elements
+    n = len(el) - 1
+    out: list[ElementError] = []
+    if n > len(specs):
+        extra = len(specs) + 1
+        out.append(ElementError(extra, 0, f"{node.id}{extra:02d}", "", "3", el[extra],
+                                "too many elements", True))
+    type_list: tuple[str, ...] = ()
+    dtp_type: tuple[str, ...] = ()
+    for i, spec in enumerate(specs):
+        pos = i + 1
+        val = el[pos] if pos <= n else ""
+        if spec.kind == "C":
+            if pos <= n or spec.usage == "R":
+                out += _composite_errors(spec, val, pos, comp_sep)
+            continue
+        if pos == 2 and node.id == "DTP" and val in ("RD8", "D8", "D6", "DT", "TM"):
+            dtp_type = (val,)
+        if spec.data_ele == "1250" and spec.codes:
+            type_list += tuple(sorted(spec.codes))
+        if not val:
+            out += _empty_errors(spec, pos, 0, True)
+            continue
+        if pos == 3 and node.id == "ST":
+            continue  # ST03 version labels (errata, bare) are the envelope tracker's
+        if comp_sep in val:
+            out.append(ElementError(pos, 0, spec.ref, spec.data_ele, "6", val,
+                                    "a composite where a simple element belongs"))
+            continue
+        if pos == 3 and node.id == "DTP":
+            extra_types = dtp_type
+        elif spec.data_ele == "1251" and type_list:
+            extra_types = type_list
+        else:
+            extra_types = ()
+        out += _value_errors(spec, val, pos, 0, extra_types)
+    for rule, idx in node.syntax:
+        present = [i <= n and el[i] != "" for i in idx]
+        count = sum(present)
+        bad = False
+        if rule == "P":
+            bad = 0 < count < len(idx)
+        elif rule == "R":
+            bad = count == 0
+        elif rule == "E":
+            bad = count > 1
+        elif rule == "C":
+            bad = present[0] and not all(present[1:])
+        elif rule == "L":
+            bad = present[0] and not any(present[1:])
+        if bad:
+            first = next((i for i, p in zip(idx, present, strict=True) if not p), idx[0])
+            out.append(ElementError(first, 0, f"{node.id}{first:02d}", "",
+                                    "10" if rule == "E" else "2", "",
+                                    f"syntax rule {rule}{''.join(f'{i:02d}' for i in idx)}",
+                                    True))
+    return tuple(out)

@@ -1,0 +1,348 @@
+"""Streaming TR3 validation: walk the compiled 837 map over the segments as they are read.
+
+The walk is pyx12's (``map_walker.walk_tree``), re-done over compact nodes: from the
+current segment, scan the current loop's later children for the new segment (by id, then
+by its qualifier: ``REF*G1`` is not ``REF*F8``, ``HL03`` 22 is not 23), then the enclosing
+loops', entering a child loop when its first segment matches. On the way, required
+segments and loops not seen become "missing" (IK304 3); too many of a segment or loop is
+IK304 5 / 4; a segment found nowhere is IK304 1 and leaves the position unchanged. The
+matched segment's elements are then checked (``elements.check_segment``).
+
+Counting is per loop *instance*: each loop on the stack holds the counts of its own
+children, so entering a loop again starts its children's counts afresh (pyx12's
+``reset_to_node``) without touching anything else.
+
+Every problem becomes one ``TR3Error`` with where it is (segment ordinal, byte offset,
+position in the set, loop id) and whether it lies inside a claim (loop 2300 and below:
+that claim is rejected) or above the claims (the transaction set is rejected).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edi837.x12.tr3.compile import CompiledMap, LoopNode, SegmentNode, load_map
+from edi837.x12.tr3.elements import ElementError, check_segment
+
+MEMO_LIMIT = 8192  # distinct valid segment bodies remembered per map node
+_SEGMENT_KINDS = {
+    "1": "unrecognized segment (not where the guide allows it)",
+    "2": "segment marked not used",
+    "3": "required segment missing",
+    "4": "loop occurs more than its maximum",
+    "5": "segment occurs more than its maximum",
+    "8": "segment has data element errors",
+}
+SEGMENT_KINDS = _SEGMENT_KINDS
+_TR3_LOOP = frozenset("0123456789")
+
+
+@dataclass(slots=True)
+class TR3Error:
+    """One TR3 problem, with the 999 coordinates (IK3, IK4) and the claim it sits in."""
+
+    ordinal: int  # segment number in the file (the segment at which it was found)
+    offset: int  # byte offset of that segment
+    segment_id: str  # IK301: the segment in error (for a missing one, its id)
+    position: int  # IK302: position of the reporting segment in the set (ST = 1)
+    loop: str  # IK303: 2300, 2010BB, ... ("" in the header table)
+    code: str  # IK304
+    message: str  # never holds an element value
+    element: ElementError | None = None  # IK4 when the error is an element's
+    claim: int = -1  # index of the claim in the file (0-based) when inside one, else -1
+    transaction: int = 0  # index of the transaction set in the file (1-based)
+    CLM01: str = ""  # the claim's id (999 CTX) when inside one
+
+
+def _loop_id(loop: LoopNode | None) -> str:
+    """The loop id a 999 names (IK303): 1000A, 2300...; none for the header wrappers."""
+    if loop is None or not loop.id or loop.id[0] not in _TR3_LOOP:
+        return ""
+    return loop.id
+
+
+def _in_claim(node: SegmentNode | LoopNode) -> bool:
+    loop = node if node.is_loop else node.parent
+    while loop is not None:
+        if loop.id == "2300":
+            return True
+        loop = loop.parent
+    return False
+
+
+def _key_match(node: SegmentNode, el: list[str], comp: str) -> bool:
+    key = node.key
+    if key is None:
+        return True
+    idx, sub, codes = key
+    val = el[idx] if idx < len(el) else ""
+    if sub:
+        val = val.split(comp)[sub - 1] if val else ""
+    return val in codes
+
+
+class _Frame:
+    """A loop instance on the stack: the loop, its children's counts, where we are in it."""
+
+    __slots__ = ("loop", "counts", "at")
+
+    def __init__(self, loop: LoopNode, at: int = 0) -> None:
+        self.loop = loop
+        self.counts: dict[int, int] = {}
+        self.at = at
+
+
+class TR3Validator:
+    """Validate the segments of one file's 837 transaction sets, one segment at a time.
+
+    Call ``begin_set(form, ...)`` at each ST (with the set's form, 837P or 837I; an
+    unknown form switches validation off for that set), then ``segment(...)`` for every
+    segment from ST to SE inclusive. Errors accumulate in ``errors``.
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[TR3Error] = []
+        self.claims = 0  # CLM segments seen in the file: the index of the next claim
+        self.by_claim: dict[int, list[TR3Error]] = {}  # claim index -> its errors
+        self._clm01 = ["", ""]  # CLM01 of the previous and the current claim
+        self._map: CompiledMap | None = None
+        self._stack: list[_Frame] = []
+        self._position = 0
+        self._transaction = 0
+        self._memo: dict[int, dict[str, tuple[ElementError, ...]]] = {}
+        self._seps = ("", "")
+
+    # -- per transaction set ---------------------------------------------------------
+    def begin_set(self, form: str, transaction: int) -> None:
+        self._map = load_map(form) if form in ("837P", "837I") else None
+        self._transaction = transaction
+        self._position = 0
+        self._stack = []
+
+    def segment(self, sid: str, body: str, ordinal: int, offset: int, ele: str,
+                comp: str) -> None:
+        """Walk to this segment (ST..SE) and check its elements."""
+        compiled = self._map
+        self._position += 1
+        is_clm = sid == "CLM"
+        prev_claim = self.claims - 1
+        if is_clm:
+            self.claims += 1
+            k = body.find(ele, 4)
+            self._clm01 = [self._clm01[1], body[4:k] if k > 0 else body[4:]]
+        if compiled is None:
+            return
+        if (ele, comp) != self._seps:
+            self._seps = (ele, comp)
+            self._memo = {}
+        el = body.split(ele)
+        if sid == "ST":
+            root = compiled.st_loop
+            frame = _Frame(root, 0)
+            frame.counts[0] = 1
+            self._stack = [frame]
+            self._elements(root.children[0], body, el, comp, ordinal, offset, -1)
+            return
+        found = self._walk(sid, el, comp, ordinal, offset, prev_claim)
+        if found is None:
+            claim = self.claims - 1 if (not is_clm and self._stack_in_claim()) else -1
+            self._add(ordinal, offset, sid, "", "1", f"{sid} segment not expected here "
+                      f"({_SEGMENT_KINDS['1']})", claim)
+            return
+        claim = self.claims - 1 if _in_claim(found) else -1
+        self._elements(found, body, el, comp, ordinal, offset, claim)
+
+    # -- helpers ---------------------------------------------------------------------
+    def _stack_in_claim(self) -> bool:
+        return any(f.loop.id == "2300" for f in self._stack)
+
+    def _add(self, ordinal: int, offset: int, sid: str, loop: str, code: str, message: str,
+             claim: int, element: ElementError | None = None) -> None:
+        clm01 = "" if claim < 0 else self._clm01[1 if claim == self.claims - 1 else 0]
+        err = TR3Error(ordinal, offset, sid[:3], self._position, loop, code, message,
+                       element, claim, self._transaction, clm01)
+        self.errors.append(err)
+        if claim >= 0:
+            self.by_claim.setdefault(claim, []).append(err)
+
+    def _elements(self, node: SegmentNode, body: str, el: list[str], comp: str, ordinal: int,
+                  offset: int, claim: int) -> None:
+        memo = self._memo.get(id(node))
+        if memo is None:
+            memo = self._memo[id(node)] = {}
+        found = memo.get(body)
+        if found is None:
+            found = check_segment(node, el, comp)
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[body] = found
+        if found:
+            loop = _loop_id(node.parent)
+            for err in found:
+                where = f"{err.ref or node.id}" + (f" (component {err.component})"
+                                                   if err.component and "-" not in err.ref
+                                                   else "")
+                self._add(ordinal, offset, node.id, loop, "8", f"{where}: {err.what}",
+                          claim, err)
+
+    def _walk(self, sid: str, el: list[str], comp: str, ordinal: int, offset: int,
+              prev_claim: int) -> SegmentNode | None:
+        """pyx12's walk: find the node for this segment from the current position."""
+        stack = self._stack
+        if not stack:
+            return None
+        missing: list[tuple[SegmentNode, LoopNode, str]] = []  # (first seg, loop, kind)
+        depth = len(stack) - 1
+        frame = stack[depth]
+        loop = frame.loop
+        start = _first_at_pos(loop, frame.at)
+        while True:
+            children = loop.children
+            counts = frame.counts if frame is not None else {}
+            cands = loop.by_sid.get(sid, ())
+            hit = -1
+            enter: list[LoopNode] | None = None
+            scanned_to = len(children)
+            for j in cands:
+                if j < start:
+                    continue
+                child = children[j]
+                if child.is_loop:
+                    path = _loop_match(child, sid, el, comp)  # type: ignore[arg-type]
+                    if path is not None:
+                        hit, enter, scanned_to = j, path, j
+                        break
+                elif _key_match(child, el, comp):  # type: ignore[arg-type]
+                    first = loop.first
+                    scanned_to = j
+                    if (depth > 0 and first is not None and first.id == sid
+                            and _key_match(first, el, comp)):
+                        hit, enter = -2, [loop]  # the loop's first segment again: repeat
+                    else:
+                        hit = j
+                    break
+            inner = stack[depth + 1] if depth + 1 < len(stack) else None
+            self._collect_missing(loop, counts, start, scanned_to, missing, inner)
+            if hit >= 0 and enter is None:
+                node: SegmentNode = children[hit]  # type: ignore[assignment]
+                del stack[depth + 1:]
+                frame = stack[depth]
+                frame.at = hit
+                frame.counts[hit] = count = frame.counts.get(hit, 0) + 1
+                self._flush(missing, ordinal, offset, prev_claim, node)
+                if node.usage == "N":
+                    self._add(ordinal, offset, sid, _loop_id(loop), "2",
+                              f"{sid}: {_SEGMENT_KINDS['2']}", self._claim_of(node))
+                elif count > node.max_use:
+                    self._add(ordinal, offset, sid, _loop_id(loop), "5",
+                              f"{sid}: {_SEGMENT_KINDS['5']} ({count} > {node.max_use})",
+                              self._claim_of(node))
+                return node
+            if enter is not None:
+                if hit == -2:  # repeat of the scanned loop: re-enter it from its parent
+                    del stack[depth:]
+                    depth -= 1
+                    parent = stack[depth]
+                    enter_at = loop.index
+                else:
+                    del stack[depth + 1:]
+                    parent = stack[depth]
+                    enter_at = hit
+                parent.at = enter_at
+                return self._enter(parent, enter, sid, ordinal, offset, missing, prev_claim)
+            if depth == 0:
+                return None  # not found anywhere: nothing changes, missing ones dropped
+            start = _first_at_pos(loop.parent, loop.index)  # type: ignore[arg-type]
+            depth -= 1
+            frame = stack[depth]
+            loop = frame.loop
+
+    def _claim_of(self, node: SegmentNode | LoopNode) -> int:
+        return self.claims - 1 if _in_claim(node) else -1
+
+    def _collect_missing(self, loop: LoopNode, counts: dict[int, int], start: int, end: int,
+                         missing: list[tuple[SegmentNode, LoopNode, str]],
+                         inner: _Frame | None) -> None:
+        """Required children in ``[start, end)`` not seen in this loop instance."""
+        children = loop.children
+        for k in loop.required:
+            if k < start or k >= end or counts.get(k, 0) >= 1:
+                continue
+            child = children[k]
+            if child.is_loop:
+                seen = inner.counts if inner is not None and inner.loop is child else {}
+                _missing_loops(child, counts.get(k, 0), seen, missing)  # type: ignore[arg-type]
+            else:
+                missing.append((child, loop, "segment"))  # type: ignore[arg-type]
+
+    def _flush(self, missing: list[tuple[SegmentNode, LoopNode, str]], ordinal: int,
+               offset: int, prev_claim: int, matched: SegmentNode | None) -> None:
+        for seg, loop, kind in missing:
+            if matched is not None and (seg is matched or seg.pos == matched.pos):
+                continue
+            claim = prev_claim if _in_claim(loop) else -1
+            what = (f"required loop {loop.id} missing" if kind == "loop"
+                    else f"required segment {seg.id} missing from loop {loop.id or 'header'}")
+            self._add(ordinal, offset, seg.id, _loop_id(loop), "3", what, claim)
+
+    def _enter(self, parent: _Frame, path: list[LoopNode], sid: str, ordinal: int,
+               offset: int, missing: list[tuple[SegmentNode, LoopNode, str]],
+               prev_claim: int) -> SegmentNode:
+        """Enter the loops in ``path`` (outermost first) from ``parent``; the last one's
+        first segment is the match."""
+        stack = self._stack
+        frame = parent
+        for loop in path:
+            if loop.first is not None:  # a wrapper (DETAIL) is not counted
+                count = frame.counts.get(loop.index, 0) + 1
+                frame.counts[loop.index] = count
+                if loop.usage == "N":
+                    self._add(ordinal, offset, sid, _loop_id(loop), "2",
+                              f"loop {loop.id} marked not used", self._claim_of(loop))
+                elif count > loop.repeat:
+                    self._add(ordinal, offset, sid, _loop_id(loop), "4",
+                              f"loop {loop.id}: {_SEGMENT_KINDS['4']} ({count} > "
+                              f"{loop.repeat})", self._claim_of(loop))
+            frame.at = loop.index
+            frame = _Frame(loop, 0)
+            stack.append(frame)
+        first: SegmentNode = frame.loop.first  # type: ignore[assignment]
+        frame.counts[0] = 1
+        self._flush(missing, ordinal, offset, prev_claim, None)
+        return first
+
+
+def _first_at_pos(loop: LoopNode, index: int) -> int:
+    """The first child index at the same position as child ``index`` (pyx12 scans every
+    child whose position is >= the current one, same-position siblings included)."""
+    children = loop.children
+    pos = children[index].pos if index < len(children) else 1 << 30
+    while index > 0 and children[index - 1].pos == pos:
+        index -= 1
+    return index
+
+
+def _loop_match(loop: LoopNode, sid: str, el: list[str], comp: str) -> list[LoopNode] | None:
+    """The loops to enter (outermost first) when ``loop`` opens with this segment."""
+    first = loop.first
+    if first is not None:
+        return [loop] if first.id == sid and _key_match(first, el, comp) else None
+    for child in loop.children:
+        if child.is_loop:
+            sub = _loop_match(child, sid, el, comp)  # type: ignore[arg-type]
+            if sub is not None:
+                return [loop, *sub]
+    return None
+
+
+def _missing_loops(loop: LoopNode, count: int, seen: dict[int, int],
+                   missing: list[tuple[SegmentNode, LoopNode, str]]) -> None:
+    """A required loop not seen (a wrapper: its required child loops, by the wrapper's
+    own counts ``seen`` when it is open)."""
+    if loop.first is not None:
+        if count < 1 and loop.usage == "R":
+            missing.append((loop.first, loop, "loop"))
+        return
+    for child in loop.children:
+        if child.is_loop:
+            _missing_loops(child, seen.get(child.index, 0), {}, missing)  # type: ignore[arg-type]

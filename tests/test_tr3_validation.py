@@ -1,0 +1,104 @@
+"""TR3 validation in the default check: claim vs set rejection, 999 coordinates, root causes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from edi837.cli import main
+from edi837.synth import generate_file
+from edi837.x12.pyx12_adapter import pyx12_validate
+
+
+def _file(tmp_path: Path, form: str = "837P") -> str:
+    path = tmp_path / "base.837"
+    generate_file(path, claims=4, seed=21, form=form)
+    return path.read_text(encoding="latin-1")
+
+
+def _replace_element(text: str, prefix: str, index: int, value: str, nth: int = 0) -> str:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(prefix, start + 1)
+    end = text.index("~", start)
+    parts = text[start:end].split("*")
+    parts[index] = value
+    return text[:start] + "*".join(parts) + text[end:]
+
+
+def _check(tmp_path: Path, text: str, *extra: str) -> tuple[int, dict, str]:
+    path = tmp_path / "in.837"
+    path.write_text(text, encoding="latin-1")
+    ack = tmp_path / "out.999"
+    result = CliRunner().invoke(main, ["check", "-q", "--no-history", "--format", "json",
+                                       "--999", str(ack), *extra, str(path)])
+    return result.exit_code, json.loads(result.stdout), ack.read_text()
+
+
+def _rules(report: dict) -> list[str]:
+    return [f["rule"] for c in report["claims"] for f in c["findings"]]
+
+
+def test_bad_sv102_rejects_its_claim_with_one_finding(tmp_path: Path) -> None:
+    text = _replace_element(_file(tmp_path), "SV1*", 2, "3X0")
+    code, report, ack = _check(tmp_path, text)
+    assert code == 1
+    rejected = [c for c in report["claims"] if c["status"] == "rejected"]
+    assert len(rejected) == 1
+    rules = [f["rule"] for f in rejected[0]["findings"]]
+    assert rules.count("TR3002") == 1
+    assert not {"STR004", "STR005", "SC011"} & set(rules)
+    assert "IK4*2*782*6*3X0~" in ack and "IK5*E*5~" in ack and "CTX*CLM01:" in ack
+    assert "*2400*8~" in ack  # IK303 names the loop
+    assert pyx12_validate(ack)[0]
+
+
+def test_bad_dtp03_gives_one_finding(tmp_path: Path) -> None:
+    text = _replace_element(_file(tmp_path), "DTP*472*", 3, "20260231")
+    code, report, ack = _check(tmp_path, text)
+    assert code == 1
+    rules = _rules(report)
+    assert rules.count("TR3002") == 1
+    assert not {"STR003", "STR006"} & set(rules)
+
+
+def test_root_cause_without_validation(tmp_path: Path) -> None:
+    """The reader's own structure checks also stop at the root cause."""
+    text = _replace_element(_file(tmp_path), "SV1*", 2, "3X0")
+    _, report, _ = _check(tmp_path, text, "--no-validate")
+    rules = _rules(report)
+    assert rules.count("STR005") == 1
+    assert not {"STR004", "SC011"} & set(rules)
+    text = _replace_element(_file(tmp_path), "DTP*472*", 3, "20260231")
+    _, report, _ = _check(tmp_path, text, "--no-validate")
+    rules = _rules(report)
+    assert "STR003" in rules and "STR006" not in rules
+
+
+def test_error_above_the_claims_rejects_the_set(tmp_path: Path) -> None:
+    text = _replace_element(_file(tmp_path), "SBR*", 9, "QQ")
+    code, report, ack = _check(tmp_path, text)
+    assert code == 2
+    assert all(c["status"] == "rejected" for c in report["claims"])
+    assert "IK5*R*5~" in ack and "IK4*9*1032*7*QQ~" in ack
+    assert "CTX" not in ack
+    assert pyx12_validate(ack)[0]
+
+
+def test_long_clm01_and_missing_payer_are_caught(tmp_path: Path) -> None:
+    base = _file(tmp_path)
+    text = _replace_element(base, "CLM*", 1, "C" * 43)
+    _, _, ack = _check(tmp_path, text)
+    assert "IK4*1*1028*5*" in ack
+    start = base.index("NM1*PR*")
+    text = base[:start] + base[base.index("~", start) + 1:].lstrip("\n")
+    _, _, ack = _check(tmp_path, text)
+    assert "*3~" in ack and "IK5*R" in ack  # 2010BB required loop missing
+
+
+def test_no_validate_accepts_what_the_guide_rejects(tmp_path: Path) -> None:
+    text = _replace_element(_file(tmp_path), "SBR*", 9, "QQ")
+    code, _, ack = _check(tmp_path, text, "--no-validate")
+    assert code == 0 and "IK5*A" in ack
