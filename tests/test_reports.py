@@ -238,7 +238,7 @@ def test_html_nul_and_control_characters_never_crash(tmp_path):
     )
     paths = [str(p) for p in sc.paths()]
     result, doc, text = _page(tmp_path, paths)
-    assert result.exit_code in (0, 1)
+    assert result.exit_code in (0, 1, 2)  # the TR3 check rejects a NUL in NM103 (AN)
     assert "\x00" not in text and "\x07" not in text and "\x1b" not in text
     codes = doc.xpath("//table[@id='worklist-table' or not(@id)]//code/text()")
     assert "NUL\ufffdID" in codes and "CTL\ufffd\ufffdID" in codes

@@ -58,6 +58,8 @@ EXAMPLES: dict[str, str] = {
     "STR005": "CLM01 is empty",
     "STR006": "line 1 has no DTP*472 service date",
     "STR007": "line 1 has no SV1/SV2 segment",
+    "TR3001": "TR3: segment NM1 is required in loop 2010BB but missing (999 IK304 3)",
+    "TR3002": "TR3: SV102: invalid character for type R in loop 2400 (999 IK304 8, IK403 6)",
     "ENV001": "transaction set rejected: SE01 segment count 40 does not match 41 "
     "(seg 42 (SE) @1893)",
 }

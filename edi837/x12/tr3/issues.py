@@ -18,6 +18,8 @@ from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue
 from edi837.x12.position import Position
 from edi837.x12.tr3.validator import TR3Error
 
+VALUE_LIMIT = 80  # how much of a bad value a report shows (not all of a 5,000-digit LX01)
+
 # Segments whose values identify a person: never echoed outside the 999.
 PRIVATE_SEGMENTS = frozenset({"NM1", "N3", "N4", "DMG", "REF", "PER", "CLM"})
 
@@ -42,7 +44,7 @@ def to_issues(errors: Iterable[TR3Error], tracker: EnvelopeTracker) -> list[Synt
             ik4 = (where, e.data_ele, e.code, e.value)
         in_claim = err.claim >= 0
         out.append(SyntaxIssue(
-            "error", "TR3", describe(err), Position(err.ordinal, err.offset, err.segment_id),
+            "error", "TR3", describe(err), Position(err.ordinal, err.offset, err.shown_id),
             "claim" if in_claim else "transaction",
             interchange=st.interchange if st else 0, group=st.group if st else 0,
             transaction=err.transaction,
@@ -56,4 +58,7 @@ def finding_value(err: TR3Error) -> str:
     """The bad value for a report, unless its segment identifies a person."""
     if err.element is None or err.segment_id in PRIVATE_SEGMENTS:
         return ""
-    return err.element.value
+    value = err.element.value
+    if len(value) <= VALUE_LIMIT:
+        return value
+    return f"{value[:VALUE_LIMIT]}... ({len(value)} characters)"

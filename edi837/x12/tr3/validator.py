@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edi837.safetext import shown_segment_id
 from edi837.x12.tr3.compile import CompiledMap, LoopNode, SegmentNode, load_map
 from edi837.x12.tr3.elements import ElementError, check_segment
 
@@ -52,6 +53,7 @@ class TR3Error:
     claim: int = -1  # index of the claim in the file (0-based) when inside one, else -1
     transaction: int = 0  # index of the transaction set in the file (1-based)
     CLM01: str = ""  # the claim's id (999 CTX) when inside one
+    shown_id: str = ""  # the id for messages: "(unreadable segment id)" for a garbled one
 
 
 def _loop_id(loop: LoopNode | None) -> str:
@@ -146,7 +148,8 @@ class TR3Validator:
         found = self._walk(sid, el, comp, ordinal, offset, prev_claim)
         if found is None:
             claim = self.claims - 1 if (not is_clm and self._stack_in_claim()) else -1
-            self._add(ordinal, offset, sid, "", "1", f"{sid} segment not expected here "
+            shown = shown_segment_id(sid)  # a mis-separated segment's "id" is all its text
+            self._add(ordinal, offset, sid, "", "1", f"{shown} segment not expected here "
                       f"({_SEGMENT_KINDS['1']})", claim)
             return
         claim = self.claims - 1 if _in_claim(found) else -1
@@ -160,7 +163,7 @@ class TR3Validator:
              claim: int, element: ElementError | None = None) -> None:
         clm01 = "" if claim < 0 else self._clm01[1 if claim == self.claims - 1 else 0]
         err = TR3Error(ordinal, offset, sid[:3], self._position, loop, code, message,
-                       element, claim, self._transaction, clm01)
+                       element, claim, self._transaction, clm01, shown_segment_id(sid))
         self.errors.append(err)
         if claim >= 0:
             self.by_claim.setdefault(claim, []).append(err)
