@@ -42,11 +42,21 @@ def run(workers: int, source: Path, store_url: str | None) -> tuple[float, int]:
         work = Path(tmp)
         shutil.copytree(source, work / "in")
         url = store_url or f"sqlite:///{work / 'history.db'}"
-        cmd = [edi837_exe(), "run", "-q", "--inbox", str(work / "in"), "--outbox",
-               str(work / "out"), "--history", url, "--settle", "0"]
+        cmd = [
+            edi837_exe(),
+            "run",
+            "-q",
+            "--inbox",
+            str(work / "in"),
+            "--outbox",
+            str(work / "out"),
+            "--history",
+            url,
+            "--settle",
+            "0",
+        ]
         start = time.perf_counter()
-        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-                 for _ in range(workers)]
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(workers)]
         outs = [p.communicate()[0] for p in procs]
         seconds = time.perf_counter() - start
         claims = sum(json.loads(o.strip().splitlines()[-1])["claims"] for o in outs)
@@ -69,12 +79,13 @@ def main() -> None:
             url = f"{args.postgres}{sep}schema=bench_{uuid.uuid4().hex[:10]}"
         seconds, claims = run(workers, source, url)
         rows.append((workers, seconds, claims))
-        print(f"{workers} worker(s): {claims} claims in {seconds:.2f} s = "
-              f"{claims / seconds:,.0f} claims/s", flush=True)
+        print(
+            f"{workers} worker(s): {claims} claims in {seconds:.2f} s = "
+            f"{claims / seconds:,.0f} claims/s",
+            flush=True,
+        )
     store = "PostgreSQL" if args.postgres else "SQLite"
-    table = "\n".join(
-        f"| {w} | {c:,} | {s:.2f} | {c / s:,.0f} |" for w, s, c in rows
-    )
+    table = "\n".join(f"| {w} | {c:,} | {s:.2f} | {c / s:,.0f} |" for w, s, c in rows)
     markdown = (
         f"## Drop folder: `edi837 run` throughput\n\n"
         f"Inbox: {args.files} files x {args.claims} claims (mixed 837P/837I), history on "

@@ -50,9 +50,15 @@ def package_zip(folder: Path) -> Path:
 
 
 def job(master: str, env: dict[str, str], *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "tests.spark_job", master, *args],
-                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, **env},
-                          timeout=1800, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.spark_job", master, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        timeout=1800,
+        check=False,
+    )
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -75,8 +81,12 @@ def main() -> None:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
-           "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     os.environ.update(env)
     try:
         import fsspec
@@ -89,13 +99,18 @@ def main() -> None:
         rows = []
         with tempfile.TemporaryDirectory(prefix="edi837-bench-") as tmp:
             shipped = str(package_zip(Path(tmp)))
-            for master, extra in (("local-cluster[2,1,1024]", ["--py-files", shipped]),
-                                  ("local[2]", [])):
+            for master, extra in (
+                ("local-cluster[2,1,1024]", ["--py-files", shipped]),
+                ("local[2]", []),
+            ):
                 got = job(master, env, *extra, url)
                 claims, seconds = len(got["verdicts"]), got["seconds"]
                 rows.append((master, claims, seconds))
-                print(f"{master}: {claims} claims in {seconds:.2f} s = "
-                      f"{claims / seconds:,.0f} claims/s", flush=True)
+                print(
+                    f"{master}: {claims} claims in {seconds:.2f} s = "
+                    f"{claims / seconds:,.0f} claims/s",
+                    flush=True,
+                )
     finally:
         server.stop()
     cluster_rate = rows[0][1] / rows[0][2]

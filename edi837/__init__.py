@@ -50,6 +50,7 @@ def __getattr__(name: str):
 
     return getattr(importlib.import_module(module), name)
 
+
 if TYPE_CHECKING:
     from edi837.claim.model import Claim
     from edi837.store.base import HistoryStore

@@ -59,8 +59,14 @@ def _commit(tmp: str, target: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, encoding: str = "utf-8",
-                newline: str | None = "", buffering: int = -1) -> Iterator[IO]:
+def atomic_open(
+    path: str | os.PathLike[str],
+    mode: str = "w",
+    *,
+    encoding: str = "utf-8",
+    newline: str | None = "",
+    buffering: int = -1,
+) -> Iterator[IO]:
     """Open ``path`` for writing (``mode`` ``"w"`` text or ``"wb"`` bytes), atomically.
 
     The handle is closed by the context; leaving it with an exception leaves the target

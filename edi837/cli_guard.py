@@ -49,7 +49,8 @@ def _silence_stdout() -> None:
 
 def _is_broken_pipe(exc: BaseException) -> bool:
     return isinstance(exc, BrokenPipeError) or (
-        isinstance(exc, OSError) and exc.errno == errno.EPIPE)
+        isinstance(exc, OSError) and exc.errno == errno.EPIPE
+    )
 
 
 class GuardedGroup(click.Group):
@@ -72,8 +73,11 @@ class GuardedGroup(click.Group):
             if debug_wanted():
                 traceback.print_exc(file=sys.stderr)
             message = " ".join(str(exc).split())
-            click.echo(bounded(f"edi837: internal error: {type(exc).__name__}: {message}",
-                               limit=250) + " (--debug shows the traceback)", err=True)
+            click.echo(
+                bounded(f"edi837: internal error: {type(exc).__name__}: {message}", limit=250)
+                + " (--debug shows the traceback)",
+                err=True,
+            )
             raise SystemExit(EXIT_INTERNAL) from None
 
     def main(self, *args: Any, **kwargs: Any) -> Any:

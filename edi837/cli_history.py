@@ -108,14 +108,28 @@ def history_import(file: str, url: str | None) -> None:
 @history.command("show")
 @click.argument("member")
 @history_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
-              show_default=True, help="Output format.")
-@click.option("--policy", default=DEFAULT_POLICY, show_default=True,
-              help="Policy profile whose month limits and intervals apply (name or TOML path).")
-@click.option("--authorizations", type=click.Path(dir_okay=False),
-              help="Authorization feed CSV: each order's own S0354 months and regimen.")
-def history_show(member: str, url: str | None, fmt: str, policy: str,
-                 authorizations: str | None) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--policy",
+    default=DEFAULT_POLICY,
+    show_default=True,
+    help="Policy profile whose month limits and intervals apply (name or TOML path).",
+)
+@click.option(
+    "--authorizations",
+    type=click.Path(dir_okay=False),
+    help="Authorization feed CSV: each order's own S0354 months and regimen.",
+)
+def history_show(
+    member: str, url: str | None, fmt: str, policy: str, authorizations: str | None
+) -> None:
     """Print a member's S-code timeline, rejected claims and S0354 allowance.
 
     Each service: date, code, units, claim id, form, frequency, order, verdict
@@ -138,12 +152,21 @@ def history_show(member: str, url: str | None, fmt: str, policy: str,
     finally:
         store.close()
     if not patients:
-        click.echo(f"edi837: no S-code history for that member in {describe_url(store.url)}",
-                   err=True)
+        click.echo(
+            f"edi837: no S-code history for that member in {describe_url(store.url)}", err=True
+        )
         sys.exit(1)
     if fmt == "json":
-        click.echo(json.dumps({"member": member, "store": describe_url(store.url),
-                               "patients": [p.as_dict() for p in patients]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "member": member,
+                    "store": describe_url(store.url),
+                    "patients": [p.as_dict() for p in patients],
+                },
+                indent=2,
+            )
+        )
     elif fmt == "csv":
         _show_csv(patients)
     else:
@@ -153,36 +176,77 @@ def history_show(member: str, url: str | None, fmt: str, policy: str,
 def _show_text(member: str, patients: list[PatientSummary], where: str) -> None:
     services = [r for p in patients for r in p.services]
     rejected = [r for p in patients for r in p.rejected]
-    click.echo(f"{member}: {len(services)} S-code service(s), {len(rejected)} rejected "
-               f"claim(s) in {where}")
+    click.echo(
+        f"{member}: {len(services)} S-code service(s), {len(rejected)} rejected claim(s) in {where}"
+    )
     if services:
         click.echo()
         _table(
-            ["date", "code", "units", "claim", "form", "freq", "order", "verdict", "patient",
-             "source"],
-            [[str(r[5]), r[4], str(r[6]), r[2], r[9], r[11], r[7] or "-", r[10], r[0],
-              _source(r)] for r in sorted(services, key=lambda r: (r[5], r[0], r[2]))],
+            [
+                "date",
+                "code",
+                "units",
+                "claim",
+                "form",
+                "freq",
+                "order",
+                "verdict",
+                "patient",
+                "source",
+            ],
+            [
+                [
+                    str(r[5]),
+                    r[4],
+                    str(r[6]),
+                    r[2],
+                    r[9],
+                    r[11],
+                    r[7] or "-",
+                    r[10],
+                    r[0],
+                    _source(r),
+                ]
+                for r in sorted(services, key=lambda r: (r[5], r[0], r[2]))
+            ],
         )
     if rejected:
         click.echo("\nrejected claims (seen, never counted):")
         _table(
             ["claim", "form", "freq", "patient", "source", "reasons"],
-            [[r[2], r[9], r[11], r[0], _source(r), " | ".join(reasons(r)) or "-"]
-             for r in rejected],
+            [
+                [r[2], r[9], r[11], r[0], _source(r), " | ".join(reasons(r)) or "-"]
+                for r in rejected
+            ],
         )
     click.echo("\nS0354 allowance:")
     for p in patients:
         for o in p.orders:
             allowed = "no limit set" if o.allowed is None else str(o.allowed)
             regimen = f" ({o.regimen} regimen)" if o.regimen else ""
-            click.echo(f"  {p.patient_key}: order {o.order_id or '(none)'}{regimen}: "
-                       f"{o.used} of {allowed} month(s) used")
+            click.echo(
+                f"  {p.patient_key}: order {o.order_id or '(none)'}{regimen}: "
+                f"{o.used} of {allowed} month(s) used"
+            )
         when = p.next_s0354.isoformat() if p.next_s0354 else "any date"
         click.echo(f"  {p.patient_key}: next S0354 accepted from {when} ({p.next_note})")
 
 
-CSV_COLUMNS = ("patient_key", "kind", "date", "procedure", "units", "claim_id", "form",
-               "frequency", "order_id", "status", "source_file", "isa13", "detail")
+CSV_COLUMNS = (
+    "patient_key",
+    "kind",
+    "date",
+    "procedure",
+    "units",
+    "claim_id",
+    "form",
+    "frequency",
+    "order_id",
+    "status",
+    "source_file",
+    "isa13",
+    "detail",
+)
 
 
 def _show_csv(patients: list[PatientSummary]) -> None:
@@ -191,17 +255,76 @@ def _show_csv(patients: list[PatientSummary]) -> None:
     out.writerow(CSV_COLUMNS)
     for p in patients:
         for r in p.services:
-            out.writerow([p.patient_key, "service", r[5], r[4], r[6], r[2], r[9], r[11],
-                          r[7], r[10], r[12], r[14], ""])
+            out.writerow(
+                [
+                    p.patient_key,
+                    "service",
+                    r[5],
+                    r[4],
+                    r[6],
+                    r[2],
+                    r[9],
+                    r[11],
+                    r[7],
+                    r[10],
+                    r[12],
+                    r[14],
+                    "",
+                ]
+            )
         for r in p.rejected:
-            out.writerow([p.patient_key, "rejected", "", "", "", r[2], r[9], r[11], "",
-                          "rejected", r[12], r[14], "; ".join(reasons(r))])
+            out.writerow(
+                [
+                    p.patient_key,
+                    "rejected",
+                    "",
+                    "",
+                    "",
+                    r[2],
+                    r[9],
+                    r[11],
+                    "",
+                    "rejected",
+                    r[12],
+                    r[14],
+                    "; ".join(reasons(r)),
+                ]
+            )
         for o in p.orders:
-            out.writerow([p.patient_key, "order", "", "S0354", o.used, "", "", "", o.order_id,
-                          "", "", "", f"{o.used} of {o.allowed if o.allowed is not None else '-'}"
-                          " month(s) used"])
-        out.writerow([p.patient_key, "next_s0354", p.next_s0354 or "", "S0354", "", "", "", "",
-                      "", "", "", "", p.next_note])
+            out.writerow(
+                [
+                    p.patient_key,
+                    "order",
+                    "",
+                    "S0354",
+                    o.used,
+                    "",
+                    "",
+                    "",
+                    o.order_id,
+                    "",
+                    "",
+                    "",
+                    f"{o.used} of {o.allowed if o.allowed is not None else '-'} month(s) used",
+                ]
+            )
+        out.writerow(
+            [
+                p.patient_key,
+                "next_s0354",
+                p.next_s0354 or "",
+                "S0354",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                p.next_note,
+            ]
+        )
 
 
 def _source(row: tuple[Any, ...]) -> str:

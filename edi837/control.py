@@ -100,8 +100,11 @@ class ControlNumbers:
         return lambda: self.take(kind)
 
 
-def control_numbers(start: int | None, store: object | None = None,
-                    counter_path: str | os.PathLike[str] | None = None) -> ControlNumbers:
+def control_numbers(
+    start: int | None,
+    store: object | None = None,
+    counter_path: str | os.PathLike[str] | None = None,
+) -> ControlNumbers:
     """The run's control numbers: ``start`` (``--control-number``) if given, else the
     PostgreSQL store's counter for a shared store, else the local counter file."""
     if start is not None:

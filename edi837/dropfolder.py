@@ -68,12 +68,21 @@ class WorkerStats:
 class DropFolderWorker:
     """One worker: claims files from the inbox, screens them, files the answers."""
 
-    def __init__(self, inbox: str | Path, outbox: str | Path, run: RunContext,
-                 store_factory: Callable[[], HistoryStore], *, stale_after: float = 600.0,
-                 control_number: int | None = None, log: Callable[[str], None] | None = None,
-                 settle: float = SETTLE_SECONDS, ready_suffix: str | None = None,
-                 on_file: Callable[[FileEvent], None] | None = None,
-                 on_poll: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        inbox: str | Path,
+        outbox: str | Path,
+        run: RunContext,
+        store_factory: Callable[[], HistoryStore],
+        *,
+        stale_after: float = 600.0,
+        control_number: int | None = None,
+        log: Callable[[str], None] | None = None,
+        settle: float = SETTLE_SECONDS,
+        ready_suffix: str | None = None,
+        on_file: Callable[[FileEvent], None] | None = None,
+        on_poll: Callable[[int], None] | None = None,
+    ) -> None:
         self.inbox = Path(inbox)
         self.outbox = Path(outbox)
         self.run = run
@@ -92,8 +101,9 @@ class DropFolderWorker:
             try:
                 (self.outbox / name).mkdir(parents=True, exist_ok=True)
             except OSError as exc:  # a file in the way, a read-only mount, no space
-                raise Edi837Error(f"cannot create outbox folder {escape(str(self.outbox / name))}"
-                                  f": {exc.strerror}") from None
+                raise Edi837Error(
+                    f"cannot create outbox folder {escape(str(self.outbox / name))}: {exc.strerror}"
+                ) from None
         self.work = self.outbox / "work" / self.worker_id
         self.work.mkdir()
         self.stats = WorkerStats()
@@ -138,8 +148,12 @@ class DropFolderWorker:
     def _candidate(self, path: Path) -> bool:
         """A name the worker may ever take (not in progress, not a ready marker)."""
         name = path.name
-        return not (name.startswith(".") or name.endswith(IN_PROGRESS)
-                    or self._is_marker(name) or name == HEARTBEAT)
+        return not (
+            name.startswith(".")
+            or name.endswith(IN_PROGRESS)
+            or self._is_marker(name)
+            or name == HEARTBEAT
+        )
 
     def _settled(self, path: Path, now: float) -> bool:
         """Size and mtime unchanged for ``settle`` seconds of our own observation (or, in
@@ -165,8 +179,9 @@ class DropFolderWorker:
             return []
 
     def _claim_next(self) -> Path | None:
-        mine = sorted(p for p in self.work.iterdir()
-                      if p.name != HEARTBEAT and not self._is_marker(p.name))
+        mine = sorted(
+            p for p in self.work.iterdir() if p.name != HEARTBEAT and not self._is_marker(p.name)
+        )
         if mine:
             return mine[0]
         now = time.monotonic()
@@ -208,18 +223,25 @@ class DropFolderWorker:
             with screening:
                 files = screening.prepare()
                 self.heartbeat()
-                with atomic_open(self.outbox / "reports" / f"{name}.json",
-                                 encoding="utf-8") as out:
-                    summary = write_report(JsonReport(out), files, screening.verdicts(),
-                                           {"policy": self.run.policy.name,
-                                            "worker": self.worker_id,
-                                            # rules turned off or down
-                                            "notes": self.run.selection.notes()})
+                with atomic_open(self.outbox / "reports" / f"{name}.json", encoding="utf-8") as out:
+                    summary = write_report(
+                        JsonReport(out),
+                        files,
+                        screening.verdicts(),
+                        {
+                            "policy": self.run.policy.name,
+                            "worker": self.worker_id,
+                            # rules turned off or down
+                            "notes": self.run.selection.notes(),
+                        },
+                    )
                 self.heartbeat()
                 if len(screening.paths) > 1:  # a ZIP of several 837s: a folder per archive
                     acks = f"{self.outbox / 'acks' / name}/"
                     options = OutputOptions(
-                        ack_277ca=acks, ack_999=acks, ack_ta1=acks,
+                        ack_277ca=acks,
+                        ack_999=acks,
+                        ack_ta1=acks,
                         accepted=f"{self.outbox / 'accepted' / name}/",
                         rejected=f"{self.outbox / 'rejected' / name}/",
                         received=self.run.received,
@@ -252,17 +274,24 @@ class DropFolderWorker:
         self.stats.rejected += summary.rejected
         self.stats.processed.append(name)
         event = FileEvent(
-            file=name, size=size, claims=summary.claims, accepted=summary.accepted,
-            rejected=summary.rejected, seconds=time.monotonic() - started,
+            file=name,
+            size=size,
+            claims=summary.claims,
+            accepted=summary.accepted,
+            rejected=summary.rejected,
+            seconds=time.monotonic() - started,
             outcome="done" if readable else "failed",
-            interchanges=[i.ISA[13] for f in files if f.tracker is not None
-                          for i in f.tracker.interchanges],
+            interchanges=[
+                i.ISA[13] for f in files if f.tracker is not None for i in f.tracker.interchanges
+            ],
         )
         if self.on_file is not None:
             self.on_file(event)
         else:
-            self.log(f"{name}: {summary.claims} claims, {summary.accepted} accepted, "
-                     f"{summary.rejected} rejected -> {destination.parent.name}/")
+            self.log(
+                f"{name}: {summary.claims} claims, {summary.accepted} accepted, "
+                f"{summary.rejected} rejected -> {destination.parent.name}/"
+            )
 
     def drain(self, poll: float = 0.25) -> WorkerStats:
         """Process files until the inbox (and our work folder) is empty, waiting for
@@ -287,8 +316,14 @@ class DropFolderWorker:
                 self.process(path)
             except Exception:
                 if self.on_file is not None:  # counted, then the worker stops (exit 3)
-                    self.on_file(FileEvent(file=path.name, size=0, outcome="error",
-                                           seconds=time.monotonic() - started))
+                    self.on_file(
+                        FileEvent(
+                            file=path.name,
+                            size=0,
+                            outcome="error",
+                            seconds=time.monotonic() - started,
+                        )
+                    )
                 raise
             yield path
 
@@ -314,5 +349,12 @@ class DropFolderWorker:
 
 
 def stats_json(stats: WorkerStats) -> str:
-    return json.dumps({"files": stats.files, "failed": stats.failed, "claims": stats.claims,
-                       "accepted": stats.accepted, "rejected": stats.rejected})
+    return json.dumps(
+        {
+            "files": stats.files,
+            "failed": stats.failed,
+            "claims": stats.claims,
+            "accepted": stats.accepted,
+            "rejected": stats.rejected,
+        }
+    )

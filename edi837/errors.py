@@ -34,8 +34,9 @@ class X12SyntaxError(Edi837Error):
 
     def __str__(self) -> str:
         seg = f" ({shown_segment_id(self.segment_id)})" if self.segment_id else ""
-        return (f"{escape(self.file)}:seg {self.segment_ordinal}{seg} @{self.byte_offset}: "
-                f"{self.msg}")
+        return (
+            f"{escape(self.file)}:seg {self.segment_ordinal}{seg} @{self.byte_offset}: {self.msg}"
+        )
 
 
 class UnsupportedVersionError(X12SyntaxError):

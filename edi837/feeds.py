@@ -23,8 +23,15 @@ from edi837.numeric import ascii_int
 from edi837.safetext import escape
 
 AUTH_COLUMNS = (
-    "order_id", "member_id", "ordering_npi", "valid_from", "valid_to", "s_codes",
-    "s0354_max_months", "pathway_eligible_id", "status",
+    "order_id",
+    "member_id",
+    "ordering_npi",
+    "valid_from",
+    "valid_to",
+    "s_codes",
+    "s0354_max_months",
+    "pathway_eligible_id",
+    "status",
 )
 PROVIDER_COLUMNS = ("npi", "name", "network", "state")
 AUTH_STATUSES = ("authorized", "non-authorized", "cancelled")
@@ -102,13 +109,17 @@ def _decoded_lines(data: bytes, problems: FeedProblems) -> Iterator[str]:
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            problems.add(number, f"not UTF-8 text at byte {exc.start} of the line "
-                                 "(a CSV export in another encoding?)")
+            problems.add(
+                number,
+                f"not UTF-8 text at byte {exc.start} of the line "
+                "(a CSV export in another encoding?)",
+            )
             yield raw.decode("utf-8", errors="replace")
 
 
-def _rows(path: str | Path, columns: tuple[str, ...], problems: FeedProblems
-          ) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows(
+    path: str | Path, columns: tuple[str, ...], problems: FeedProblems
+) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for every non-blank row; extra columns are kept (a feed may
     carry more than edi837 reads, e.g. ``regimen``), bad rows go to ``problems``."""
     name = str(path)
@@ -126,8 +137,11 @@ def _rows(path: str | Path, columns: tuple[str, ...], problems: FeedProblems
     if missing and problems.found and problems.found[0][0] == 1:
         problems.raise_if_any()  # the header itself is not UTF-8: say that
     if missing:
-        raise FeedError(f"header lacks column(s) {', '.join(missing)}; expected "
-                        f"{','.join(columns)}", file=name, line=1)
+        raise FeedError(
+            f"header lacks column(s) {', '.join(missing)}; expected {','.join(columns)}",
+            file=name,
+            line=1,
+        )
     reader.fieldnames = header
     undecodable = {line for line, _ in problems.found}
     while True:
@@ -143,8 +157,10 @@ def _rows(path: str | Path, columns: tuple[str, ...], problems: FeedProblems
             continue
         if any(line in undecodable for line in range(start, reader.line_num + 1)):
             continue  # already reported
-        yield reader.line_num, {k: (v or "").strip() for k, v in row.items()
-                                if k and isinstance(v, str)}
+        yield (
+            reader.line_num,
+            {k: (v or "").strip() for k, v in row.items() if k and isinstance(v, str)},
+        )
 
 
 def _date(value: str, column: str) -> date:
@@ -183,8 +199,11 @@ class AuthorizationFeed:
             if seen is not auth:
                 conflict = _auth_conflict(seen, auth)
                 if conflict:
-                    problems.add(line, f"order_id {auth.order_id[:40]!r} has {conflict} here "
-                                       f"but not on line {_line_of(seen)}")
+                    problems.add(
+                        line,
+                        f"order_id {auth.order_id[:40]!r} has {conflict} here "
+                        f"but not on line {_line_of(seen)}",
+                    )
                     continue
             records.append(auth)
         problems.raise_if_any()
@@ -203,19 +222,21 @@ def _authorization(row: dict[str, str], source: str) -> Authorization:
         raise ValueError("order_id and member_id are required")
     status = row["status"].lower()
     if status not in AUTH_STATUSES:
-        raise ValueError(f"status {row['status'][:40]!r} is not one of "
-                         f"{', '.join(AUTH_STATUSES)}")
+        raise ValueError(f"status {row['status'][:40]!r} is not one of {', '.join(AUTH_STATUSES)}")
     if row["ordering_npi"] and not is_valid_npi(row["ordering_npi"]):
         raise ValueError(f"ordering_npi {row['ordering_npi'][:20]!r} is not a valid NPI")
     codes = frozenset(c.strip().upper() for c in row["s_codes"].split("|") if c.strip())
     if not codes <= {"S0353", "S0354"}:
-        raise ValueError(f"s_codes {row['s_codes'][:40]!r} must be S0353 and/or S0354, "
-                         "'|'-separated")
+        raise ValueError(
+            f"s_codes {row['s_codes'][:40]!r} must be S0353 and/or S0354, '|'-separated"
+        )
     months_text = row["s0354_max_months"]
     months = ascii_int(months_text, _MAX_MONTHS_DIGITS)
     if months_text and (months is None or months < 1):
-        raise ValueError(f"s0354_max_months {months_text[:20]!r} is not a whole number of "
-                         f"months (1 to {10 ** _MAX_MONTHS_DIGITS - 1})")
+        raise ValueError(
+            f"s0354_max_months {months_text[:20]!r} is not a whole number of "
+            f"months (1 to {10**_MAX_MONTHS_DIGITS - 1})"
+        )
     valid_from = _date(row["valid_from"], "valid_from")
     valid_to = _date(row["valid_to"], "valid_to")
     if valid_to < valid_from:
@@ -223,19 +244,31 @@ def _authorization(row: dict[str, str], source: str) -> Authorization:
     regimen = (row.get("regimen") or "").lower()
     if regimen and regimen not in REGIMENS:
         raise ValueError(f"regimen {row['regimen'][:20]!r} is not one of {', '.join(REGIMENS)}")
-    return Authorization(row["order_id"], row["member_id"], row["ordering_npi"], valid_from,
-                         valid_to, codes, months, row["pathway_eligible_id"], status, source,
-                         regimen)
+    return Authorization(
+        row["order_id"],
+        row["member_id"],
+        row["ordering_npi"],
+        valid_from,
+        valid_to,
+        codes,
+        months,
+        row["pathway_eligible_id"],
+        status,
+        source,
+        regimen,
+    )
 
 
 def _auth_conflict(a: Authorization, b: Authorization) -> str:
     """What differs between two rows of one order id ('' when they agree)."""
-    for label, x, y in (("status", a.status, b.status),
-                        ("dates", (a.valid_from, a.valid_to), (b.valid_from, b.valid_to)),
-                        ("s_codes", a.s_codes, b.s_codes),
-                        ("s0354_max_months", a.s0354_max_months, b.s0354_max_months),
-                        ("regimen", a.regimen, b.regimen),
-                        ("member_id", a.member_id, b.member_id)):
+    for label, x, y in (
+        ("status", a.status, b.status),
+        ("dates", (a.valid_from, a.valid_to), (b.valid_from, b.valid_to)),
+        ("s_codes", a.s_codes, b.s_codes),
+        ("s0354_max_months", a.s0354_max_months, b.s0354_max_months),
+        ("regimen", a.regimen, b.regimen),
+        ("member_id", a.member_id, b.member_id),
+    ):
         if x != y:
             return f"different {label}"
     return ""
@@ -273,9 +306,12 @@ class ProviderFeed:
             seen = records.get(npi)
             if seen is not None:
                 if (seen.network, seen.state) != (record.network, record.state):
-                    problems.add(line, f"npi {npi} has network {record.network}, state "
-                                       f"{record.state[:10]!r} here but network {seen.network}, "
-                                       f"state {seen.state[:10]!r} on line {lines[npi]}")
+                    problems.add(
+                        line,
+                        f"npi {npi} has network {record.network}, state "
+                        f"{record.state[:10]!r} here but network {seen.network}, "
+                        f"state {seen.state[:10]!r} on line {lines[npi]}",
+                    )
                 continue
             records[npi], lines[npi] = record, line
         problems.raise_if_any()

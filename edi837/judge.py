@@ -89,22 +89,52 @@ class Digest(NamedTuple):
     position: Position | None = None  # the CLM segment
 
 
-def make_digest(key: int, claim: Claim, ctx: ClaimContext, rejected: bool,
-                reasons: Iterable[str] = ()) -> Digest:
+def make_digest(
+    key: int, claim: Claim, ctx: ClaimContext, rejected: bool, reasons: Iterable[str] = ()
+) -> Digest:
     lines = tuple(
-        LineDigest(ln.LX01, ln.procedure, _ordinal(claim.line_date(ln)), str(ln.units),
-                   ln.REF_G1, money(ln.charge), ordering_candidates(claim, ln)[0][1].npi,
-                   ln.date_at)
-        for ln in claim.lines if ln.is_s_code
+        LineDigest(
+            ln.LX01,
+            ln.procedure,
+            _ordinal(claim.line_date(ln)),
+            str(ln.units),
+            ln.REF_G1,
+            money(ln.charge),
+            ordering_candidates(claim, ln)[0][1].npi,
+            ln.date_at,
+        )
+        for ln in claim.lines
+        if ln.is_s_code
     )
-    auths = tuple(AuthDigest(lx, a.order_id, a.s0354_max_months, a.regimen)
-                  for lx, a in ctx.line_auth.items())
+    auths = tuple(
+        AuthDigest(lx, a.order_id, a.s0354_max_months, a.regimen) for lx, a in ctx.line_auth.items()
+    )
     env = claim.envelope
-    return Digest(key, claim.CLM01, claim.REF_F8, claim.frequency, claim.form,
-                  claim.member_id, claim.patient_key, claim.REF_G1, rejected, lines, auths,
-                  Source(env.file, env.ISA06, env.ISA13, env.interchange_index,
-                         env.group_index, env.transaction_index, claim.position.ordinal),
-                  claim.billing.npi, tuple(reasons), claim.position)
+    return Digest(
+        key,
+        claim.CLM01,
+        claim.REF_F8,
+        claim.frequency,
+        claim.form,
+        claim.member_id,
+        claim.patient_key,
+        claim.REF_G1,
+        rejected,
+        lines,
+        auths,
+        Source(
+            env.file,
+            env.ISA06,
+            env.ISA13,
+            env.interchange_index,
+            env.group_index,
+            env.transaction_index,
+            claim.position.ordinal,
+        ),
+        claim.billing.npi,
+        tuple(reasons),
+        claim.position,
+    )
 
 
 def sort_key(digest: Digest) -> tuple[str, int, int, str, int]:
@@ -117,21 +147,29 @@ def sort_key(digest: Digest) -> tuple[str, int, int, str, int]:
     dates = [ln.day for ln in digest.lines if ln.day]
     first = min(dates) if dates else 10**7
     procedure = min((ln.procedure for ln in digest.lines if ln.day == first), default="")
-    return (digest.patient_key, first, FREQUENCY_RANK.get(digest.frequency, 0),
-            f"{procedure}|{digest.CLM01}", digest.key)
+    return (
+        digest.patient_key,
+        first,
+        FREQUENCY_RANK.get(digest.frequency, 0),
+        f"{procedure}|{digest.CLM01}",
+        digest.key,
+    )
 
 
-def _voids_of_earlier_claims_first(digests: list[Digest], standing: set[str]
-                                   ) -> list[Digest]:
+def _voids_of_earlier_claims_first(digests: list[Digest], standing: set[str]) -> list[Digest]:
     """At equal dates originals come before replacements and voids (their original may
     be in the same batch) -- except a void or replacement whose original the store
     really holds accepted (``standing``: claim ids and chains of the patient's accepted
     services) and that is not in this batch: it is applied before new claims of that
     date (a corrected resubmission is judged after the void that makes room for it)."""
     batch_ids = {d.CLM01 for d in digests if d.frequency not in ("7", "8")}
-    early = [d for d in digests
-             if d.frequency in ("7", "8") and not ({d.REF_F8, d.CLM01} - {""}) & batch_ids
-             and ({d.REF_F8, d.CLM01} - {""}) & standing]
+    early = [
+        d
+        for d in digests
+        if d.frequency in ("7", "8")
+        and not ({d.REF_F8, d.CLM01} - {""}) & batch_ids
+        and ({d.REF_F8, d.CLM01} - {""}) & standing
+    ]
     if not early:
         return digests
     rank = {id(d): -1 for d in early}
@@ -149,24 +187,41 @@ def _restore(digest: Digest) -> tuple[Claim, dict[int, Authorization]]:
     """The claim and authorizations as far as the timeline rules read them."""
     env = _ENVELOPES.get(digest.form)
     if env is None:
-        env = _ENVELOPES[digest.form] = Envelope("", "", "", "", "", "", "", "", "", "",
-                                                 digest.form)
-    claim = Claim(env, digest.CLM01, frequency=digest.frequency, REF_F8=digest.REF_F8,
-                  REF_G1=digest.REF_G1)
+        env = _ENVELOPES[digest.form] = Envelope(
+            "", "", "", "", "", "", "", "", "", "", digest.form
+        )
+    claim = Claim(
+        env, digest.CLM01, frequency=digest.frequency, REF_F8=digest.REF_F8, REF_G1=digest.REF_G1
+    )
     claim.subscriber.member_id = digest.member_id
     if digest.position is not None:
         claim.position = digest.position
     for ln in digest.lines:
-        claim.lines.append(ServiceLine(
-            ln.LX01, ln.procedure, units=Decimal(ln.units), REF_G1=ln.REF_G1,
-            charge=Decimal(ln.charge),
-            service_date=date.fromordinal(ln.day) if ln.day else None,
-            position=ln.where, date_position=ln.where,
-        ))
+        claim.lines.append(
+            ServiceLine(
+                ln.LX01,
+                ln.procedure,
+                units=Decimal(ln.units),
+                REF_G1=ln.REF_G1,
+                charge=Decimal(ln.charge),
+                service_date=date.fromordinal(ln.day) if ln.day else None,
+                position=ln.where,
+                date_position=ln.where,
+            )
+        )
     auths = {
-        a.LX01: Authorization(a.order_id, digest.member_id, "", date.min, date.max,
-                              frozenset(), a.s0354_max_months, "", "authorized",
-                              regimen=a.regimen)
+        a.LX01: Authorization(
+            a.order_id,
+            digest.member_id,
+            "",
+            date.min,
+            date.max,
+            frozenset(),
+            a.s0354_max_months,
+            "",
+            "authorized",
+            regimen=a.regimen,
+        )
         for a in digest.auths
     }
     return claim, auths
@@ -182,9 +237,13 @@ class Judgement:
 class Judge:
     """Applies the timeline rules patient by patient and keeps the history store current."""
 
-    def __init__(self, run: RunContext, history: HistoryStore,
-                 content_hashes: dict[str, str] | None = None,
-                 issues: dict[str, list[SyntaxIssue]] | None = None) -> None:
+    def __init__(
+        self,
+        run: RunContext,
+        history: HistoryStore,
+        content_hashes: dict[str, str] | None = None,
+        issues: dict[str, list[SyntaxIssue]] | None = None,
+    ) -> None:
         self.run = run
         self.history = history
         self.content_hashes = content_hashes or {}
@@ -195,8 +254,10 @@ class Judge:
         self.rules = [r for r in rules_of("timeline") if self.selection.enabled(r.code)]
 
     def envelope_rejected(self, source: Source) -> bool:
-        return any(issue.rejects(source.interchange, source.group, source.transaction)
-                   for issue in self.issues.get(source.file, ()))
+        return any(
+            issue.rejects(source.interchange, source.group, source.transaction)
+            for issue in self.issues.get(source.file, ())
+        )
 
     def judge_patient(self, patient_key: str, digests: Iterable[Digest]) -> Iterator[Judgement]:
         """Judge one patient's claims. Call it after ``lock_patients``: what the store
@@ -217,8 +278,9 @@ class Judge:
         """
         return f"{self.content_hashes.get(source.file, source.file)}:{source.ordinal}"
 
-    def _judge(self, patient_key: str, digest: Digest, timeline: Timeline,
-               claims: dict[str, ClaimRecord]) -> Judgement:
+    def _judge(
+        self, patient_key: str, digest: Digest, timeline: Timeline, claims: dict[str, ClaimRecord]
+    ) -> Judgement:
         origin = self.origin(digest.source)
         earlier = claims.get(origin)
         claim, line_auth = _restore(digest)
@@ -235,22 +297,37 @@ class Judge:
             removed = timeline.remove_claim(originals)
             findings += self.selection.apply([self._frequency_note(claim, removed, "void")])
             self.history.withdraw(patient_key, {s.source for s in removed}, by=origin)
-            self._record(patient_key, digest, ACCEPTED, (), origin, claims, findings,
-                         chain=removed[0].stands_for if removed else claim.REF_F8)
+            self._record(
+                patient_key,
+                digest,
+                ACCEPTED,
+                (),
+                origin,
+                claims,
+                findings,
+                chain=removed[0].stands_for if removed else claim.REF_F8,
+            )
             return Judgement(digest.key, findings, ACCEPTED)
         replaced: list[Service] = []
         chain = claim.CLM01
         if claim.frequency == "7":
             replaced = timeline.remove_claim(originals)
-            findings += self.selection.apply(
-                [self._frequency_note(claim, replaced, "replacement")])
+            findings += self.selection.apply([self._frequency_note(claim, replaced, "replacement")])
             chain = replaced[0].stands_for if replaced else (claim.REF_F8 or claim.CLM01)
         prior = list(timeline)
-        mine = [self._service(claim, digest, ln, line_auth, ctx, origin, chain)
-                for ln in claim.lines]
-        duplicate = self.selection.apply(sc016.check(  # type: ignore[misc]
-            mine, prior, claims, self.content_hashes.get(digest.source.file, ""),
-            digest.source.ISA13, claim.position))
+        mine = [
+            self._service(claim, digest, ln, line_auth, ctx, origin, chain) for ln in claim.lines
+        ]
+        duplicate = self.selection.apply(
+            sc016.check(  # type: ignore[misc]
+                mine,
+                prior,
+                claims,
+                self.content_hashes.get(digest.source.file, ""),
+                digest.source.ISA13,
+                claim.position,
+            )
+        )
         findings += duplicate
         pending: list[Service] = []
         for line, service in zip(claim.lines, mine, strict=True):
@@ -258,8 +335,7 @@ class Judge:
                 break  # named as the duplicate it is, not as a frequency violation
             before = len(findings)
             for rule in self.rules:
-                findings += self.selection.apply(
-                    rule.check(ctx, line, prior + pending))  # type: ignore[misc]
+                findings += self.selection.apply(rule.check(ctx, line, prior + pending))  # type: ignore[misc]
             if not any(f.rejects for f in findings[before:]):
                 pending.append(service)
         if refused or any(f.rejects for f in findings):
@@ -269,12 +345,14 @@ class Judge:
         timeline.add(pending)
         if replaced:
             self.history.withdraw(patient_key, {s.source for s in replaced}, by=origin)
-        self._record(patient_key, digest, ACCEPTED, tuple(pending), origin, claims, findings,
-                     chain=chain)
+        self._record(
+            patient_key, digest, ACCEPTED, tuple(pending), origin, claims, findings, chain=chain
+        )
         return Judgement(digest.key, findings, ACCEPTED)
 
-    def _again(self, patient_key: str, digest: Digest, ctx: ClaimContext, origin: str,
-               timeline: Timeline) -> Judgement:
+    def _again(
+        self, patient_key: str, digest: Digest, ctx: ClaimContext, origin: str, timeline: Timeline
+    ) -> Judgement:
         """A claim the store already holds accepted (same origin): accepted again, with
         the notes it had (what it withdrew; warnings), never a rejection."""
         claim = ctx.claim
@@ -287,20 +365,38 @@ class Judge:
             prior = [s for s in timeline if s.source != origin]
             for line in claim.lines:
                 for rule in self.rules:
-                    findings.extend(f for f in self.selection.apply(
-                        rule.check(ctx, line, prior))  # type: ignore[misc]
-                        if not f.rejects)
+                    findings.extend(
+                        f
+                        for f in self.selection.apply(rule.check(ctx, line, prior))  # type: ignore[misc]
+                        if not f.rejects
+                    )
         return Judgement(digest.key, findings, ACCEPTED)
 
-    def _service(self, claim: Claim, digest: Digest, line: ServiceLine,
-                 line_auth: dict[int, Authorization], ctx: ClaimContext, origin: str,
-                 chain: str) -> Service:
+    def _service(
+        self,
+        claim: Claim,
+        digest: Digest,
+        line: ServiceLine,
+        line_auth: dict[int, Authorization],
+        ctx: ClaimContext,
+        origin: str,
+        chain: str,
+    ) -> Service:
         auth = line_auth.get(line.LX01)
         ln = next(d for d in digest.lines if d.LX01 == line.LX01)
         return Service(
-            line.procedure, claim.line_date(line) or date.min, _units(line.units),
-            claim.CLM01, claim.form, auth.order_id if auth else ctx.order_id(line),
-            claim.member_id, origin, line.LX01, chain, ln.charge, ln.ordering_npi,
+            line.procedure,
+            claim.line_date(line) or date.min,
+            _units(line.units),
+            claim.CLM01,
+            claim.form,
+            auth.order_id if auth else ctx.order_id(line),
+            claim.member_id,
+            origin,
+            line.LX01,
+            chain,
+            ln.charge,
+            ln.ordering_npi,
             digest.billing_npi,
         )
 
@@ -311,17 +407,32 @@ class Judge:
             return sc014.finding(
                 f"{kind} of claim {removed[0].claim_id}: its S-code line(s) {lines} no longer "
                 "count toward the frequency limits",
-                severity=Severity.INFO, segment=claim.position, loop="2300", value=ref, fix="",
+                severity=Severity.INFO,
+                segment=claim.position,
+                loop="2300",
+                value=ref,
+                fix="",
             )
         return sc014.finding(
             f"{kind} (CLM05-3 {claim.frequency}) names original {ref!r}, which edi837 has not "
             "accepted in this run or its history; nothing was withdrawn",
-            segment=claim.position, loop="2300", value=ref,
+            segment=claim.position,
+            loop="2300",
+            value=ref,
         )
 
-    def _record(self, patient_key: str, digest: Digest, status: str,
-                services: tuple[Service, ...], origin: str, claims: dict[str, ClaimRecord],
-                findings: list[Finding], *, chain: str = "") -> None:
+    def _record(
+        self,
+        patient_key: str,
+        digest: Digest,
+        status: str,
+        services: tuple[Service, ...],
+        origin: str,
+        claims: dict[str, ClaimRecord],
+        findings: list[Finding],
+        *,
+        chain: str = "",
+    ) -> None:
         reasons = ""
         if status == REJECTED:
             why = [*digest.reasons, *(f"{f.rule}: {f.message}" for f in findings if f.rejects)]
@@ -330,10 +441,20 @@ class Judge:
             reasons = "; ".join(why)
         source = digest.source
         record = ClaimRecord(
-            patient_key, digest.member_id, digest.CLM01, digest.form, digest.frequency,
-            status, services, source_file=source.file, sender=source.sender,
-            isa13=source.ISA13, content_hash=self.content_hashes.get(source.file, ""),
-            origin=origin, chain=chain, reasons=reasons,
+            patient_key,
+            digest.member_id,
+            digest.CLM01,
+            digest.form,
+            digest.frequency,
+            status,
+            services,
+            source_file=source.file,
+            sender=source.sender,
+            isa13=source.ISA13,
+            content_hash=self.content_hashes.get(source.file, ""),
+            origin=origin,
+            chain=chain,
+            reasons=reasons,
         )
         self.history.record(record)
         claims[origin] = record

@@ -31,12 +31,7 @@ def check_digit(base9: str) -> str:
 
 def is_valid_npi(npi: str) -> bool:
     """True when ``npi`` is 10 digits whose last digit is the Luhn check digit."""
-    return (
-        len(npi) == 10
-        and npi.isdigit()
-        and npi[0] in "12"
-        and check_digit(npi[:9]) == npi[9]
-    )
+    return len(npi) == 10 and npi.isdigit() and npi[0] in "12" and check_digit(npi[:9]) == npi[9]
 
 
 def make_npi(base9: str) -> str:

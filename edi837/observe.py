@@ -36,10 +36,15 @@ class FileEvent:
 def format_event(event: FileEvent, log_format: str) -> str:
     """The per-file log line: ``key=value`` pairs, or one JSON object."""
     if log_format == "json":
-        return json.dumps({"event": "file", **asdict(event), "seconds": round(event.seconds, 3)},
-                          separators=(",", ":"))
-    pairs = {**asdict(event), "seconds": f"{event.seconds:.3f}",
-             "interchanges": ",".join(event.interchanges) or "-"}
+        return json.dumps(
+            {"event": "file", **asdict(event), "seconds": round(event.seconds, 3)},
+            separators=(",", ":"),
+        )
+    pairs = {
+        **asdict(event),
+        "seconds": f"{event.seconds:.3f}",
+        "interchanges": ",".join(event.interchanges) or "-",
+    }
     return " ".join(f"{k}={v}" for k, v in pairs.items())
 
 
@@ -57,18 +62,26 @@ class Metrics:
             ) from None
         self.registry = CollectorRegistry()
         r = self.registry
-        self.files = Counter("edi837_files", "Files processed, by outcome.", ["outcome"],
-                             registry=r)
-        self.claims = Counter("edi837_claims", "Claims answered, by outcome.", ["outcome"],
-                              registry=r)
+        self.files = Counter(
+            "edi837_files", "Files processed, by outcome.", ["outcome"], registry=r
+        )
+        self.claims = Counter(
+            "edi837_claims", "Claims answered, by outcome.", ["outcome"], registry=r
+        )
         self.seconds = Histogram(
-            "edi837_file_seconds", "Seconds to screen and answer one file.", registry=r,
+            "edi837_file_seconds",
+            "Seconds to screen and answer one file.",
+            registry=r,
             buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
         )
-        self.inbox = Gauge("edi837_inbox_files", "Files waiting in the inbox (last poll).",
-                           registry=r)
-        self.last_success = Gauge("edi837_last_success_timestamp_seconds",
-                                  "Unix time the last file was answered.", registry=r)
+        self.inbox = Gauge(
+            "edi837_inbox_files", "Files waiting in the inbox (last poll).", registry=r
+        )
+        self.last_success = Gauge(
+            "edi837_last_success_timestamp_seconds",
+            "Unix time the last file was answered.",
+            registry=r,
+        )
         for outcome in ("done", "failed", "error"):
             self.files.labels(outcome)
         for outcome in ("accepted", "rejected"):
@@ -94,8 +107,9 @@ class Metrics:
             self._server[0].shutdown()
 
 
-def event_sink(log: Callable[[str], None], log_format: str, metrics: Metrics | None
-               ) -> Callable[[FileEvent], None]:
+def event_sink(
+    log: Callable[[str], None], log_format: str, metrics: Metrics | None
+) -> Callable[[FileEvent], None]:
     """Where a worker's file events go: the log, and the metrics if served."""
 
     def sink(event: FileEvent) -> None:

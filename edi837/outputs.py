@@ -77,8 +77,9 @@ def _folder(path: str) -> Path:
     return Path(path)
 
 
-def _per_file(path: str, files: list[FileResult], suffix: str, what: str
-              ) -> Iterator[tuple[FileResult, Path]]:
+def _per_file(
+    path: str, files: list[FileResult], suffix: str, what: str
+) -> Iterator[tuple[FileResult, Path]]:
     """(input, output path) pairs: one per readable input, or the single path."""
     readable = [f for f in files if f.readable]
     if _is_dir(path):
@@ -108,11 +109,17 @@ def _ids(f: FileResult, options: OutputOptions) -> dict[str, object]:
     when = options.date_
     if when is None:
         when = _first_date(gs[4] if gs else "", f"20{isa[9]}" if isa else "")
-    time_ = next((t for t in ((gs[5][:4] if gs else ""), (isa[10] if isa else ""))
-                  if valid_hhmm(t)), "0000")
+    time_ = next(
+        (t for t in ((gs[5][:4] if gs else ""), (isa[10] if isa else "")) if valid_hhmm(t)), "0000"
+    )
     usage = "P" if isa and isa[15] == "P" else "T"
-    return {"sender_id": sender, "receiver_id": receiver, "date_": when, "time_": time_,
-            "usage": usage}
+    return {
+        "sender_id": sender,
+        "receiver_id": receiver,
+        "date_": when,
+        "time_": time_,
+        "usage": usage,
+    }
 
 
 def _first_date(*candidates: str) -> date:
@@ -125,8 +132,9 @@ def _first_date(*candidates: str) -> date:
     return date(2000, 1, 1)
 
 
-def write_outputs(screening: Screening, options: OutputOptions, numbers: ControlNumbers
-                  ) -> dict[str, list[str]]:
+def write_outputs(
+    screening: Screening, options: OutputOptions, numbers: ControlNumbers
+) -> dict[str, list[str]]:
     """Write every requested output; returns {kind: [paths written]}. An output named by
     URL (``s3://...``) is written locally first and uploaded when complete."""
     import contextlib
@@ -140,8 +148,9 @@ def write_outputs(screening: Screening, options: OutputOptions, numbers: Control
         return _write_outputs(screening, dataclasses.replace(options, **local), numbers)
 
 
-def _write_outputs(screening: Screening, options: OutputOptions, numbers: ControlNumbers
-                   ) -> dict[str, list[str]]:
+def _write_outputs(
+    screening: Screening, options: OutputOptions, numbers: ControlNumbers
+) -> dict[str, list[str]]:
     files = screening.prepare()
     written: dict[str, list[str]] = {}
     if options.ack_277ca:
@@ -156,14 +165,16 @@ def _write_outputs(screening: Screening, options: OutputOptions, numbers: Contro
         written["annotate"] = []
         for f, target in _per_file(options.annotate, files, "annotated.txt", "--annotate"):
             with atomic_open(target) as out:
-                write_annotated(f.local_path, screening.verdicts(f), out, issues=f.issues,
-                                name=f.path)
+                write_annotated(
+                    f.local_path, screening.verdicts(f), out, issues=f.issues, name=f.path
+                )
             written["annotate"].append(str(target))
     return written
 
 
-def _write_277ca(screening: Screening, files: list[FileResult], options: OutputOptions,
-                 numbers: ControlNumbers) -> list[str]:
+def _write_277ca(
+    screening: Screening, files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
+) -> list[str]:
     out_paths = []
     readable = [f for f in files if f.readable]
     if not readable:
@@ -174,15 +185,21 @@ def _write_277ca(screening: Screening, files: list[FileResult], options: OutputO
         pairs = [(None, Path(options.ack_277ca))]
     for f, target in pairs:
         with atomic_open(target) as out:
-            write_277ca(out, screening.verdicts(f), **_ids(f or readable[0], options),
-                        control_number=numbers.take("277CA"), received=options.received,
-                        line_ending="\n")
+            write_277ca(
+                out,
+                screening.verdicts(f),
+                **_ids(f or readable[0], options),
+                control_number=numbers.take("277CA"),
+                received=options.received,
+                line_ending="\n",
+            )
         out_paths.append(str(target))
     return out_paths
 
 
-def _write_999(files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
-               ) -> list[str]:
+def _write_999(
+    files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
+) -> list[str]:
     """One 999 per input that has an envelope to answer (a file with no GS cannot get
     one: X12 answers that with a TA1, see ``--ta1``)."""
     out_paths = []
@@ -192,26 +209,38 @@ def _write_999(files: list[FileResult], options: OutputOptions, numbers: Control
         for f in answerable:
             target = folder / f"{names[f.index]}.999"
             with atomic_open(target) as out:
-                write_999(out, f.tracker, **_ids(f, options),
-                          control_number=numbers.take("999"), line_ending="\n")
+                write_999(
+                    out,
+                    f.tracker,
+                    **_ids(f, options),
+                    control_number=numbers.take("999"),
+                    line_ending="\n",
+                )
             out_paths.append(str(target))
     elif answerable:
         with atomic_open(options.ack_999) as out:  # several interchanges, one per input
             for f in answerable:
-                write_999(out, f.tracker, **_ids(f, options),
-                          control_number=numbers.take("999"), line_ending="\n")
+                write_999(
+                    out,
+                    f.tracker,
+                    **_ids(f, options),
+                    control_number=numbers.take("999"),
+                    line_ending="\n",
+                )
         out_paths.append(options.ack_999)
     return out_paths
 
 
-def _write_split(screening: Screening, files: list[FileResult], options: OutputOptions,
-                 numbers: ControlNumbers) -> list[str]:
+def _write_split(
+    screening: Screening, files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
+) -> list[str]:
     out_paths: list[str] = []
     targets: dict[str, dict[int, Path]] = {}
     for side, path in (("accepted", options.accepted), ("rejected", options.rejected)):
         if path:
-            targets[side] = {f.index: t for f, t in _per_file(path, files, f"{side}.837",
-                                                                f"--{side}")}
+            targets[side] = {
+                f.index: t for f, t in _per_file(path, files, f"{side}.837", f"--{side}")
+            }
     for f in files:
         if not f.readable:
             continue
@@ -220,11 +249,19 @@ def _write_split(screening: Screening, files: list[FileResult], options: OutputO
         rej = targets.get("rejected", {}).get(f.index)
         with _maybe_atomic(acc) as acc_out, _maybe_atomic(rej) as rej_out:
             # Each interchange written draws a fresh number (never the input's ISA13).
-            summary = write_split(f.local_path, statuses, acc_out, rej_out,
-                                  control_number=numbers.drawer("split"), name=f.path)
+            summary = write_split(
+                f.local_path,
+                statuses,
+                acc_out,
+                rej_out,
+                control_number=numbers.drawer("split"),
+                name=f.path,
+            )
         if summary.unmatched or summary.missing:
-            raise Edi837Error(f"{f.path}: split could not place claims at segments "
-                              f"{summary.unmatched or summary.missing}")
+            raise Edi837Error(
+                f"{f.path}: split could not place claims at segments "
+                f"{summary.unmatched or summary.missing}"
+            )
         for target, count in ((acc, summary.accepted), (rej, summary.rejected)):
             if target is None:
                 continue
@@ -235,8 +272,9 @@ def _write_split(screening: Screening, files: list[FileResult], options: OutputO
     return out_paths
 
 
-def _write_ta1(files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
-               ) -> list[str]:
+def _write_ta1(
+    files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
+) -> list[str]:
     """A TA1 file per input whose interchanges need one (ISA14 = 1, or an envelope issue);
     unreadable inputs whose ISA was read (e.g. ISA12 00401) are answered too."""
     out_paths: list[str] = []
@@ -251,13 +289,23 @@ def _write_ta1(files: list[FileResult], options: OutputOptions, numbers: Control
     else:
         with atomic_open(options.ack_ta1) as out:  # type: ignore[arg-type]
             for f in due:
-                write_ta1(out, f.tracker, **_ids(f, options),  # type: ignore[arg-type]
-                          control_number=numbers.drawer("TA1"), line_ending="\n")
+                write_ta1(
+                    out,
+                    f.tracker,
+                    **_ids(f, options),  # type: ignore[arg-type]
+                    control_number=numbers.drawer("TA1"),
+                    line_ending="\n",
+                )
         return [str(options.ack_ta1)]
     for f, target in pairs:
         with atomic_open(target) as out:
-            write_ta1(out, f.tracker, **_ids(f, options),  # type: ignore[arg-type]
-                      control_number=numbers.drawer("TA1"), line_ending="\n")
+            write_ta1(
+                out,
+                f.tracker,
+                **_ids(f, options),  # type: ignore[arg-type]
+                control_number=numbers.drawer("TA1"),
+                line_ending="\n",
+            )
         out_paths.append(str(target))
     return out_paths
 

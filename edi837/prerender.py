@@ -36,8 +36,7 @@ class Prerenderer:
 
     def __init__(self, screening: Screening) -> None:
         self.screening = screening
-        fd, self.path = tempfile.mkstemp(prefix="edi837-claims-", suffix=".tsv",
-                                             dir=run_dir())
+        fd, self.path = tempfile.mkstemp(prefix="edi837-claims-", suffix=".tsv", dir=run_dir())
         self.spool = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
     def record(self, key: int, claim: Claim, findings: list[Finding]) -> None:
@@ -48,13 +47,17 @@ class Prerenderer:
         payment = expected_payment(claim, policy) if claim.frequency != "8" else {}
         env = claim.envelope
         fields = (
-            str(key), str(env.interchange_index), str(env.group_index),
-            str(env.transaction_index), "0" if verdict.accepted else "1",
+            str(key),
+            str(env.interchange_index),
+            str(env.group_index),
+            str(env.transaction_index),
+            "0" if verdict.accepted else "1",
             claim_head(verdict),
             s_code_lines_json(verdict, payment) if s_count else "[]",
             s_code_lines_json(verdict, {}) if s_count else "[]",
             findings_json(findings) if findings else "[]",
-            str(s_count), str(sum(payment.values(), Decimal(0))),
+            str(s_count),
+            str(sum(payment.values(), Decimal(0))),
             ",".join(f.rule for f in findings),
         )
         self.spool.write("\t".join(fields) + "\n")  # JSON text never holds a raw tab
@@ -67,23 +70,40 @@ class Prerenderer:
         judged = self.screening.judged
         with open(self.path, encoding="utf-8", newline="\n") as lines:
             for line in lines:
-                (key, i, g, t, rejected, head, s_accepted, s_rejected, found, s_count,
-                 payment, rules) = line.rstrip("\n").split("\t")
+                (
+                    key,
+                    i,
+                    g,
+                    t,
+                    rejected,
+                    head,
+                    s_accepted,
+                    s_rejected,
+                    found,
+                    s_count,
+                    payment,
+                    rules,
+                ) = line.rstrip("\n").split("\t")
                 key_n = int(key)
                 file_index = file_of(key_n)
                 if file_index not in readable:
                     continue  # a file refused part-way: none of its claims entered
-                extra = list(envelope_findings_at(int(i), int(g), int(t),
-                                                  issues.get(file_index, [])))
+                extra = list(
+                    envelope_findings_at(int(i), int(g), int(t), issues.get(file_index, []))
+                )
                 extra += judged.get(key_n, [])
-                status = REJECTED if rejected == "1" or any(f.rejects for f in extra) \
-                    else ACCEPTED
+                status = REJECTED if rejected == "1" or any(f.rejects for f in extra) else ACCEPTED
                 accepted = status == ACCEPTED
-                text = render_claim(head, status, s_accepted if accepted else s_rejected,
-                                    join_json_lists(found, findings_json(extra))
-                                    if extra else found)
+                text = render_claim(
+                    head,
+                    status,
+                    s_accepted if accepted else s_rejected,
+                    join_json_lists(found, findings_json(extra)) if extra else found,
+                )
                 yield PrerenderedClaim(
-                    text, status, int(s_count),
+                    text,
+                    status,
+                    int(s_count),
                     Decimal(payment) if accepted else Decimal(0),
                     (rules.split(",") if rules else []) + [f.rule for f in extra],
                 )
@@ -93,4 +113,3 @@ class Prerenderer:
             self.spool.close()
         with contextlib.suppress(OSError):
             os.unlink(self.path)
-

@@ -76,9 +76,12 @@ def sweep_stale(base: str | None = None, *, older_than: float = STALE_AFTER) -> 
             if not found or int(found.group(1)) == os.getpid():
                 continue
             with contextlib.suppress(OSError):
-                if (entry.is_dir() and not entry.is_symlink()
-                        and now - entry.lstat().st_mtime > older_than
-                        and not pid_alive(int(found.group(1)))):
+                if (
+                    entry.is_dir()
+                    and not entry.is_symlink()
+                    and now - entry.lstat().st_mtime > older_than
+                    and not pid_alive(int(found.group(1)))
+                ):
                     shutil.rmtree(entry, ignore_errors=True)
                     removed.append(str(entry))
     return removed

@@ -76,15 +76,17 @@ class FileResult:
     @property
     def errors(self) -> list[str]:
         out = [str(self.fatal)] if self.fatal else []
-        out += [_issue_line(self.path, i) for i in self.issues
-                if i.severity == "error" and i.scope != "claim"]
+        out += [
+            _issue_line(self.path, i)
+            for i in self.issues
+            if i.severity == "error" and i.scope != "claim"
+        ]
         return out
 
     @property
     def warnings(self) -> list[str]:
         out = [_issue_line(self.path, i) for i in self.issues if i.severity == "warning"]
-        out += [f"{escape(self.path)}:seg {n.ordinal} @{n.offset}: {n.message}"
-                for n in self.notes]
+        out += [f"{escape(self.path)}:seg {n.ordinal} @{n.offset}: {n.message}" for n in self.notes]
         return out
 
     @property
@@ -101,8 +103,9 @@ def _issue_line(path: str, issue: SyntaxIssue) -> str:
     return f"{escape(path)}:{issue.position}: {message}"
 
 
-def expand_paths(paths: Iterable[str | Path] | str | os.PathLike[str],
-                 duplicates: list[str] | None = None) -> list[str]:
+def expand_paths(
+    paths: Iterable[str | Path] | str | os.PathLike[str], duplicates: list[str] | None = None
+) -> list[str]:
     """Every input the paths stand for: directories and globs expanded (sorted, no
     dotfiles), URLs, ZIP members (see ``edi837.sources``).
 
@@ -138,8 +141,9 @@ def file_of(key: int) -> int:
     return key >> _KEY_SHIFT
 
 
-def claim_findings(run: RunContext, claim: Claim, issues: list[SyntaxIssue],
-                   tr3: list[Finding] | None = None) -> tuple[list[Finding], ClaimContext]:
+def claim_findings(
+    run: RunContext, claim: Claim, issues: list[SyntaxIssue], tr3: list[Finding] | None = None
+) -> tuple[list[Finding], ClaimContext]:
     """TR3, structural, per-claim S-code and envelope findings for one claim, in that
     order (the order every report lists them in; timeline findings follow). A structural
     problem at a segment the TR3 check already faulted is its consequence, not reported
@@ -163,9 +167,12 @@ def claim_findings(run: RunContext, claim: Claim, issues: list[SyntaxIssue],
 OnClaim = Callable[[int, Claim, list[Finding]], None]
 
 
-def read_file(result: FileResult, run: RunContext,
-              progress: Callable[[int], None] | None = None,
-              on_claim: OnClaim | None = None) -> Iterator[Digest]:
+def read_file(
+    result: FileResult,
+    run: RunContext,
+    progress: Callable[[int], None] | None = None,
+    on_claim: OnClaim | None = None,
+) -> Iterator[Digest]:
     """Step 1 for one file: a digest per S-code claim (and per replacement or void).
 
     Fills ``result`` when done. If the file turns out unreadable part-way, ``result.fatal``
@@ -174,9 +181,12 @@ def read_file(result: FileResult, run: RunContext,
     (structure and claim rules; envelope and timeline findings come later).
     """
     validator = TR3Validator() if run.tr3 and not run.validate else None
-    reader = ClaimReader(result.local_path or result.path, name=result.path,
-                         wanted=EVERY_CLAIM if on_claim else S_CODE_CLAIMS,
-                         validator=validator)
+    reader = ClaimReader(
+        result.local_path or result.path,
+        name=result.path,
+        wanted=EVERY_CLAIM if on_claim else S_CODE_CLAIMS,
+        validator=validator,
+    )
     result.tracker = reader.tracker
     by_claim = validator.by_claim if validator is not None else {}
     n = reported = 0
@@ -193,8 +203,9 @@ def read_file(result: FileResult, run: RunContext,
                     findings, ctx = claim_findings(run, claim, [], result.tr3.get(n))
                     if relevant:
                         reasons = [f"{f.rule}: {f.message}" for f in findings if f.rejects]
-                        yield make_digest(claim_key(result.index, n), claim, ctx,
-                                          bool(reasons), reasons)
+                        yield make_digest(
+                            claim_key(result.index, n), claim, ctx, bool(reasons), reasons
+                        )
                     if on_claim is not None:
                         on_claim(claim_key(result.index, n), claim, findings)
             n += 1
@@ -234,8 +245,9 @@ def _summarize(result: FileResult, reader: ClaimReader, claims: int) -> None:
     result.content_hash = reader.content_hash
 
 
-def answer_file(result: FileResult, run: RunContext, judged: Mapping[int, list[Finding]]
-                ) -> Iterator[Verdict]:
+def answer_file(
+    result: FileResult, run: RunContext, judged: Mapping[int, list[Finding]]
+) -> Iterator[Verdict]:
     """Step 3 for one file: every claim's verdict, in input order.
 
     The envelope issues are taken from step 1 (a transaction set's SE comes after its
@@ -273,9 +285,13 @@ class Screening:
     each input afterwards. The history store is updated in one transaction per run.
     """
 
-    def __init__(self, paths: Iterable[str | Path] | str | Path, run: RunContext,
-                 history: HistoryStore | None = None,
-                 progress: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        paths: Iterable[str | Path] | str | Path,
+        run: RunContext,
+        history: HistoryStore | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         self.run = run
         self.progress = progress  # called with bytes read since the last call (step 1)
         self.history = history or HistoryStore()
@@ -322,8 +338,9 @@ class Screening:
             # One store transaction; run again from scratch if the store retries it
             # (a deadlock with another worker, a busy SQLite file).
             self._judged.clear()
-            judge = Judge(self.run, self.history, hashes,
-                          {f.path: f.issues for f in self.files if f.readable})
+            judge = Judge(
+                self.run, self.history, hashes, {f.path: f.issues for f in self.files if f.readable}
+            )
             self.history.lock_patients(spool.patients())
             for patient, digests in spool.by_patient():
                 for judgement in judge.judge_patient(patient, digests):

@@ -175,8 +175,10 @@ class _Gunzip(io.RawIOBase):
 
             raise X12SyntaxError(
                 f"binary data, not an X12 interchange (gzip stream corrupt or cut short: "
-                f"{type(exc).__name__})", file=self.name_,
-                segment_ordinal=1 if self.produced == 0 else 0, byte_offset=self.produced,
+                f"{type(exc).__name__})",
+                file=self.name_,
+                segment_ordinal=1 if self.produced == 0 else 0,
+                byte_offset=self.produced,
             ) from None
         self.produced += len(data)
         return data
@@ -223,13 +225,17 @@ def _is_zip(name: str) -> bool:
 def _members(name: str) -> list[str]:
     with _open_raw(name) as raw, zipfile.ZipFile(raw) as zf:
         names = [i.filename for i in zf.infolist() if not i.is_dir()]
-    return [f"{name}{MEMBER_SEP}{m}" for m in sorted(names)
-            if not os.path.basename(m).startswith(".")]
+    return [
+        f"{name}{MEMBER_SEP}{m}" for m in sorted(names) if not os.path.basename(m).startswith(".")
+    ]
 
 
 def _visible(path: str) -> bool:
-    return not any(part.startswith(".") for part in path.replace("\\", "/").split("/")
-                   if part not in ("", ".", ".."))
+    return not any(
+        part.startswith(".")
+        for part in path.replace("\\", "/").split("/")
+        if part not in ("", ".", "..")
+    )
 
 
 def _expand_url(url: str) -> list[str]:
@@ -245,7 +251,7 @@ def _expand_url(url: str) -> list[str]:
     if fs.isdir(path):
         root = path.rstrip("/")
         found = sorted(fs.find(root))
-        return [as_url(p) for p in found if _visible(p[len(root):])]
+        return [as_url(p) for p in found if _visible(p[len(root) :])]
     return [url]
 
 
@@ -292,7 +298,10 @@ def matches_any(name: str, patterns: Iterable[str]) -> bool:
 
 @contextlib.contextmanager
 def open_output(
-    path: str | os.PathLike[str] | None, *, encoding: str = "utf-8", newline: str | None = "",
+    path: str | os.PathLike[str] | None,
+    *,
+    encoding: str = "utf-8",
+    newline: str | None = "",
     binary: bool = False,
 ) -> Iterator[IO[Any]]:
     """Write ``path`` so that it appears whole or not at all: ``None`` or ``-`` is standard

@@ -38,8 +38,17 @@ class DigestSpool:
 
     def add(self, file_index: int, digest: Digest) -> None:
         patient, day, rank, claim, key = sort_key(digest)
-        self._pending.append((patient, day, rank, claim, key, file_index,
-                              pickle.dumps(digest, pickle.HIGHEST_PROTOCOL)))
+        self._pending.append(
+            (
+                patient,
+                day,
+                rank,
+                claim,
+                key,
+                file_index,
+                pickle.dumps(digest, pickle.HIGHEST_PROTOCOL),
+            )
+        )
         self.count += 1
         if len(self._pending) >= _BATCH:
             self._flush()
@@ -57,10 +66,12 @@ class DigestSpool:
     def by_patient(self) -> Iterator[tuple[str, Iterator[Digest]]]:
         """(patient, digests in judging order), one patient at a time."""
         self._flush()
-        self.db.execute("CREATE INDEX IF NOT EXISTS by_patient ON digest "
-                        "(patient, day, rank, claim, key)")
+        self.db.execute(
+            "CREATE INDEX IF NOT EXISTS by_patient ON digest (patient, day, rank, claim, key)"
+        )
         rows = self.db.execute(
-            "SELECT patient, body FROM digest ORDER BY patient, day, rank, claim, key")
+            "SELECT patient, body FROM digest ORDER BY patient, day, rank, claim, key"
+        )
         for patient, group in groupby(rows, key=lambda row: row[0]):
             yield patient, (pickle.loads(body) for _, body in group)
 

@@ -84,8 +84,7 @@ CATEGORY_DEFINITIONS: dict[str, str] = {
 # Usage notes of code source 508: what a status code needs beside it in the STC
 USAGE_NOTES: dict[str, str] = {
     "21": (
-        "at least one other status code is required to identify the missing or invalid "
-        "information."
+        "at least one other status code is required to identify the missing or invalid information."
     ),
     "96": "this code requires use of an Entity Code.",
     "252": "this code requires use of an Entity Code.",

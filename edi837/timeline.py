@@ -68,14 +68,17 @@ class Timeline:
 
     def of(self, procedure: str, *, excluding_claim: str = "") -> list[Service]:
         return [
-            s for s in self.services
+            s
+            for s in self.services
             if s.procedure == procedure and (not excluding_claim or s.claim_id != excluding_claim)
         ]
 
     def units_for_order(self, order_id: str, *, excluding_claim: str = "") -> int:
         return sum(
-            s.units for s in self.services
-            if s.procedure == "S0354" and s.order_id == order_id
+            s.units
+            for s in self.services
+            if s.procedure == "S0354"
+            and s.order_id == order_id
             and (not excluding_claim or s.claim_id != excluding_claim)
         )
 

@@ -22,14 +22,40 @@ from edi837.cli import main
 from edi837.errors import X12SyntaxError
 from edi837.x12.tokenizer import SegmentReader
 
-JUNK = ["", "ZZZ*1", "NM1|IL|1|DOE|JANE", "CLM", "CLM*X*", "LX*" + "9" * 5000,
-        "SV1*HC:S0353*" + "1" * 5000 + "*UN*1", "ST*837*0001*005010X222A1", "SE*2*0001",
-        "GS*HC*A*B*20240101*1200*1*X*005010X222A1", "GE*1*1", "IEA*1*000000001",
-        "LX*\u00b2", "SV1*HC:S0354*1E999999*UN*\u00b2", "DMG*D8*2024\u00b21301",
-        "HL*1**20*1", "HL*2*1*22*0", "\x00\x01\x02", "REF*G1*" + "x" * 2000]
+JUNK = [
+    "",
+    "ZZZ*1",
+    "NM1|IL|1|DOE|JANE",
+    "CLM",
+    "CLM*X*",
+    "LX*" + "9" * 5000,
+    "SV1*HC:S0353*" + "1" * 5000 + "*UN*1",
+    "ST*837*0001*005010X222A1",
+    "SE*2*0001",
+    "GS*HC*A*B*20240101*1200*1*X*005010X222A1",
+    "GE*1*1",
+    "IEA*1*000000001",
+    "LX*\u00b2",
+    "SV1*HC:S0354*1E999999*UN*\u00b2",
+    "DMG*D8*2024\u00b21301",
+    "HL*1**20*1",
+    "HL*2*1*22*0",
+    "\x00\x01\x02",
+    "REF*G1*" + "x" * 2000,
+]
 BAD_NUMBERS = ["\u00b2", "9" * 5000, "1E999999", "-0", "NaN", "", "12345678901234567890"]
-KINDS = ("delete", "duplicate", "swap", "truncate", "separator", "junk", "number", "glue",
-         "isa", "terminator")
+KINDS = (
+    "delete",
+    "duplicate",
+    "swap",
+    "truncate",
+    "separator",
+    "junk",
+    "number",
+    "glue",
+    "isa",
+    "terminator",
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +92,7 @@ def mutate(text: str, mutations: list[Mutation], other: str) -> str:
             k = [n for n, c in enumerate(segs[i]) if c == "*"]
             if k:
                 pos = k[m.pick % len(k)]
-                segs[i] = segs[i][:pos] + "|:^ \x1d"[m.pick % 5] + segs[i][pos + 1:]
+                segs[i] = segs[i][:pos] + "|:^ \x1d"[m.pick % 5] + segs[i][pos + 1 :]
         elif m.kind == "junk":
             segs.insert(i, JUNK[m.pick % len(JUNK)] + "~\n")
         elif m.kind == "number":
@@ -131,15 +157,41 @@ def run_everything(mutant: Path, out: Path) -> Outcome:
     for old in out.iterdir():
         old.unlink()
     report, ack = out / "report.json", out / "x.277"
-    result = CliRunner().invoke(main, [
-        "check", "-q", "--no-history", "--format", "json", "-o", str(report),
-        "--277ca", str(ack), "--999", str(out / "x.999"), "--accepted", str(out / "acc.837"),
-        "--rejected", str(out / "rej.837"), "--annotate", str(out / "ann.txt"),
-        "--control-number", "1", str(mutant)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "-q",
+            "--no-history",
+            "--format",
+            "json",
+            "-o",
+            str(report),
+            "--277ca",
+            str(ack),
+            "--999",
+            str(out / "x.999"),
+            "--accepted",
+            str(out / "acc.837"),
+            "--rejected",
+            str(out / "rej.837"),
+            "--annotate",
+            str(out / "ann.txt"),
+            "--control-number",
+            "1",
+            str(mutant),
+        ],
+    )
     claims, readable = 0, False
     if report.exists():
         data = json.loads(report.read_text())
         claims = len(data["claims"])
         readable = all(f["readable"] for f in data["files"])
-    return Outcome(result.exit_code, claims, answered_in_277ca(ack), expected_claims(mutant),
-                   readable, result.output[-2000:] + repr(result.exception))
+    return Outcome(
+        result.exit_code,
+        claims,
+        answered_in_277ca(ack),
+        expected_claims(mutant),
+        readable,
+        result.output[-2000:] + repr(result.exception),
+    )

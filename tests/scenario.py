@@ -37,17 +37,26 @@ def s_line(procedure: str = "S0354", day: date = DAY0, **kw) -> LineSpec:
     return LineSpec(procedure=procedure, service_date=day, **kw)
 
 
-def s_claim(claim_id: str, procedure: str = "S0354", day: date = DAY0, *,
-            form: str = "837P", member: str = MEMBER, order: str | None = ORDER,
-            lines: list[LineSpec] | None = None, line_kw: dict | None = None,
-            **kw) -> ClaimSpec:
+def s_claim(
+    claim_id: str,
+    procedure: str = "S0354",
+    day: date = DAY0,
+    *,
+    form: str = "837P",
+    member: str = MEMBER,
+    order: str | None = ORDER,
+    lines: list[LineSpec] | None = None,
+    line_kw: dict | None = None,
+    **kw,
+) -> ClaimSpec:
     """An S-code claim that passes every rule under the default scenario feeds."""
     kw.setdefault("billing_npi", BILLING_NPI)
     if form == "837I":
         kw.setdefault("attending_npi", ORDERING_NPI)
     line = s_line(procedure, day, **(line_kw or {}))
-    return ClaimSpec(claim_id=claim_id, member_id=member, form=form, ref_g1=order,
-                     lines=lines or [line], **kw)
+    return ClaimSpec(
+        claim_id=claim_id, member_id=member, form=form, ref_g1=order, lines=lines or [line], **kw
+    )
 
 
 def days(n: int) -> date:
@@ -75,12 +84,14 @@ class Scenario:
     tmp: Path
     policy: str = "bcbsma"
     auths: list[Auth] = field(default_factory=lambda: [Auth()])
-    providers: list[tuple[str, str, str, str]] = field(default_factory=lambda: [
-        (ORDERING_NPI, "ORDERING DOC", "in", "MA"),
-        (OTHER_NPI, "OTHER DOC", "in", "MA"),
-        (OUT_NPI, "OUT DOC", "out", "MA"),
-        (BILLING_NPI, "SYNTHETIC ONCOLOGY", "in", "MA"),
-    ])
+    providers: list[tuple[str, str, str, str]] = field(
+        default_factory=lambda: [
+            (ORDERING_NPI, "ORDERING DOC", "in", "MA"),
+            (OTHER_NPI, "OTHER DOC", "in", "MA"),
+            (OUT_NPI, "OUT DOC", "out", "MA"),
+            (BILLING_NPI, "SYNTHETIC ONCOLOGY", "in", "MA"),
+        ]
+    )
     files: list[list[ClaimSpec]] = field(default_factory=list)
     received: date | None = date(2026, 11, 2)
     use_auths: bool = True
@@ -96,13 +107,35 @@ class Scenario:
         with open(auth_path, "w", newline="") as fh:
             w = csv.writer(fh)
             regimen = any(a.regimen is not None for a in self.auths)
-            w.writerow(["order_id", "member_id", "ordering_npi", "valid_from", "valid_to",
-                        "s_codes", "s0354_max_months", "pathway_eligible_id", "status"]
-                       + (["regimen"] if regimen else []))
+            w.writerow(
+                [
+                    "order_id",
+                    "member_id",
+                    "ordering_npi",
+                    "valid_from",
+                    "valid_to",
+                    "s_codes",
+                    "s0354_max_months",
+                    "pathway_eligible_id",
+                    "status",
+                ]
+                + (["regimen"] if regimen else [])
+            )
             for a in self.auths:
-                w.writerow([a.order_id, a.member_id, a.ordering_npi, a.valid_from, a.valid_to,
-                            a.s_codes, a.s0354_max_months, a.pathway_eligible_id, a.status]
-                           + ([a.regimen or ""] if regimen else []))
+                w.writerow(
+                    [
+                        a.order_id,
+                        a.member_id,
+                        a.ordering_npi,
+                        a.valid_from,
+                        a.valid_to,
+                        a.s_codes,
+                        a.s0354_max_months,
+                        a.pathway_eligible_id,
+                        a.status,
+                    ]
+                    + ([a.regimen or ""] if regimen else [])
+                )
         prov_path = self.tmp / "providers.csv"
         with open(prov_path, "w", newline="") as fh:
             w = csv.writer(fh)

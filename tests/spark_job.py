@@ -38,31 +38,36 @@ def main(argv: list[str]) -> None:
         if py_files:
             spark.sparkContext.addPyFile(py_files)
         sc = spark.sparkContext
-        modules = sorted(set(
-            sc.parallelize(range(4), 4)
-            .map(lambda _: __import__("edi837").__file__)
-            .collect()
-        ))
+        modules = sorted(
+            set(sc.parallelize(range(4), 4).map(lambda _: __import__("edi837").__file__).collect())
+        )
         start = time.perf_counter()
         screening = SparkScreening(
             rest,
-            run_context("bcbsma", options.get("authorizations"), options.get("providers"),
-                        date(2026, 11, 2)),
+            run_context(
+                "bcbsma", options.get("authorizations"), options.get("providers"), date(2026, 11, 2)
+            ),
             spark=spark,
         )
         with screening:
             files = screening.prepare()
-            verdicts = [[v.claim.CLM01, v.status, sorted(f.rule for f in v.findings)]
-                        for v in screening.verdicts()]
+            verdicts = [
+                [v.claim.CLM01, v.status, sorted(f.rule for f in v.findings)]
+                for v in screening.verdicts()
+            ]
         seconds = time.perf_counter() - start
     finally:
         spark.stop()
-    print(json.dumps({
-        "verdicts": verdicts,
-        "files": [[f.path, f.readable, f.content_hash] for f in files],
-        "modules": modules,
-        "seconds": seconds,
-    }))
+    print(
+        json.dumps(
+            {
+                "verdicts": verdicts,
+                "files": [[f.path, f.readable, f.content_hash] for f in files],
+                "modules": modules,
+                "seconds": seconds,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

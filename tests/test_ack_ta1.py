@@ -42,8 +42,15 @@ def with_isa(index: int, value: str) -> str:
 def ta1(text: str) -> tuple[str, list[list[str]]]:
     out = io.StringIO(newline="")
     numbers = iter(range(41, 99))
-    write_ta1(out, tracker_of(text), sender_id="EDI837", receiver_id="SUBMITTER01",
-              control_number=lambda: next(numbers), date_=date(2026, 11, 2), time_="0915")
+    write_ta1(
+        out,
+        tracker_of(text),
+        sender_id="EDI837",
+        receiver_id="SUBMITTER01",
+        control_number=lambda: next(numbers),
+        date_=date(2026, 11, 2),
+        time_="0915",
+    )
     text_out = out.getvalue()
     if not text_out:
         return "", []
@@ -63,21 +70,24 @@ def ta1_structure_ok(text: str) -> None:
     assert len(t) == 6 and len(t[1]) == 9 and t[4] in "AER" and len(t[5]) == 3
 
 
-@pytest.mark.parametrize(("text", "note"), [
-    (TEXT.replace("IEA*1*000000001", "IEA*1*000000002"), "001"),
-    (TEXT.replace("IEA*1*", "IEA*2*"), "021"),
-    (TEXT[: TEXT.index("IEA")], "023"),
-    (with_isa(9, "261399"), "014"),
-    (with_isa(10, "2575"), "015"),
-    (with_isa(15, "X"), "020"),
-    (with_isa(5, "QQ"), "005"),
-    (with_isa(7, "QQ"), "007"),
-    (with_isa(6, ""), "006"),
-    (with_isa(1, "77"), "010"),
-    (with_isa(14, "7"), "019"),
-    (TEXT.replace("GS*", "NTE*X~GS*", 1), "024"),
-    (TEXT.replace("GE*", "SE*2*9~GE*", 1), "022"),
-])
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        (TEXT.replace("IEA*1*000000001", "IEA*1*000000002"), "001"),
+        (TEXT.replace("IEA*1*", "IEA*2*"), "021"),
+        (TEXT[: TEXT.index("IEA")], "023"),
+        (with_isa(9, "261399"), "014"),
+        (with_isa(10, "2575"), "015"),
+        (with_isa(15, "X"), "020"),
+        (with_isa(5, "QQ"), "005"),
+        (with_isa(7, "QQ"), "007"),
+        (with_isa(6, ""), "006"),
+        (with_isa(1, "77"), "010"),
+        (with_isa(14, "7"), "019"),
+        (TEXT.replace("GS*", "NTE*X~GS*", 1), "024"),
+        (TEXT.replace("GE*", "SE*2*9~GE*", 1), "022"),
+    ],
+)
 def test_interchange_error_gets_ta1_r(text: str, note: str) -> None:
     out, segs = ta1(text)
     assert segs[1][4:] == ["R", note]
@@ -105,28 +115,48 @@ def test_lenient_envelope_is_accepted_with_errors() -> None:
     strict, lenient = tracker_of(bad), tracker_of(bad, lenient=True)
     assert strict.has_errors and not lenient.has_errors
     out = io.StringIO(newline="")
-    write_999(out, lenient, sender_id="EDI837", receiver_id="SUBMITTER01", control_number=5,
-              date_=date(2026, 1, 1))
+    write_999(
+        out,
+        lenient,
+        sender_id="EDI837",
+        receiver_id="SUBMITTER01",
+        control_number=5,
+        date_=date(2026, 1, 1),
+    )
     assert "IK5*E*4" in out.getvalue() and "AK9*E*1*1*1*1" in out.getvalue()
     ok, errors = pyx12_validate(out.getvalue())
     assert ok, errors
     numbers = iter(range(1, 9))
     buf = io.StringIO(newline="")
-    write_ta1(buf, lenient, sender_id="EDI837", receiver_id="SUBMITTER01",
-              control_number=lambda: next(numbers),
-              date_=date(2026, 1, 1), time_="0000")
+    write_ta1(
+        buf,
+        lenient,
+        sender_id="EDI837",
+        receiver_id="SUBMITTER01",
+        control_number=lambda: next(numbers),
+        date_=date(2026, 1, 1),
+        time_="0000",
+    )
     assert "*E*001~" in buf.getvalue()
 
 
-@pytest.mark.parametrize(("text", "ik5", "ak9"), [
-    (TEXT.replace("IEA*1*000000001", "IEA*1*000000002"), ["IK5", "R", "1"], "1"),
-    (with_isa(15, "X"), ["IK5", "R", "1"], "1"),
-])
+@pytest.mark.parametrize(
+    ("text", "ik5", "ak9"),
+    [
+        (TEXT.replace("IEA*1*000000001", "IEA*1*000000002"), ["IK5", "R", "1"], "1"),
+        (with_isa(15, "X"), ["IK5", "R", "1"], "1"),
+    ],
+)
 def test_999_interchange_rejection_carries_reasons(text, ik5, ak9) -> None:
     out = io.StringIO(newline="")
-    write_999(out, tracker_of(text), sender_id="EDI837", receiver_id="SUBMITTER01",
-              control_number=5,
-              date_=date(2026, 1, 1))
+    write_999(
+        out,
+        tracker_of(text),
+        sender_id="EDI837",
+        receiver_id="SUBMITTER01",
+        control_number=5,
+        date_=date(2026, 1, 1),
+    )
     segs = [s.split("*") for s in out.getvalue().split("~") if s]
     assert ik5 in segs
     assert next(s for s in segs if s[0] == "AK9")[-1] == ak9
@@ -142,8 +172,10 @@ def _draw(path: str, n: int, queue) -> None:
 def test_counter_is_unique_across_processes(tmp_path) -> None:
     path = str(tmp_path / "control-number")
     queue = multiprocessing.get_context("fork").Queue()
-    procs = [multiprocessing.get_context("fork").Process(target=_draw, args=(path, 50, queue))
-             for _ in range(4)]
+    procs = [
+        multiprocessing.get_context("fork").Process(target=_draw, args=(path, 50, queue))
+        for _ in range(4)
+    ]
     for p in procs:
         p.start()
     drawn = [n for _ in procs for n in queue.get(timeout=60)]
@@ -169,9 +201,24 @@ def test_control_numbers_unique_across_outputs_and_runs(tmp_path, monkeypatch) -
     seen: list[str] = []
     for run in ("a", "b"):
         out = tmp_path / run
-        args = ["check", "--no-history", "-q", "-o", str(tmp_path / f"{run}.txt"),
-                "--277ca", f"{out}/", "--999", f"{out}/", "--ta1", f"{out}/",
-                "--accepted", f"{out}/", "--rejected", f"{out}/", str(src)]
+        args = [
+            "check",
+            "--no-history",
+            "-q",
+            "-o",
+            str(tmp_path / f"{run}.txt"),
+            "--277ca",
+            f"{out}/",
+            "--999",
+            f"{out}/",
+            "--ta1",
+            f"{out}/",
+            "--accepted",
+            f"{out}/",
+            "--rejected",
+            f"{out}/",
+            str(src),
+        ]
         result = CliRunner().invoke(main, args)
         assert result.exit_code in (0, 1), result.output
         for path in sorted(out.iterdir()):
@@ -190,9 +237,15 @@ def test_277ca_2100b_is_the_837_submitter() -> None:
     env = claims[0].envelope
     assert env.submitter_name and env.submitter_id_qualifier == "46"
     out = io.StringIO(newline="")
-    write_277ca(out, [make_verdict(c, [], load_policy("bcbsma")) for c in claims],
-                sender_id="EDI837", receiver_id="SUBMITTER01", control_number=3,
-                date_=date(2026, 11, 2), time_="0915")
+    write_277ca(
+        out,
+        [make_verdict(c, [], load_policy("bcbsma")) for c in claims],
+        sender_id="EDI837",
+        receiver_id="SUBMITTER01",
+        control_number=3,
+        date_=date(2026, 11, 2),
+        time_="0915",
+    )
     nm1 = next(s for s in out.getvalue().split("~") if s.startswith("NM1*41"))
     assert nm1 == f"NM1*41*2*{env.submitter_name}*****46*{env.submitter_id}"
     ok, errors = pyx12_validate(out.getvalue())

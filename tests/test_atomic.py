@@ -95,9 +95,26 @@ def test_check_report_and_277ca_into_fifos(tmp_path, batch) -> None:
     got_report: list[bytes] = []
     got_ack: list[bytes] = []
     threads = [_read_fifo(report, got_report), _read_fifo(ack, got_ack)]
-    proc = subprocess.run([str(EXE), "check", "-q", "--no-history", "--format", "json",
-                           "-o", str(report), "--277ca", str(ack), "--control-number", "5",
-                           str(batch)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            str(EXE),
+            "check",
+            "-q",
+            "--no-history",
+            "--format",
+            "json",
+            "-o",
+            str(report),
+            "--277ca",
+            str(ack),
+            "--control-number",
+            "5",
+            str(batch),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     for t in threads:
         t.join(10)
     assert proc.returncode in (0, 1), proc.stderr
@@ -112,10 +129,28 @@ def test_private_char_device_stays_a_device(tmp_path, batch) -> None:
     device = tmp_path / "null"
     os.mknod(device, 0o666 | stat.S_IFCHR, null.st_rdev)
     assert is_special(device)
-    proc = subprocess.run([str(EXE), "check", "-q", "--no-history", "-o", str(device),
-                           "--277ca", str(device), "--999", str(device), "--accepted",
-                           str(device), "--control-number", "1", str(batch)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            str(EXE),
+            "check",
+            "-q",
+            "--no-history",
+            "-o",
+            str(device),
+            "--277ca",
+            str(device),
+            "--999",
+            str(device),
+            "--accepted",
+            str(device),
+            "--control-number",
+            "1",
+            str(batch),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     try:  # some sandboxes refuse to open device nodes made in them (ENXIO, EPERM)
         with open(device, "w"):
             usable = True
@@ -131,18 +166,33 @@ def test_private_char_device_stays_a_device(tmp_path, batch) -> None:
 
 
 def test_dash_is_standard_output(batch) -> None:
-    result = CliRunner().invoke(main, ["check", "-q", "--no-history", "--format", "json",
-                                       "-o", "-", str(batch)])
+    result = CliRunner().invoke(
+        main, ["check", "-q", "--no-history", "--format", "json", "-o", "-", str(batch)]
+    )
     assert result.exit_code in (0, 1), result.output
     assert len(json.loads(result.stdout)["claims"]) == 40
 
 
 def test_four_concurrent_runs_leave_one_complete_report(tmp_path, batch) -> None:
     target = tmp_path / "same.json"
-    procs = [subprocess.Popen([str(EXE), "check", "-q", "--no-history", "--format", "json",
-                               "-o", str(target), str(batch)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [
+                str(EXE),
+                "check",
+                "-q",
+                "--no-history",
+                "--format",
+                "json",
+                "-o",
+                str(target),
+                str(batch),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode in (0, 1), err
@@ -153,9 +203,21 @@ def test_four_concurrent_runs_leave_one_complete_report(tmp_path, batch) -> None
 
 def test_277ca_into_missing_folder_is_created(tmp_path, batch) -> None:
     ack = tmp_path / "missing" / "deeper" / "x.277"
-    result = CliRunner().invoke(main, ["check", "-q", "--no-history", "-o", "-",
-                                       "--277ca", str(ack), "--control-number", "1",
-                                       str(batch)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "-q",
+            "--no-history",
+            "-o",
+            "-",
+            "--277ca",
+            str(ack),
+            "--control-number",
+            "1",
+            str(batch),
+        ],
+    )
     assert result.exit_code in (0, 1), result.output
     assert ack.read_text().startswith("ISA*")
 

@@ -14,14 +14,20 @@ from tests.scenario import Scenario, days, s_claim
 def batch(tmp_path):
     sc = Scenario(tmp_path).file(
         s_claim("INIT", "S0353", days(0)),
-        s_claim("EST", "S0354", days(20)),   # SC005
+        s_claim("EST", "S0354", days(20)),  # SC005
         s_claim("LATER", "S0354", days(45)),
     )
     sc.file(s_claim("UB", "S0354", days(90), form="837I", line_kw={"revenue_code": "0980"}))
     paths = sc.paths()
     sc.run_context()  # writes the feeds
-    feeds = ["--authorizations", str(tmp_path / "auths.csv"),
-             "--providers", str(tmp_path / "providers.csv"), "--received", "2026-11-02"]
+    feeds = [
+        "--authorizations",
+        str(tmp_path / "auths.csv"),
+        "--providers",
+        str(tmp_path / "providers.csv"),
+        "--received",
+        "2026-11-02",
+    ]
     return paths, feeds
 
 
@@ -36,8 +42,7 @@ def test_json_report_accounts_for_every_claim(tmp_path):
     report = json.loads(result.stdout)
     assert report["schema"] == "edi837.report/1"
     status = {c["claim_id"]: c["status"] for c in report["claims"]}
-    assert status == {"INIT": "accepted", "EST": "rejected", "LATER": "accepted",
-                      "UB": "rejected"}
+    assert status == {"INIT": "accepted", "EST": "rejected", "LATER": "accepted", "UB": "rejected"}
     assert report["summary"]["claims"] == 4
     assert report["summary"]["accepted"] + report["summary"]["rejected"] == 4
     est = next(c for c in report["claims"] if c["claim_id"] == "EST")
@@ -52,15 +57,23 @@ def test_exit_zero_when_all_accepted(tmp_path):
     sc = Scenario(tmp_path).file(s_claim("OK"))
     paths = sc.paths()
     sc.run_context()
-    result = invoke(["check", "-q", "--authorizations", str(tmp_path / "auths.csv"),
-                     "--providers", str(tmp_path / "providers.csv"), str(paths[0])])
+    result = invoke(
+        [
+            "check",
+            "-q",
+            "--authorizations",
+            str(tmp_path / "auths.csv"),
+            "--providers",
+            str(tmp_path / "providers.csv"),
+            str(paths[0]),
+        ]
+    )
     assert result.exit_code == 0
 
 
 def test_directory_and_stdin_inputs(tmp_path):
     paths, feeds = batch(tmp_path)
-    by_dir = json.loads(invoke(["check", "-q", "--format", "json", *feeds,
-                                str(tmp_path)]).stdout)
+    by_dir = json.loads(invoke(["check", "-q", "--format", "json", *feeds, str(tmp_path)]).stdout)
     # the CSV feeds sit in the same folder: they are reported unreadable, the 837s read.
     names = {f["path"].rsplit("/", 1)[-1]: f["readable"] for f in by_dir["files"]}
     assert names["batch00.837"] and not names["auths.csv"]
@@ -85,9 +98,11 @@ def test_unreadable_input_exits_2_with_one_line_per_error(tmp_path):
 def test_bad_feed_exits_2_naming_file_and_line(tmp_path):
     paths, _ = batch(tmp_path)
     feed = tmp_path / "broken.csv"
-    feed.write_text("order_id,member_id,ordering_npi,valid_from,valid_to,s_codes,"
-                    "s0354_max_months,pathway_eligible_id,status\n"
-                    "O1,M1,1234567893,2026-01-01,2026-13-01,S0354,,,authorized\n")
+    feed.write_text(
+        "order_id,member_id,ordering_npi,valid_from,valid_to,s_codes,"
+        "s0354_max_months,pathway_eligible_id,status\n"
+        "O1,M1,1234567893,2026-01-01,2026-13-01,S0354,,,authorized\n"
+    )
     result = CliRunner().invoke(main, ["check", "--authorizations", str(feed), str(paths[0])])
     assert result.exit_code == 2
     assert "broken.csv:2: valid_to '2026-13-01' is not an ISO date" in result.stderr
@@ -96,11 +111,30 @@ def test_bad_feed_exits_2_naming_file_and_line(tmp_path):
 def test_outputs_277ca_999_split_annotate(tmp_path):
     paths, feeds = batch(tmp_path)
     out = tmp_path / "out"
-    result = invoke(["check", "-q", "--format", "csv", "-o", str(tmp_path / "r.csv"), *feeds,
-                     "--277ca", f"{out}/acks/", "--999", str(out / "all.999"),
-                     "--accepted", f"{out}/acc/", "--rejected", f"{out}/rej/",
-                     "--annotate", f"{out}/ann/", "--control-number", "500",
-                     *map(str, paths)])
+    result = invoke(
+        [
+            "check",
+            "-q",
+            "--format",
+            "csv",
+            "-o",
+            str(tmp_path / "r.csv"),
+            *feeds,
+            "--277ca",
+            f"{out}/acks/",
+            "--999",
+            str(out / "all.999"),
+            "--accepted",
+            f"{out}/acc/",
+            "--rejected",
+            f"{out}/rej/",
+            "--annotate",
+            f"{out}/ann/",
+            "--control-number",
+            "500",
+            *map(str, paths),
+        ]
+    )
     assert result.exit_code == 1
     acks = sorted((out / "acks").iterdir())
     assert [a.name for a in acks] == ["batch00.837.277ca", "batch01.837.277ca"]
@@ -160,8 +194,9 @@ def test_output_file_is_written_atomically(tmp_path, monkeypatch):
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(report_module.JsonReport, "claim_text", boom)
-    result = CliRunner().invoke(main, ["check", "-q", "--format", "json", "-o", str(target),
-                                       *feeds, str(paths[0])])
+    result = CliRunner().invoke(
+        main, ["check", "-q", "--format", "json", "-o", str(target), *feeds, str(paths[0])]
+    )
     assert result.exit_code != 0
     assert target.read_text() == "previous"
     assert not list(tmp_path.glob(".report.json*"))
@@ -170,7 +205,7 @@ def test_output_file_is_written_atomically(tmp_path, monkeypatch):
 def test_text_report_names_where_what_why_fix(tmp_path):
     paths, feeds = batch(tmp_path)
     out = invoke(["check", "-q", *feeds, *map(str, paths)]).stdout
-    block = out[out.index("REJECTED  claim EST"):]
+    block = out[out.index("REJECTED  claim EST") :]
     assert "SC005 reject: S0354 on 2026-03-22 is 20 days after S0353 on 2026-03-02" in block
     assert re.search(r"at line 1 2400 seg \d+ \(DTP\) @\d+", block)
     assert "fix:" in block and "why: bcbsma-s-code-reimbursement.txt" in block
@@ -199,11 +234,23 @@ def test_review_findings_one_line_errors_and_unique_outputs(tmp_path):
     paths, feeds = batch(tmp_path)
     bad_feed = tmp_path / "latin.csv"
     bad_feed.write_bytes(b"\xff\xfe\x00garbage")
-    result = CliRunner().invoke(main, ["check", "-q", "--authorizations", str(bad_feed),
-                                       str(paths[0])])
+    result = CliRunner().invoke(
+        main, ["check", "-q", "--authorizations", str(bad_feed), str(paths[0])]
+    )
     assert result.exit_code == 2 and "latin.csv:1: not UTF-8 text" in result.stderr
-    result = CliRunner().invoke(main, ["check", "-q", "--sender-id", "X" * 16, "--277ca",
-                                       f"{tmp_path}/acks/", *feeds, str(paths[0])])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "-q",
+            "--sender-id",
+            "X" * 16,
+            "--277ca",
+            f"{tmp_path}/acks/",
+            *feeds,
+            str(paths[0]),
+        ],
+    )
     assert result.exit_code == 2 and "longer than ISA06/ISA08" in result.stderr
     # two inputs with one file name: two acknowledgments, nothing overwritten
     (tmp_path / "a").mkdir()

@@ -11,9 +11,11 @@ from edi837.x12.tokenizer import read_segments
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 BATCHES = [FIXTURES / "sample", *sorted((FIXTURES / "profiles").iterdir())]
-READABLE_MALFORMED = [p for p in sorted((FIXTURES / "malformed").glob("*.837"))
-                      if p.name not in {"bad_isa.837", "binary.837", "empty.837",
-                                        "version_4010.837"}]
+READABLE_MALFORMED = [
+    p
+    for p in sorted((FIXTURES / "malformed").glob("*.837"))
+    if p.name not in {"bad_isa.837", "binary.837", "empty.837", "version_4010.837"}
+]
 
 
 def clm01s(path: Path) -> list[str]:
@@ -22,10 +24,24 @@ def clm01s(path: Path) -> list[str]:
 
 def split(tmp_path: Path, inputs: list[Path], feeds: list[str]) -> tuple[Path, Path]:
     acc, rej = tmp_path / "acc", tmp_path / "rej"
-    result = CliRunner().invoke(main, ["check", "-q", "--no-history", "--format", "json",
-                                       "-o", str(tmp_path / "r.json"), *feeds,
-                                       "--accepted", f"{acc}/", "--rejected", f"{rej}/",
-                                       *map(str, inputs)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "-q",
+            "--no-history",
+            "--format",
+            "json",
+            "-o",
+            str(tmp_path / "r.json"),
+            *feeds,
+            "--accepted",
+            f"{acc}/",
+            "--rejected",
+            f"{rej}/",
+            *map(str, inputs),
+        ],
+    )
     assert result.exit_code in (0, 1, 2), result.output
     return acc, rej
 
@@ -33,8 +49,14 @@ def split(tmp_path: Path, inputs: list[Path], feeds: list[str]) -> tuple[Path, P
 @pytest.mark.parametrize("batch", BATCHES, ids=lambda p: p.name)
 def test_profile_batches_conserve_claims(tmp_path, batch):
     policy = batch.name if batch.parent.name == "profiles" else "bcbsma"
-    feeds = ["--policy", policy, "--authorizations", str(batch / "authorizations.csv"),
-             "--providers", str(batch / "providers.csv")]
+    feeds = [
+        "--policy",
+        policy,
+        "--authorizations",
+        str(batch / "authorizations.csv"),
+        "--providers",
+        str(batch / "providers.csv"),
+    ]
     inputs = sorted((batch / "claims").iterdir())
     acc, rej = split(tmp_path, inputs, feeds)
     for source in inputs:

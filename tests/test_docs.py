@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_rules_doc_is_current():
     assert (ROOT / "docs" / "rules.md").read_text() == render(), (
-        "docs/rules.md is stale: python -m edi837.rules.doc > docs/rules.md")
+        "docs/rules.md is stale: python -m edi837.rules.doc > docs/rules.md"
+    )
 
 
 def test_every_rule_has_rationale_citation_and_stc():
@@ -33,8 +34,11 @@ def _commands(group, prefix=()):
             yield from _commands(cmd, (*prefix, name))
 
 
-@pytest.mark.parametrize(("path", "cmd"), list(_commands(main)),
-                         ids=lambda x: " ".join(x) if isinstance(x, tuple) else "")
+@pytest.mark.parametrize(
+    ("path", "cmd"),
+    list(_commands(main)),
+    ids=lambda x: " ".join(x) if isinstance(x, tuple) else "",
+)
 def test_every_command_has_help_with_an_example(path, cmd):
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0
@@ -45,12 +49,16 @@ def test_readme_lists_every_command_and_option():
     """Every command (``edi837 history show``) and every long option of it is in the
     README, so a user reading it sees everything the CLI can do."""
     readme = (ROOT / "README.md").read_text()
-    missing = [o for o in ("--version", *(o for p in main.params for o in p.opts))
-               if o.startswith("--") and o not in readme]
+    missing = [
+        o
+        for o in ("--version", *(o for p in main.params for o in p.opts))
+        if o.startswith("--") and o not in readme
+    ]
     for path, cmd in _commands(main):
         words = ["edi837", *path]
         mentioned = " ".join(words) in readme or (
-            len(path) > 1 and f"| {path[-1]}" in readme and " ".join(words[:-1]) in readme)
+            len(path) > 1 and f"| {path[-1]}" in readme and " ".join(words[:-1]) in readme
+        )
         if not mentioned:
             missing.append(" ".join(words))
         for param in cmd.params:

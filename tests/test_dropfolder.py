@@ -20,8 +20,9 @@ from tests.scenario import DAY0, Auth, Scenario, s_claim
 EDI837 = [sys.executable, "-m", "edi837.cli"]
 
 
-def build_inbox(tmp_path: Path, files: int, members_per_file: int, lines: int = 3
-                ) -> tuple[Path, list[str], dict[str, str]]:
+def build_inbox(
+    tmp_path: Path, files: int, members_per_file: int, lines: int = 3
+) -> tuple[Path, list[str], dict[str, str]]:
     """An inbox of files, each member's claims within one file (so arrival order between
     files cannot change a verdict), with rejections inside files (SC005/SC006)."""
     sc = Scenario(tmp_path / "gen", auths=[])
@@ -35,8 +36,15 @@ def build_inbox(tmp_path: Path, files: int, members_per_file: int, lines: int = 
             claims.append(s_claim(f"{member}A", "S0353", DAY0, member=member, order=order))
             for k in range(1, lines):
                 gap = 25 if k == 1 else 30 * k  # the first S0354 comes too soon (SC005)
-                claims.append(s_claim(f"{member}{k}", "S0354", DAY0 + timedelta(days=gap),
-                                      member=member, order=order))
+                claims.append(
+                    s_claim(
+                        f"{member}{k}",
+                        "S0354",
+                        DAY0 + timedelta(days=gap),
+                        member=member,
+                        order=order,
+                    )
+                )
         sc.file(*claims)
     paths = sc.paths()
     sc.run_context()
@@ -44,8 +52,14 @@ def build_inbox(tmp_path: Path, files: int, members_per_file: int, lines: int = 
     inbox.mkdir()
     for p in paths:
         os.replace(p, inbox / p.name)
-    feeds = ["--authorizations", str(tmp_path / "gen" / "auths.csv"),
-             "--providers", str(tmp_path / "gen" / "providers.csv"), "--received", "2026-11-02"]
+    feeds = [
+        "--authorizations",
+        str(tmp_path / "gen" / "auths.csv"),
+        "--providers",
+        str(tmp_path / "gen" / "providers.csv"),
+        "--received",
+        "2026-11-02",
+    ]
     names = sorted(p.name for p in inbox.iterdir())
     return inbox, names, feeds
 
@@ -61,8 +75,12 @@ def reported_verdicts(outbox: Path) -> dict[str, str]:
 
 
 def single_run(tmp_path: Path, inbox_copy: Path, feeds: list[str]) -> dict[str, str]:
-    out = subprocess.run([*EDI837, "check", "-q", "--no-history", "--format", "json", *feeds,
-                          str(inbox_copy)], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [*EDI837, "check", "-q", "--no-history", "--format", "json", *feeds, str(inbox_copy)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     validate_report(out.stdout)
     return {c["claim_id"]: c["status"] for c in json.loads(out.stdout)["claims"]}
 
@@ -80,10 +98,23 @@ def test_two_workers_share_one_inbox(tmp_path, postgres_urls):
     expected = single_run(tmp_path, copy_tree(inbox, tmp_path / "copy"), feeds)
     outbox = tmp_path / "outbox"
     url = postgres_urls()
-    cmd = [*EDI837, "run", "--inbox", str(inbox), "--outbox", str(outbox), "--history", url,
-           "--settle", "0", *feeds]
-    workers = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for _ in range(2)]
+    cmd = [
+        *EDI837,
+        "run",
+        "--inbox",
+        str(inbox),
+        "--outbox",
+        str(outbox),
+        "--history",
+        url,
+        "--settle",
+        "0",
+        *feeds,
+    ]
+    workers = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     results = [w.communicate(timeout=300) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], results
     stats = [json.loads(out.strip().splitlines()[-1]) for out, _ in results]
@@ -109,14 +140,29 @@ def test_killed_worker_file_is_taken_up_and_counted_once(tmp_path):
     expected = single_run(tmp_path, copy_tree(inbox, tmp_path / "copy"), feeds)
     outbox = tmp_path / "outbox"
     url = f"sqlite:///{tmp_path / 'history.db'}"
-    cmd = [*EDI837, "run", "-q", "--inbox", str(inbox), "--outbox", str(outbox),
-           "--history", url, "--settle", "0", *feeds]
+    cmd = [
+        *EDI837,
+        "run",
+        "-q",
+        "--inbox",
+        str(inbox),
+        "--outbox",
+        str(outbox),
+        "--history",
+        url,
+        "--settle",
+        "0",
+        *feeds,
+    ]
     victim = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     work = outbox / "work"
     while time.monotonic() < deadline:  # kill while a file sits in the work folder
-        busy = [p for d in work.glob("*") if d.is_dir() for p in d.iterdir()
-                if p.name != ".heartbeat"] if work.exists() else []
+        busy = (
+            [p for d in work.glob("*") if d.is_dir() for p in d.iterdir() if p.name != ".heartbeat"]
+            if work.exists()
+            else []
+        )
         if busy and (outbox / "done").exists() and len(list((outbox / "done").iterdir())) >= 1:
             break
         time.sleep(0.01)
@@ -129,7 +175,8 @@ def test_killed_worker_file_is_taken_up_and_counted_once(tmp_path):
     assert sorted(p.name for p in (outbox / "done").iterdir()) == names
     assert reported_verdicts(outbox) == expected
     # the store counted each claim once: export shows every accepted S-code line once
-    export = subprocess.run([*EDI837, "history", "export", "--history", url],
-                            capture_output=True, text=True, check=True).stdout.splitlines()
+    export = subprocess.run(
+        [*EDI837, "history", "export", "--history", url], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     accepted_claims = [row.split(",")[5] for row in export[1:]]
     assert sorted(accepted_claims) == sorted(k for k, v in expected.items() if v == "accepted")

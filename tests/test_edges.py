@@ -27,8 +27,10 @@ from edi837.synth.random_batch import generate_file
 from tests.fuzz_edges import answered_in_277ca
 
 EXE = Path(sys.executable).with_name("edi837")
-HEADER = ("order_id,member_id,ordering_npi,valid_from,valid_to,s_codes,s0354_max_months,"
-          "pathway_eligible_id,status\n")
+HEADER = (
+    "order_id,member_id,ordering_npi,valid_from,valid_to,s_codes,s0354_max_months,"
+    "pathway_eligible_id,status\n"
+)
 GOOD_ROW = "ORD1,M1,1310000017,2026-01-01,2026-12-31,S0353|S0354,,PE1,authorized\n"
 
 
@@ -64,8 +66,10 @@ def test_internal_error_is_one_line_exit_3(batch, monkeypatch) -> None:
 def test_debug_flag_shows_the_traceback(batch, monkeypatch) -> None:
     monkeypatch.setattr("edi837.cli.write_outputs", _explode)
     try:
-        result = CliRunner().invoke(main, ["--debug", "check", "-q", "--no-history", "-o",
-                                           "-", "--277ca", "x.277", str(batch)])
+        result = CliRunner().invoke(
+            main,
+            ["--debug", "check", "-q", "--no-history", "-o", "-", "--277ca", "x.277", str(batch)],
+        )
     finally:
         cli_guard.set_debug(False)
     assert result.exit_code == 3
@@ -75,9 +79,14 @@ def test_debug_flag_shows_the_traceback(batch, monkeypatch) -> None:
 def test_closed_pipe_exits_quietly(tmp_path) -> None:
     big = tmp_path / "big.837"
     generate_file(big, seed=3, claims=1500)
-    proc = subprocess.run(f"'{EXE}' check --no-history -v '{big}' | head -1; "
-                          "echo \"rc=${PIPESTATUS[0]}\"", shell=True, executable="/bin/bash",
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        f"'{EXE}' check --no-history -v '{big}' | head -1; echo \"rc=${{PIPESTATUS[0]}}\"",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.stderr == ""
     assert proc.stdout.splitlines()[-1] == "rc=141"
 
@@ -85,9 +94,12 @@ def test_closed_pipe_exits_quietly(tmp_path) -> None:
 def test_ctrl_c_exits_130_quietly(tmp_path) -> None:
     big = tmp_path / "big.837"
     generate_file(big, seed=4, claims=20000)
-    proc = subprocess.Popen([str(EXE), "check", "--no-history", "-q", "-o",
-                             str(tmp_path / "r.txt"), str(big)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(EXE), "check", "--no-history", "-q", "-o", str(tmp_path / "r.txt"), str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(2.0)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
@@ -100,15 +112,26 @@ def test_ctrl_c_exits_130_quietly(tmp_path) -> None:
 # Ids one character wider than ISA06/ISA08's 15: read (the ISA's width is only a warning)
 # and copied as received. (A wrong-width date or time is a real ISA09/ISA10 error, answered
 # with a TA1 014/015 and tested in test_ack_ta1.py.)
-@pytest.mark.parametrize("isa_edit", [("*SUBMITTER01    *", "*SUBMITTER012345*"),
-                                      ("*RECEIVER01     *", "*RECEIVER0123456*")])
+@pytest.mark.parametrize(
+    "isa_edit",
+    [("*SUBMITTER01    *", "*SUBMITTER012345*"), ("*RECEIVER01     *", "*RECEIVER0123456*")],
+)
 def test_split_writes_the_wide_isa_the_reader_accepted(tmp_path, batch, isa_edit) -> None:
     text = batch.read_text()
     first, rest = text.split("\n", 1)
     odd = tmp_path / "odd.837"
     odd.write_text(first.replace(*isa_edit, 1) + "\n" + rest)
-    result = check("-o", "-", "--accepted", str(tmp_path / "a.837"), "--rejected",
-                   str(tmp_path / "r.837"), "--control-number", "1", str(odd))
+    result = check(
+        "-o",
+        "-",
+        "--accepted",
+        str(tmp_path / "a.837"),
+        "--rejected",
+        str(tmp_path / "r.837"),
+        "--control-number",
+        "1",
+        str(odd),
+    )
     assert result.exit_code in (0, 1), result.output
     written = [p for p in (tmp_path / "a.837", tmp_path / "r.837") if p.exists()]
     assert written and all(isa_edit[1] in p.read_text().split("~")[0] for p in written)
@@ -141,8 +164,13 @@ def test_huge_amount_is_a_finding(tmp_path, batch, value) -> None:
 
 def test_feed_field_over_csv_limit_is_reported(tmp_path, batch) -> None:
     feed = tmp_path / "auths.csv"
-    feed.write_text(HEADER + GOOD_ROW + "ORD2,M2,,2026-01-01,2026-12-31,S0353,,"
-                    + "P" * 2_000_000 + ",authorized\n")
+    feed.write_text(
+        HEADER
+        + GOOD_ROW
+        + "ORD2,M2,,2026-01-01,2026-12-31,S0353,,"
+        + "P" * 2_000_000
+        + ",authorized\n"
+    )
     result = check("--authorizations", str(feed), "-o", "-", str(batch))
     assert result.exit_code == 2
     (line,) = lines_of(result.stderr)
@@ -151,10 +179,13 @@ def test_feed_field_over_csv_limit_is_reported(tmp_path, batch) -> None:
 
 def test_history_import_field_over_csv_limit_is_reported(tmp_path) -> None:
     paid = tmp_path / "paid.csv"
-    paid.write_text("member_id,procedure,service_date,order_id,form,claim_id\n"
-                    "M1,S0353,2026-01-05,ORD1,837P," + "C" * 2_000_000 + "\n")
-    result = CliRunner().invoke(main, ["history", "import", str(paid), "--history",
-                                       f"sqlite:///{tmp_path / 'h.db'}"])
+    paid.write_text(
+        "member_id,procedure,service_date,order_id,form,claim_id\n"
+        "M1,S0353,2026-01-05,ORD1,837P," + "C" * 2_000_000 + "\n"
+    )
+    result = CliRunner().invoke(
+        main, ["history", "import", str(paid), "--history", f"sqlite:///{tmp_path / 'h.db'}"]
+    )
     assert result.exit_code == 2, result.output
     assert "unreadable CSV row" in result.stderr and "Traceback" not in result.output
 
@@ -162,10 +193,13 @@ def test_history_import_field_over_csv_limit_is_reported(tmp_path) -> None:
 @pytest.mark.parametrize("units", ["\u00b2", "9" * 5000])
 def test_history_import_units_must_be_ascii_digits(tmp_path, units) -> None:
     paid = tmp_path / "paid.csv"
-    paid.write_text("member_id,procedure,service_date,order_id,form,claim_id,units\n"
-                    f"M1,S0353,2026-01-05,ORD1,837P,C1,{units}\n")
-    result = CliRunner().invoke(main, ["history", "import", str(paid), "--history",
-                                       f"sqlite:///{tmp_path / 'h.db'}"])
+    paid.write_text(
+        "member_id,procedure,service_date,order_id,form,claim_id,units\n"
+        f"M1,S0353,2026-01-05,ORD1,837P,C1,{units}\n"
+    )
+    result = CliRunner().invoke(
+        main, ["history", "import", str(paid), "--history", f"sqlite:///{tmp_path / 'h.db'}"]
+    )
     assert result.exit_code == 2, result.output
     assert "units" in result.stderr and "is not a whole number" in result.stderr
 
@@ -181,16 +215,32 @@ def test_feed_months_must_be_ascii_digits(tmp_path, batch, months) -> None:
 
 def test_parquet_without_pyarrow_writes_nothing(tmp_path, batch, monkeypatch) -> None:
     real = edi837.cli.importlib.util.find_spec
-    monkeypatch.setattr(edi837.cli.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "pyarrow" else real(name, *a))
+    monkeypatch.setattr(
+        edi837.cli.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "pyarrow" else real(name, *a),
+    )
     history = tmp_path / "h.db"
-    result = CliRunner().invoke(main, ["check", "-q", "--history", f"sqlite:///{history}",
-                                       "-o", str(tmp_path / "r.txt"), "--277ca",
-                                       str(tmp_path / "x.277"), "--parquet",
-                                       str(tmp_path / "pq"), str(batch)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "-q",
+            "--history",
+            f"sqlite:///{history}",
+            "-o",
+            str(tmp_path / "r.txt"),
+            "--277ca",
+            str(tmp_path / "x.277"),
+            "--parquet",
+            str(tmp_path / "pq"),
+            str(batch),
+        ],
+    )
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
-        "edi837: error: --parquet needs pyarrow: pip install 'edi837[parquet]'"]
+        "edi837: error: --parquet needs pyarrow: pip install 'edi837[parquet]'"
+    ]
     assert os.listdir(tmp_path) == []
 
 
@@ -199,8 +249,18 @@ def test_run_outbox_that_cannot_be_written(tmp_path, batch) -> None:
     inbox.mkdir()
     (inbox / "a.837").write_bytes(batch.read_bytes())
     (tmp_path / "file").write_text("")
-    result = CliRunner().invoke(main, ["run", "--inbox", str(inbox), "--outbox",
-                                       str(tmp_path / "file" / "out"), "--history", "none"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--inbox",
+            str(inbox),
+            "--outbox",
+            str(tmp_path / "file" / "out"),
+            "--history",
+            "none",
+        ],
+    )
     assert result.exit_code == 2
     (line,) = lines_of(result.stderr)
     assert line.startswith("edi837: error: cannot create outbox folder")
@@ -211,8 +271,7 @@ def _without(text: str, segment: str) -> str:
     return "~".join(s for s in text.split("~") if not s.strip().startswith(segment))
 
 
-@pytest.mark.parametrize("broken", ["no GS", "early GE", "no SE", "no IEA", "second ISA",
-                                    "glued"])
+@pytest.mark.parametrize("broken", ["no GS", "early GE", "no SE", "no IEA", "second ISA", "glued"])
 def test_every_claim_in_a_broken_envelope_is_answered_once(tmp_path, batch, broken) -> None:
     text = batch.read_text()
     isa = text.split("~", 1)[0] + "~"
@@ -228,9 +287,21 @@ def test_every_claim_in_a_broken_envelope_is_answered_once(tmp_path, batch, brok
     odd.write_text(mutant)
     expected = 12 if broken == "glued" else 6
     ack = tmp_path / "x.277"
-    result = check("--format", "json", "-o", "-", "--277ca", str(ack), "--accepted",
-                   str(tmp_path / "a.837"), "--rejected", str(tmp_path / "r.837"),
-                   "--control-number", "1", str(odd))
+    result = check(
+        "--format",
+        "json",
+        "-o",
+        "-",
+        "--277ca",
+        str(ack),
+        "--accepted",
+        str(tmp_path / "a.837"),
+        "--rejected",
+        str(tmp_path / "r.837"),
+        "--control-number",
+        "1",
+        str(odd),
+    )
     assert result.exit_code in (1, 2), result.output
     claims = json.loads(result.stdout)["claims"]
     assert len(claims) == expected
@@ -245,7 +316,7 @@ def test_every_claim_in_a_broken_envelope_is_answered_once(tmp_path, batch, brok
 def test_mis_separated_segment_is_not_echoed(tmp_path, batch) -> None:
     text = batch.read_text()
     start = text.index("NM1*IL*")
-    nm1 = text[start:text.index("~", start)]
+    nm1 = text[start : text.index("~", start)]
     odd = tmp_path / "sep.837"
     odd.write_text(text.replace(nm1, nm1.replace("*", "|") + "|" + "Z" * 1_000_000, 1))
     result = check("-o", "-", str(odd))
@@ -259,7 +330,7 @@ def test_mis_separated_segment_is_not_echoed(tmp_path, batch) -> None:
 def test_bad_birth_date_is_not_echoed(tmp_path, batch) -> None:
     text = batch.read_text()
     start = text.index("DMG*D8*")
-    dmg = text[start:text.index("~", start)]
+    dmg = text[start : text.index("~", start)]
     birth = dmg.split("*")[2]
     odd = tmp_path / "dmg.837"
     odd.write_text(text.replace(dmg, dmg.replace(birth, birth[:4] + "1399"), 1))
@@ -292,8 +363,9 @@ def test_feed_reports_every_bad_row_first_20(tmp_path, batch) -> None:
 
 def test_feed_encoding_error_names_its_line(tmp_path, batch) -> None:
     feed = tmp_path / "auths.csv"
-    feed.write_bytes((HEADER + GOOD_ROW).encode() + b"ORD9,M\xe9,,2026-01-01,2026-12-31,"
-                     b"S0353,,PE,authorized\n")
+    feed.write_bytes(
+        (HEADER + GOOD_ROW).encode() + b"ORD9,M\xe9,,2026-01-01,2026-12-31,S0353,,PE,authorized\n"
+    )
     result = check("--authorizations", str(feed), "-o", "-", str(batch))
     assert result.exit_code == 2
     (line,) = lines_of(result.stderr)
@@ -308,8 +380,8 @@ def test_conflicting_duplicates_name_both_lines(tmp_path, batch) -> None:
     result = check("--authorizations", str(feed), "-o", "-", str(batch))
     assert result.exit_code == 2
     assert lines_of(result.stderr) == [
-        f"edi837: error: {feed}:4: order_id 'ORD1' has different status here but not on "
-        "line 2"]
+        f"edi837: error: {feed}:4: order_id 'ORD1' has different status here but not on line 2"
+    ]
     result = check("--providers", str(providers), "-o", "-", str(batch))
     assert result.exit_code == 2
     assert "npi 1310000017 has network out" in result.stderr and "on line 2" in result.stderr
@@ -334,8 +406,7 @@ def test_screen_warns_about_a_missing_path(tmp_path) -> None:
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         assert list(edi837.screen([tmp_path / "missing.837"])) == []
-    assert any("missing.837" in str(w.message) and "cannot read" in str(w.message)
-               for w in seen)
+    assert any("missing.837" in str(w.message) and "cannot read" in str(w.message) for w in seen)
 
 
 def test_a_path_given_twice_is_screened_once(batch) -> None:
@@ -356,10 +427,23 @@ def test_sigterm_leaves_no_temporary_files(tmp_path) -> None:
     generate_file(big, seed=6, claims=20000)
     temp = tmp_path / "tmp"
     temp.mkdir()
-    proc = subprocess.Popen([str(EXE), "check", "--no-history", "-q", "--format", "json",
-                             "-o", str(tmp_path / "r.json"), str(big)],
-                            env={**os.environ, "TMPDIR": str(temp)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            str(EXE),
+            "check",
+            "--no-history",
+            "-q",
+            "--format",
+            "json",
+            "-o",
+            str(tmp_path / "r.json"),
+            str(big),
+        ],
+        env={**os.environ, "TMPDIR": str(temp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while not any(p.iterdir() for p in _run_dirs(temp)) and time.time() < deadline:
         time.sleep(0.05)
@@ -373,8 +457,9 @@ def test_sigterm_leaves_no_temporary_files(tmp_path) -> None:
 
 
 def test_stale_folders_of_dead_runs_are_swept(tmp_path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     stale = tmp_path / f"{PREFIX}{dead}-abc"
     fresh = tmp_path / f"{PREFIX}{dead}-new"
     alive = tmp_path / f"{PREFIX}{os.getppid()}-xyz"
@@ -390,8 +475,9 @@ def test_stale_folders_of_dead_runs_are_swept(tmp_path) -> None:
 
 def test_history_file_is_private(tmp_path, batch) -> None:
     history = tmp_path / "h.db"
-    result = CliRunner().invoke(main, ["check", "-q", "--history", f"sqlite:///{history}",
-                                       "-o", "-", str(batch)])
+    result = CliRunner().invoke(
+        main, ["check", "-q", "--history", f"sqlite:///{history}", "-o", "-", str(batch)]
+    )
     assert result.exit_code in (0, 1), result.output
     assert history.stat().st_mode & 0o777 == 0o600
 
@@ -401,7 +487,7 @@ def test_annotate_notes_are_bounded(tmp_path, batch) -> None:
 
     text = batch.read_text()
     start = text.index("NM1*IL*")
-    nm1 = text[start:text.index("~", start)]
+    nm1 = text[start : text.index("~", start)]
     odd = tmp_path / "sep.837"
     odd.write_text(text.replace(nm1, nm1.replace("*", "|") + "|" + "Z" * 1_000_000, 1))
     notes_path = tmp_path / "notes.txt"

@@ -29,22 +29,38 @@ atexit.register(shutil.rmtree, _WORK, ignore_errors=True)
 def _base(seed: int, claims: int, interchanges: int) -> str:
     path = _WORK / f"base-{seed}-{claims}-{interchanges}.837"
     if not path.exists():
-        generate_file(path, seed=seed, claims=claims, interchanges=interchanges,
-                      separators=Separators("*", "^", ":", "~"))
+        generate_file(
+            path,
+            seed=seed,
+            claims=claims,
+            interchanges=interchanges,
+            separators=Separators("*", "^", ":", "~"),
+        )
     return path.read_text(encoding="ascii")
 
 
 BASES = [_base(1, 3, 1), _base(2, 4, 2), _base(3, 2, 1)]
-mutations = st.lists(st.builds(Mutation, st.sampled_from(KINDS), st.integers(0, 400),
-                               st.integers(0, 10_000)), min_size=1, max_size=4)
+mutations = st.lists(
+    st.builds(Mutation, st.sampled_from(KINDS), st.integers(0, 400), st.integers(0, 10_000)),
+    min_size=1,
+    max_size=4,
+)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(base=st.sampled_from(range(len(BASES))), other=st.sampled_from(range(len(BASES))),
-       changes=mutations)
-def test_mutants_conserve_claims_and_never_crash(base: int, other: int,
-                                                changes: list[Mutation]) -> None:
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    base=st.sampled_from(range(len(BASES))),
+    other=st.sampled_from(range(len(BASES))),
+    changes=mutations,
+)
+def test_mutants_conserve_claims_and_never_crash(
+    base: int, other: int, changes: list[Mutation]
+) -> None:
     mutant = _WORK / "mutant.837"
     mutant.write_bytes(mutate(BASES[base], changes, BASES[other]).encode("utf-8"))
     got = run_everything(mutant, _WORK / "out")

@@ -47,11 +47,26 @@ def test_file_still_uploading_is_never_claimed(tmp_path):
     expected = single_run(tmp_path, copy_tree(source, tmp_path / "copy"), feeds)
     inbox, outbox = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
-    cmd = [*EDI837, "run", "--inbox", str(inbox), "--outbox", str(outbox), "--watch",
-           "--poll", "0.2", "--settle", str(SETTLE), "--history",
-           f"sqlite:///{tmp_path / 'h.db'}", *feeds]
-    workers = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for _ in range(2)]
+    cmd = [
+        *EDI837,
+        "run",
+        "--inbox",
+        str(inbox),
+        "--outbox",
+        str(outbox),
+        "--watch",
+        "--poll",
+        "0.2",
+        "--settle",
+        str(SETTLE),
+        "--history",
+        f"sqlite:///{tmp_path / 'h.db'}",
+        *feeds,
+    ]
+    workers = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     try:
         (inbox / "upload.837.part").write_bytes(b"ISA*")
         taken_early: list[str] = []
@@ -59,8 +74,10 @@ def test_file_still_uploading_is_never_claimed(tmp_path):
 
         def write_slowly() -> None:
             for name, body in bodies.items():
-                pieces = [body[i:i + len(body) // 5 + 1] for i in range(0, len(body),
-                                                                        len(body) // 5 + 1)]
+                pieces = [
+                    body[i : i + len(body) // 5 + 1]
+                    for i in range(0, len(body), len(body) // 5 + 1)
+                ]
                 with open(inbox / name, "wb") as out:
                     for piece in pieces:
                         out.write(piece)
@@ -73,8 +90,11 @@ def test_file_still_uploading_is_never_claimed(tmp_path):
         writer.start()
         writer.join()
         assert not taken_early, "a file was claimed while still being written"
-        wait_for(lambda: (outbox / "done").exists()
-                 and len(list((outbox / "done").iterdir())) == len(names))
+        wait_for(
+            lambda: (
+                (outbox / "done").exists() and len(list((outbox / "done").iterdir())) == len(names)
+            )
+        )
     finally:
         results = [stop(w) for w in workers]
     assert sorted(p.name for p in (outbox / "done").iterdir()) == names
@@ -97,8 +117,9 @@ def test_ready_suffix_takes_a_file_only_with_its_marker(tmp_path):
     from edi837.store import open_store
 
     url = f"sqlite:///{tmp_path / 'h.db'}"
-    worker = DropFolderWorker(inbox, outbox, run_context(), lambda: open_store(url),
-                              ready_suffix=".ok", settle=3600)
+    worker = DropFolderWorker(
+        inbox, outbox, run_context(), lambda: open_store(url), ready_suffix=".ok", settle=3600
+    )
     try:
         stats = worker.drain()
     finally:
@@ -127,14 +148,32 @@ def test_metrics_and_log_lines_of_a_running_worker(tmp_path):
     inbox, outbox = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
     port = free_port()
-    cmd = [*EDI837, "run", "--inbox", str(inbox), "--outbox", str(outbox), "--watch",
-           "--poll", "0.2", "--settle", "0", "--log-format", "json", "--metrics-port",
-           str(port), "--history", f"sqlite:///{tmp_path / 'h.db'}", *feeds]
+    cmd = [
+        *EDI837,
+        "run",
+        "--inbox",
+        str(inbox),
+        "--outbox",
+        str(outbox),
+        "--watch",
+        "--poll",
+        "0.2",
+        "--settle",
+        "0",
+        "--log-format",
+        "json",
+        "--metrics-port",
+        str(port),
+        "--history",
+        f"sqlite:///{tmp_path / 'h.db'}",
+        *feeds,
+    ]
     worker = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+
         def up() -> bool:
             try:
-                return "edi837_files_total{outcome=\"done\"}" in scrape(port)
+                return 'edi837_files_total{outcome="done"}' in scrape(port)
             except OSError:
                 return False
 
@@ -155,8 +194,11 @@ def test_metrics_and_log_lines_of_a_running_worker(tmp_path):
     assert metrics["edi837_file_seconds_count"] == len(names)
     assert metrics["edi837_inbox_files"] == 0
     assert metrics["edi837_last_success_timestamp_seconds"] > time.time() - 120
-    events = [json.loads(line.removeprefix("edi837: ")) for line in err.splitlines()
-              if line.startswith("edi837: {")]
+    events = [
+        json.loads(line.removeprefix("edi837: "))
+        for line in err.splitlines()
+        if line.startswith("edi837: {")
+    ]
     assert sorted(e["file"] for e in events) == names
     assert sum(e["claims"] for e in events) == len(expected)
     assert all(e["outcome"] == "done" and e["interchanges"] and e["size"] > 0 for e in events)
@@ -168,8 +210,10 @@ def test_text_log_line_names_counts_and_interchanges():
     from edi837.observe import FileEvent, format_event
 
     line = format_event(FileEvent("a.837", 10, 3, 2, 1, 0.5, "done", ["000000001"]), "text")
-    assert line == ("file=a.837 size=10 claims=3 accepted=2 rejected=1 seconds=0.500 "
-                    "outcome=done interchanges=000000001")
+    assert line == (
+        "file=a.837 size=10 claims=3 accepted=2 rejected=1 seconds=0.500 "
+        "outcome=done interchanges=000000001"
+    )
 
 
 def test_zip_in_the_inbox_is_answered_member_by_member(tmp_path):
@@ -184,10 +228,26 @@ def test_zip_in_the_inbox_is_answered_member_by_member(tmp_path):
     with zipfile.ZipFile(inbox / "batch.zip", "w") as zf:
         for name in names:
             zf.write(source / name, name)
-    done = subprocess.run([*EDI837, "run", "-q", "--settle", "0", "--inbox", str(inbox),
-                           "--outbox", str(outbox), "--history",
-                           f"sqlite:///{tmp_path / 'h.db'}", *feeds],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [
+            *EDI837,
+            "run",
+            "-q",
+            "--settle",
+            "0",
+            "--inbox",
+            str(inbox),
+            "--outbox",
+            str(outbox),
+            "--history",
+            f"sqlite:///{tmp_path / 'h.db'}",
+            *feeds,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert [p.name for p in (outbox / "done").iterdir()] == ["batch.zip"]
     assert reported_verdicts(outbox) == expected

@@ -75,9 +75,15 @@ def s3(tmp_path_factory):
         for p in sorted(upload.iterdir()):
             fs.put_file(str(p), f"{BUCKET}/2026-11/{p.name}")
         auths, providers = feeds[1], feeds[3]
-        yield {"env": env, "local": local, "fs": fs, "feeds": feeds,
-               "auths": auths, "providers": providers,
-               "local_files": [str(local / f"b{k}.837") for k in range(4)]}
+        yield {
+            "env": env,
+            "local": local,
+            "fs": fs,
+            "feeds": feeds,
+            "auths": auths,
+            "providers": providers,
+            "local_files": [str(local / f"b{k}.837") for k in range(4)],
+        }
     server.stop()
 
 
@@ -85,8 +91,10 @@ def verdicts(paths: list[str], s3: dict) -> list[list]:
     run = run_context("bcbsma", s3["auths"], s3["providers"], date(2026, 11, 2))
     with Screening(paths, run) as screening:
         screening.prepare()
-        return [[v.claim.CLM01, v.status, sorted(f.rule for f in v.findings)]
-                for v in screening.verdicts()]
+        return [
+            [v.claim.CLM01, v.status, sorted(f.rule for f in v.findings)]
+            for v in screening.verdicts()
+        ]
 
 
 def test_bucket_batch_gives_the_local_verdicts(s3):
@@ -95,11 +103,16 @@ def test_bucket_batch_gives_the_local_verdicts(s3):
     from edi837.screening import expand_paths
 
     names = expand_paths([f"s3://{BUCKET}/2026-11/*"])
-    assert names == [f"s3://{BUCKET}/2026-11/b0.837", f"s3://{BUCKET}/2026-11/b1.dat",
-                     f"s3://{BUCKET}/2026-11/b23.zip!b2.837",
-                     f"s3://{BUCKET}/2026-11/b23.zip!b3.837"]
-    with Screening(names, run_context("bcbsma")) as remote, \
-            Screening(s3["local_files"], run_context("bcbsma")) as local:
+    assert names == [
+        f"s3://{BUCKET}/2026-11/b0.837",
+        f"s3://{BUCKET}/2026-11/b1.dat",
+        f"s3://{BUCKET}/2026-11/b23.zip!b2.837",
+        f"s3://{BUCKET}/2026-11/b23.zip!b3.837",
+    ]
+    with (
+        Screening(names, run_context("bcbsma")) as remote,
+        Screening(s3["local_files"], run_context("bcbsma")) as local,
+    ):
         remote_files, local_files = remote.prepare(), local.prepare()
         assert [f.content_hash for f in remote_files] == [f.content_hash for f in local_files]
         assert all(f.readable for f in remote_files)
@@ -111,19 +124,43 @@ def test_bucket_batch_gives_the_local_verdicts(s3):
 def test_check_writes_its_outputs_to_the_bucket(s3, tmp_path):
     """-o, --277ca, --999 and --parquet given as URLs: the objects appear, whole."""
     out = f"s3://{BUCKET}/answers"
-    cmd = [sys.executable, "-m", "edi837.cli", "check", "-q", "--no-history", "--format",
-           "json", *s3["feeds"], "-o", f"{out}/report.json", "--277ca", f"{out}/acks/", "--999",
-           f"{out}/acks/", "--parquet", f"{out}/parquet", f"s3://{BUCKET}/2026-11/*"]
-    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **s3["env"]},
-                          timeout=120, check=False)
+    cmd = [
+        sys.executable,
+        "-m",
+        "edi837.cli",
+        "check",
+        "-q",
+        "--no-history",
+        "--format",
+        "json",
+        *s3["feeds"],
+        "-o",
+        f"{out}/report.json",
+        "--277ca",
+        f"{out}/acks/",
+        "--999",
+        f"{out}/acks/",
+        "--parquet",
+        f"{out}/parquet",
+        f"s3://{BUCKET}/2026-11/*",
+    ]
+    done = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **s3["env"]},
+        timeout=120,
+        check=False,
+    )
     assert done.returncode in (0, 1), done.stderr
     fs = s3["fs"]
     fs.invalidate_cache()
     report = json.loads(fs.cat_file(f"{BUCKET}/answers/report.json"))
     assert len(report["claims"]) == 240
     acks = sorted(p.rsplit("/", 1)[1] for p in fs.find(f"{BUCKET}/answers/acks"))
-    assert acks == sorted(f"{n}.{kind}" for n in ("b0.837", "b1.dat", "b2.837", "b3.837")
-                          for kind in ("277ca", "999"))
+    assert acks == sorted(
+        f"{n}.{kind}" for n in ("b0.837", "b1.dat", "b2.837", "b3.837") for kind in ("277ca", "999")
+    )
     tables = sorted(p.rsplit("/", 1)[1] for p in fs.find(f"{BUCKET}/answers/parquet"))
     assert tables == ["claims.parquet", "findings.parquet", "service_lines.parquet"]
     assert fs.cat_file(f"{BUCKET}/answers/acks/b0.837.999").startswith(b"ISA*")
@@ -131,10 +168,15 @@ def test_check_writes_its_outputs_to_the_bucket(s3, tmp_path):
 
 def spark_job(master: str, inputs: list[str], s3: dict, *extra: str) -> dict:
     feeds = ["--authorizations", s3["auths"], "--providers", s3["providers"]]
-    done = subprocess.run([sys.executable, "-m", "tests.spark_job", master, *feeds, *extra,
-                           *inputs],
-                          capture_output=True, text=True, cwd=ROOT, timeout=180,
-                          env={**os.environ, **s3["env"]}, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.spark_job", master, *feeds, *extra, *inputs],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=180,
+        env={**os.environ, **s3["env"]},
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -160,7 +202,8 @@ def test_spark_local_cluster_from_the_bucket(s3, tmp_path):
     """local-cluster[2,1,1024]: separate worker JVMs and Python processes, edi837 shipped
     as a zip (imported from it on the executors), inputs read from the bucket."""
     shipped = package_zip(tmp_path)
-    got = spark_job("local-cluster[2,1,1024]", [f"s3://{BUCKET}/2026-11/*"], s3,
-                    "--py-files", str(shipped))
+    got = spark_job(
+        "local-cluster[2,1,1024]", [f"s3://{BUCKET}/2026-11/*"], s3, "--py-files", str(shipped)
+    )
     assert got["modules"] and all(".zip" in m and "edi837.zip" in m for m in got["modules"])
     assert got["verdicts"] == verdicts(s3["local_files"], s3)

@@ -65,8 +65,9 @@ def test_version_answers_without_loading_the_cli():
         "runpy.run_module('edi837', run_name='__main__'); "
         "print(sorted(m for m in sys.modules if m == 'click' or m.startswith('edi837.')))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert out[0] == f"edi837, version {edi837.__version__}"
     assert out[1] == "[]"  # neither click nor any edi837 module beyond the package
     assert CliRunner().invoke(main, ["--version"]).output == out[0] + "\n"

@@ -33,9 +33,11 @@ def both(paths, run, report_cls):
 @pytest.mark.parametrize("report_cls", [JsonReport, JsonLinesReport])
 def test_sample_batch_and_malformed_files(report_cls):
     sample = FIXTURES / "sample"
-    run = RunContext(load_policy("bcbsma"),
-                     AuthorizationFeed.load(sample / "authorizations.csv"),
-                     ProviderFeed.load(sample / "providers.csv"))
+    run = RunContext(
+        load_policy("bcbsma"),
+        AuthorizationFeed.load(sample / "authorizations.csv"),
+        ProviderFeed.load(sample / "providers.csv"),
+    )
     paths = [*sorted((sample / "claims").iterdir()), *sorted((FIXTURES / "malformed").iterdir())]
     slow, fast = both(paths, run, report_cls)
     assert fast == slow

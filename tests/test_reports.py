@@ -40,12 +40,20 @@ def two_files(tmp_path, *, extra=()):
         s_claim("LATER", "S0354", days(45)),
         *extra,
     )
-    sc.file(s_claim("UB", "S0354", days(90), form="837I", line_kw={"revenue_code": "0980"}),
-            s_claim("UBOK", "S0354", days(130), form="837I"))
+    sc.file(
+        s_claim("UB", "S0354", days(90), form="837I", line_kw={"revenue_code": "0980"}),
+        s_claim("UBOK", "S0354", days(130), form="837I"),
+    )
     paths = [str(p) for p in sc.paths()]
     sc.run_context()
-    feeds = ["--authorizations", str(tmp_path / "auths.csv"),
-             "--providers", str(tmp_path / "providers.csv"), "--received", "2026-11-02"]
+    feeds = [
+        "--authorizations",
+        str(tmp_path / "auths.csv"),
+        "--providers",
+        str(tmp_path / "providers.csv"),
+        "--received",
+        "2026-11-02",
+    ]
     return paths, feeds
 
 
@@ -57,19 +65,23 @@ def check(args, **kw):
 
 # --- stc_codes ---------------------------------------------------------------------------
 
+
 def test_every_rule_status_has_a_meaning():
     for code, rule in RULES.items():
         text = describe(rule.category, rule.status_code)
         assert "unknown" not in text, (code, text)
-    assert label("A7", "455") == ("277CA A7:455 (Rejected for invalid information: Revenue "
-                                  "code for services rendered)")
+    assert label("A7", "455") == (
+        "277CA A7:455 (Rejected for invalid information: Revenue code for services rendered)"
+    )
     assert "unknown status code 9999" in describe("A7", "9999")
 
 
 # --- concise -----------------------------------------------------------------------------
 
-CONCISE = re.compile(r"^(?P<file>[^:]+):(?P<seg>\d+):(?P<off>\d+): (?P<code>[A-Z]+\d{3}) "
-                     r"(?P<msg>.+) \(claim (?P<claim>[^)]+)\)$")
+CONCISE = re.compile(
+    r"^(?P<file>[^:]+):(?P<seg>\d+):(?P<off>\d+): (?P<code>[A-Z]+\d{3}) "
+    r"(?P<msg>.+) \(claim (?P<claim>[^)]+)\)$"
+)
 
 
 def test_concise_one_line_per_finding_then_summary(tmp_path):
@@ -85,7 +97,7 @@ def test_concise_one_line_per_finding_then_summary(tmp_path):
     assert by_claim["EST"]["code"] == "SC005" and by_claim["UB"]["code"] == "SC002"
     # SEG:OFFSET point at the segment: the byte offset holds that segment's id
     data = Path(by_claim["EST"]["file"]).read_bytes()
-    assert data[int(by_claim["EST"]["off"]):].startswith(b"DTP")
+    assert data[int(by_claim["EST"]["off"]) :].startswith(b"DTP")
     assert body[-1].startswith("5 claims: 3 accepted, 2 rejected")
     assert "MBR0001" not in result.stdout  # no member id beyond what findings say
 
@@ -99,11 +111,13 @@ def test_concise_notes_and_file_error_lines(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("# policy: bcbsma")
     assert any(ln.startswith(f"# note: {NOTE_AUTH}") for ln in lines)
-    assert re.search(rf"^{re.escape(str(bad))}:\d+:\d+: ERROR not an X12 interchange",
-                     result.stdout, re.M)
+    assert re.search(
+        rf"^{re.escape(str(bad))}:\d+:\d+: ERROR not an X12 interchange", result.stdout, re.M
+    )
 
 
 # --- text --------------------------------------------------------------------------------
+
 
 def test_text_notes_header_rejected_first_one_line_per_finding(tmp_path):
     paths, feeds = two_files(tmp_path)
@@ -113,9 +127,12 @@ def test_text_notes_header_rejected_first_one_line_per_finding(tmp_path):
     marks = re.findall(r"^(REJECTED|ACCEPTED)  claim (\S+)", out, re.M)
     assert [m for m, _ in marks] == ["REJECTED"] * 2 + ["ACCEPTED"] * 3
     line = next(ln for ln in out.splitlines() if ln.strip().startswith("SC005"))
-    assert re.search(r"SC005 reject: .* \| at line 1 2400 seg \d+ \(DTP\) @\d+ \| "
-                     r"277CA A7:259 \(Rejected for invalid information: Frequency of "
-                     r"service\) \| fix: .+ \| why: bcbsma-s-code-reimbursement\.txt", line)
+    assert re.search(
+        r"SC005 reject: .* \| at line 1 2400 seg \d+ \(DTP\) @\d+ \| "
+        r"277CA A7:259 \(Rejected for invalid information: Frequency of "
+        r"service\) \| fix: .+ \| why: bcbsma-s-code-reimbursement\.txt",
+        line,
+    )
 
     bare = check([*paths]).stdout
     header = bare.splitlines()[:3]
@@ -125,6 +142,7 @@ def test_text_notes_header_rejected_first_one_line_per_finding(tmp_path):
 
 
 # --- JSONL -------------------------------------------------------------------------------
+
 
 def test_jsonl_first_record_is_the_run(tmp_path):
     paths, _ = two_files(tmp_path)
@@ -140,11 +158,18 @@ def test_jsonl_first_record_is_the_run(tmp_path):
 
 # --- CSV ---------------------------------------------------------------------------------
 
+
 def test_csv_neutralises_formulas_keeps_numbers_and_carries_notes(tmp_path):
     formula_claims = (
         s_claim('=HYPERLINK("x")', "S0354", days(80), member="MBR0002", order=None),
-        s_claim("+SUM(1;2)", "S0354", days(90), member="MBR0003", order=None,
-                lines=[s_line("S0354", days(90), charge=Decimal("-5.00"))]),
+        s_claim(
+            "+SUM(1;2)",
+            "S0354",
+            days(90),
+            member="MBR0003",
+            order=None,
+            lines=[s_line("S0354", days(90), charge=Decimal("-5.00"))],
+        ),
         s_claim("@cmd", "S0354", days(100), member="MBR0004", order=None),
     )
     paths, _ = two_files(tmp_path, extra=formula_claims)
@@ -152,14 +177,17 @@ def test_csv_neutralises_formulas_keeps_numbers_and_carries_notes(tmp_path):
     check(["--format", "csv", "-o", str(out), *paths])
     rows = list(csv.DictReader(out.open(newline="")))
     ids = {r["claim_id"] for r in rows}
-    assert {"'=HYPERLINK(\"x\")", "'+SUM(1;2)", "'@cmd"} <= ids
+    assert {'\'=HYPERLINK("x")', "'+SUM(1;2)", "'@cmd"} <= ids
     assert not any(r[k].startswith(("=", "+", "@")) for r in rows for k in r)
     negative = [r for r in rows if r["claim_id"] == "'+SUM(1;2)"]
     assert negative and all(r["charge"] == "-5.00" for r in negative)  # a number, not text
     assert all(NOTE_AUTH in r["notes"] for r in rows)
     est = next(r for r in rows if r["claim_id"] == "EST")
-    assert (est["procedure"], est["service_date"], est["charge"]) == ("S0354", "2026-03-22",
-                                                                      "300.00")
+    assert (est["procedure"], est["service_date"], est["charge"]) == (
+        "S0354",
+        "2026-03-22",
+        "300.00",
+    )
     assert re.fullmatch(r"[^.]+\.[^.]+\.[^.]+\.EST", est["trace_id"])
 
 
@@ -181,6 +209,7 @@ def test_csv_without_claims_still_has_the_notes(tmp_path):
 
 # --- HTML --------------------------------------------------------------------------------
 
+
 def _page(tmp_path, args):
     target = tmp_path / "r.html"
     result = check(["--format", "html", "-o", str(target), *args])
@@ -198,11 +227,9 @@ def test_html_worklist_across_files_filter_citations_and_meanings(tmp_path):
     assert {r.get("data-rules") for r in rows} == {"SC005", "SC002"}
     # the worklist names both files and comes before any file's detail
     files_heading = doc.xpath("//h2[.='Files']")[0]
-    assert worklist.getparent().index(worklist) < files_heading.getparent().index(
-        files_heading)
+    assert worklist.getparent().index(worklist) < files_heading.getparent().index(files_heading)
     links = worklist.xpath(".//a[starts-with(@href, '#file-')]/@href")
-    assert len(set(links)) == 2 and all(doc.get_element_by_id(h[1:]) is not None
-                                        for h in links)
+    assert len(set(links)) == 2 and all(doc.get_element_by_id(h[1:]) is not None for h in links)
     options = doc.xpath("//select[@id='rule-filter']/option/@value")
     assert options == ["", "SC002", "SC005"]
     assert "A7:259 (Rejected for invalid information: Frequency of service)" in text
@@ -262,8 +289,11 @@ def test_xml_safe_anything_goes_into_lxml(text):
     assert (node.text or "") == safe and node.get("title") == safe
     back = etree.tostring(node, encoding="unicode")
     assert "\x00" not in back
-    keep = [c for c in text if c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd"
-            or c >= "\U00010000"]
+    keep = [
+        c
+        for c in text
+        if c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" or c >= "\U00010000"
+    ]
     assert [c for c in safe if c != "\ufffd"] == [c for c in keep if c != "\ufffd"]
 
 
@@ -281,14 +311,27 @@ def test_html_rule_filter_hides_other_rows_in_a_browser(tmp_path):
     paths, feeds = two_files(tmp_path)
     _page(tmp_path, [*feeds, *paths])
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
-    pick = ('<script>var s=document.getElementById("rule-filter");s.value="SC005";'
-            's.dispatchEvent(new Event("change"));</script></body>')
+    pick = (
+        '<script>var s=document.getElementById("rule-filter");s.value="SC005";'
+        's.dispatchEvent(new Event("change"));</script></body>'
+    )
     (tmp_path / "pick.html").write_text(page.replace("</body>", pick), encoding="utf-8")
     dom = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-         (tmp_path / "pick.html").as_uri()],
-        capture_output=True, text=True, timeout=60, check=True).stdout
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            (tmp_path / "pick.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     doc = html.fromstring(dom)
     rows = doc.get_element_by_id("worklist-table").xpath(".//tr[td]")
     shown = [r.get("data-rules") for r in rows if r.get("hidden") is None]

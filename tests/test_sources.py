@@ -46,8 +46,10 @@ def test_gzip_and_zip_members_read_like_the_plain_files(tmp_path):
 def test_glob_expands_sorted_and_misses_are_kept(tmp_path):
     for name in ("b.837", "a.837", ".c.837"):
         (tmp_path / name).write_text("x")
-    assert expand_paths([str(tmp_path / "*.837")]) == [str(tmp_path / "a.837"),
-                                                      str(tmp_path / "b.837")]
+    assert expand_paths([str(tmp_path / "*.837")]) == [
+        str(tmp_path / "a.837"),
+        str(tmp_path / "b.837"),
+    ]
     missing = str(tmp_path / "none-*.837")
     assert expand_paths([missing]) == [missing]
 
@@ -56,8 +58,12 @@ def test_corrupt_gzip_is_one_line_error(tmp_path):
     path = tmp_path / "cut.837.gz"
     generate_file(tmp_path / "x.837", seed=3, claims=40)
     path.write_bytes(gzip.compress((tmp_path / "x.837").read_bytes())[:600])
-    done = subprocess.run([*EDI837, "check", "-q", "--no-history", "--format", "json",
-                           str(path)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [*EDI837, "check", "-q", "--no-history", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 2
     errors = [ln for ln in done.stderr.splitlines() if "error" in ln]
     assert errors and "gzip stream corrupt or cut short" in errors[0]
@@ -65,8 +71,9 @@ def test_corrupt_gzip_is_one_line_error(tmp_path):
     assert json.loads(done.stdout)["files"][0]["readable"] is False
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=3000), level=st.integers(1, 9))
 def test_gzip_stream_gives_back_the_bytes(tmp_path, data, level):
     path = tmp_path / "blob"

@@ -7,8 +7,10 @@ import pytest
 from edi837.errors import X12SyntaxError
 from edi837.x12.tokenizer import SegmentReader
 
-ISA = ("ISA*00*          *00*          *ZZ*SUBMITTER01    *ZZ*RECEIVER01     *261102*1200*^*"
-       "00501*000000001*0*P*:~")
+ISA = (
+    "ISA*00*          *00*          *ZZ*SUBMITTER01    *ZZ*RECEIVER01     *261102*1200*^*"
+    "00501*000000001*0*P*:~"
+)
 BODY = "GS*HC*S*R*20261102*1200*1*X*005010X222A1~ST*837*0001~SE*2*0001~GE*1*1~IEA*1*000000001~"
 
 
@@ -27,7 +29,7 @@ def test_offsets_point_at_segment_ids_at_any_chunk_size(chunk):
     segs, notes = read(data, chunk)
     assert [s.id for s in segs] == ["ISA", "GS", "ST", "SE", "GE", "IEA"]
     for s in segs:
-        assert data[s.offset:s.offset + len(s.id)] == s.id.encode()
+        assert data[s.offset : s.offset + len(s.id)] == s.id.encode()
     assert [s.ordinal for s in segs] == [1, 2, 3, 4, 5, 6]
     assert any(n.code == "BOM" for n in notes)
 
@@ -62,20 +64,24 @@ def test_stray_empty_segment_is_skipped_and_noted():
 
 
 def test_two_interchanges_with_different_separators():
-    second = (ISA.replace("*", "|").replace("~", "'").replace("000000001", "000000002")
-              + BODY.replace("*", "|").replace("~", "'").replace("000000001", "000000002"))
+    second = ISA.replace("*", "|").replace("~", "'").replace(
+        "000000001", "000000002"
+    ) + BODY.replace("*", "|").replace("~", "'").replace("000000001", "000000002")
     segs, _ = read((ISA + BODY + "\n" + second).encode())
     assert [s.id for s in segs].count("ISA") == 2
     assert segs[-1].elements == ["IEA", "1", "000000002"]
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"", "empty file"),
-    (b"   \n\n", "empty file"),
-    (b"order_id,member_id\n1,2\n", "not an X12 interchange"),
-    (b"ISA*00*short~", "fewer than 16 element separators"),
-    (b"\x00\x01\x02" * 400, "binary data"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty file"),
+        (b"   \n\n", "empty file"),
+        (b"order_id,member_id\n1,2\n", "not an X12 interchange"),
+        (b"ISA*00*short~", "fewer than 16 element separators"),
+        (b"\x00\x01\x02" * 400, "binary data"),
+    ],
+)
 def test_unreadable_inputs_raise_with_position(data, message):
     with pytest.raises(X12SyntaxError) as exc:
         read(data)
@@ -104,7 +110,7 @@ def test_concatenated_files_each_with_a_bom():
     assert [s.id for s in segs].count("ISA") == 2
     assert [n.code for n in notes] == ["BOM", "BOM"]
     for s in segs:
-        assert data[s.offset:s.offset + len(s.id)] == s.id.encode()
+        assert data[s.offset : s.offset + len(s.id)] == s.id.encode()
 
 
 def test_ctrl_z_after_the_last_interchange_is_padding_not_data():

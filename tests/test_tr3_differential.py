@@ -70,31 +70,52 @@ def _in_scope(path: Path, kinds: tuple[set, set]) -> tuple[set, set]:
 def _se_shift(path: Path, kinds: tuple[set, set]) -> tuple[set, set]:
     """pyx12 gives errors found at SE (a required segment missing) the position before
     SE (its segment count does not include SE yet): move them onto SE."""
-    ses = {seg.ordinal for seg in SegmentReader(path.open("rb"), name=str(path))
-           if seg.id == "SE"}
-    return ({(o + 1, c) if o + 1 in ses and c == "3" else (o, c) for o, c in kinds[0]},
-            kinds[1])
+    ses = {seg.ordinal for seg in SegmentReader(path.open("rb"), name=str(path)) if seg.id == "SE"}
+    return ({(o + 1, c) if o + 1 in ses and c == "3" else (o, c) for o, c in kinds[0]}, kinds[1])
 
 
 def assert_same(path: Path) -> None:
     theirs = _in_scope(path, _se_shift(path, pyx12_kinds(path)))
     ours = _in_scope(path, our_kinds(path))
-    assert ours[0] == theirs[0], f"{path.name}: IK3 ours-pyx12 {ours[0] - theirs[0]} " \
-        f"pyx12-ours {theirs[0] - ours[0]}"
-    assert ours[1] == theirs[1], f"{path.name}: IK4 ours-pyx12 {ours[1] - theirs[1]} " \
-        f"pyx12-ours {theirs[1] - ours[1]}"
+    assert ours[0] == theirs[0], (
+        f"{path.name}: IK3 ours-pyx12 {ours[0] - theirs[0]} pyx12-ours {theirs[0] - ours[0]}"
+    )
+    assert ours[1] == theirs[1], (
+        f"{path.name}: IK4 ours-pyx12 {ours[1] - theirs[1]} pyx12-ours {theirs[1] - ours[1]}"
+    )
 
 
 # -- mutants ------------------------------------------------------------------------
-_VALUES = ["", "X", "3X0", "20260231", "20261399", "QQ", "A" * 40, "1" * 81, "-1.5", "99",
-           "2599", "0960", "HC:S0353", "ZZ", "1.2.3", "abc  def", "D8", "RD8"]
+_VALUES = [
+    "",
+    "X",
+    "3X0",
+    "20260231",
+    "20261399",
+    "QQ",
+    "A" * 40,
+    "1" * 81,
+    "-1.5",
+    "99",
+    "2599",
+    "0960",
+    "HC:S0353",
+    "ZZ",
+    "1.2.3",
+    "abc  def",
+    "D8",
+    "RD8",
+]
 
 
 def mutate(text: str, rng: random.Random) -> str:
     """One random change: an element's value, a dropped, doubled or swapped segment."""
     segs = text.split("~")
-    body = [i for i, s in enumerate(segs)
-            if s.strip() and s.strip()[:3] not in ("ISA", "IEA", "GS*", "GE*", "ST*", "SE*")]
+    body = [
+        i
+        for i, s in enumerate(segs)
+        if s.strip() and s.strip()[:3] not in ("ISA", "IEA", "GS*", "GE*", "ST*", "SE*")
+    ]
     i = rng.choice(body)
     kind = rng.random()
     if kind < 0.6:

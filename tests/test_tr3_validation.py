@@ -32,8 +32,10 @@ def _check(tmp_path: Path, text: str, *extra: str) -> tuple[int, dict, str]:
     path = tmp_path / "in.837"
     path.write_text(text, encoding="latin-1")
     ack = tmp_path / "out.999"
-    result = CliRunner().invoke(main, ["check", "-q", "--no-history", "--format", "json",
-                                       "--999", str(ack), *extra, str(path)])
+    result = CliRunner().invoke(
+        main,
+        ["check", "-q", "--no-history", "--format", "json", "--999", str(ack), *extra, str(path)],
+    )
     return result.exit_code, json.loads(result.stdout), ack.read_text()
 
 
@@ -93,7 +95,7 @@ def test_long_clm01_and_missing_payer_are_caught(tmp_path: Path) -> None:
     _, _, ack = _check(tmp_path, text)
     assert "IK4*1*1028*5*" in ack
     start = base.index("NM1*PR*")
-    text = base[:start] + base[base.index("~", start) + 1:].lstrip("\n")
+    text = base[:start] + base[base.index("~", start) + 1 :].lstrip("\n")
     _, _, ack = _check(tmp_path, text)
     assert "*3~" in ack and "IK5*R" in ack  # 2010BB required loop missing
 

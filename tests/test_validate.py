@@ -13,8 +13,9 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "malformed"
 
 
 def check(*args):
-    result = CliRunner().invoke(main, ["check", "-q", "--no-history", "--validate",
-                                       "--format", "json", *args])
+    result = CliRunner().invoke(
+        main, ["check", "-q", "--no-history", "--validate", "--format", "json", *args]
+    )
     return result.exit_code, json.loads(result.stdout)
 
 
@@ -51,11 +52,13 @@ def test_errata_label_unknown_to_pyx12_warns_and_does_not_reject():
 
 def test_reader_catches_an_impossible_birth_date_without_pyx12(tmp_path):
     bad = tmp_path / "dob.837"
-    bad.write_text((FIXTURES / "valid_lf.837").read_text().replace("DMG*D8*19870630",
-                                                                   "DMG*D8*19871330", 1))
+    bad.write_text(
+        (FIXTURES / "valid_lf.837").read_text().replace("DMG*D8*19870630", "DMG*D8*19871330", 1)
+    )
     ack = tmp_path / "dob.999"
-    result = CliRunner().invoke(main, ["check", "-q", "--no-history", "--format", "json",
-                                       "--999", str(ack), str(bad)])
+    result = CliRunner().invoke(
+        main, ["check", "-q", "--no-history", "--format", "json", "--999", str(ack), str(bad)]
+    )
     assert result.exit_code == 2
     (error,) = json.loads(result.stdout)["files"][0]["errors"]
     assert "DMG02: invalid date" in error

@@ -89,8 +89,14 @@ class ClaimReader:
     With ``wanted=S_CODE_CLAIMS`` other claims come out as ``None``.
     """
 
-    def __init__(self, source: str | Path | BinaryIO, *, name: str | None = None,
-                 wanted: str = EVERY_CLAIM, validator: TR3Validator | None = None) -> None:
+    def __init__(
+        self,
+        source: str | Path | BinaryIO,
+        *,
+        name: str | None = None,
+        wanted: str = EVERY_CLAIM,
+        validator: TR3Validator | None = None,
+    ) -> None:
         self.source = source
         self.name = name or (str(source) if isinstance(source, str | Path) else "<stream>")
         self.tracker = EnvelopeTracker(self.name)
@@ -155,9 +161,18 @@ class ClaimReader:
             segs, claim_segs = claim_segs, None
             if segs is None or not (wanted or not only_s_codes):
                 return None
-            return build_claim(envelope, segs, sep, billing=billing, subscriber=subscriber,
-                               patient=patient, filing=filing, payer=payer,
-                               hl_ordinals=tuple(hl_ordinals.values()), last_ordinal=end)
+            return build_claim(
+                envelope,
+                segs,
+                sep,
+                billing=billing,
+                subscriber=subscriber,
+                patient=patient,
+                filing=filing,
+                payer=payer,
+                hl_ordinals=tuple(hl_ordinals.values()),
+                last_ordinal=end,
+            )
 
         last_batch = None
         for batch in reader.batches():
@@ -171,8 +186,12 @@ class ClaimReader:
                 ordinal += 1
                 k = body.find(ele)
                 sid = body[:k] if k >= 0 else body
-                if claim_segs is not None and sid != "HL" and sid != "CLM" and (
-                        sid not in _ENVELOPE):
+                if (
+                    claim_segs is not None
+                    and sid != "HL"
+                    and sid != "CLM"
+                    and (sid not in _ENVELOPE)
+                ):
                     # Inside a claim: buffer the text; split it only if the claim is built.
                     claim_segs.append((body, ordinal, offsets[i]))
                     st_segments += 1
@@ -182,7 +201,8 @@ class ClaimReader:
                         wanted = "S0353" in body or "S0354" in body
                     elif own_checks and sid not in known:
                         tracker.on_unknown_segment(
-                            Segment(body.split(ele), ordinal, offsets[i], sep), st_segments)
+                            Segment(body.split(ele), ordinal, offsets[i], sep), st_segments
+                        )
                     continue
                 el = body.split(ele)
                 if sid in _ENVELOPE:
@@ -239,8 +259,9 @@ class ClaimReader:
                         billing = _provider("85", el, n, npi, ordinal, offsets[i])
                         loop = "2010AA"
                     elif entity == "IL":
-                        subscriber = Person(el[3] if n > 3 else "", el[4] if n > 4 else "",
-                                            el[9] if n > 9 else "")
+                        subscriber = Person(
+                            el[3] if n > 3 else "", el[4] if n > 4 else "", el[9] if n > 9 else ""
+                        )
                         person, loop = subscriber, "2010BA"
                     elif entity == "QC":
                         patient = Person(el[3] if n > 3 else "", el[4] if n > 4 else "")
@@ -249,8 +270,11 @@ class ClaimReader:
                         payer = (el[9] if n > 9 else "", el[3] if n > 3 else "")
                         person, loop = None, "2010BB"
                     elif entity == "41" and loop == "header":  # 1000A submitter
-                        submitter = (el[3] if n > 3 else "", el[8] if n > 8 else "",
-                                     el[9] if n > 9 else "")
+                        submitter = (
+                            el[3] if n > 3 else "",
+                            el[8] if n > 8 else "",
+                            el[9] if n > 9 else "",
+                        )
                         person = None
                     else:
                         person = None
@@ -279,35 +303,44 @@ class ClaimReader:
                             person.birth_date = parse_d8(el[2])
                         except ValueError:
                             if own_checks:
-                                tracker.on_bad_value(Segment(el, ordinal, offsets[i], sep),
-                                                     st_segments, 2, "1251", "8",
-                                                     "DMG02 birth date is not a valid CCYYMMDD "
-                                                     "date")
+                                tracker.on_bad_value(
+                                    Segment(el, ordinal, offsets[i], sep),
+                                    st_segments,
+                                    2,
+                                    "1251",
+                                    "8",
+                                    "DMG02 birth date is not a valid CCYYMMDD date",
+                                )
                         person.gender = el[3] if n > 3 else ""
                 elif sid == "SBR":
                     filing = el[9] if n > 9 else ""
                 elif sid == "BHT":
                     bht = (el[3] if n > 3 else "", el[4] if n > 4 else "")
                 elif sid == "LX" and own_checks:
-                    tracker.on_orphan(Segment(el, ordinal, offsets[i], sep),
-                                      "LX (service line) before any CLM", st_segments)
+                    tracker.on_orphan(
+                        Segment(el, ordinal, offsets[i], sep),
+                        "LX (service line) before any CLM",
+                        st_segments,
+                    )
                 elif own_checks and sid not in known:
-                    tracker.on_unknown_segment(Segment(el, ordinal, offsets[i], sep),
-                                               st_segments)
+                    tracker.on_unknown_segment(Segment(el, ordinal, offsets[i], sep), st_segments)
         if claim_segs is not None:
             yield finish(ordinal)
         if st is not None:
             st.segments = st_segments
         if last_batch is not None and last_batch.bodies:
-            last = Segment(last_batch.bodies[-1].split(last_batch.separators.element),
-                           ordinal, last_batch.offsets[-1], last_batch.separators)
+            last = Segment(
+                last_batch.bodies[-1].split(last_batch.separators.element),
+                ordinal,
+                last_batch.offsets[-1],
+                last_batch.separators,
+            )
         tracker.finish(last)
         self.segments = reader.segments_read
         self.content_hash = reader.content_hash
 
 
-def _provider(entity: str, el: list[str], n: int, npi: str, ordinal: int, offset: int
-              ) -> Provider:
+def _provider(entity: str, el: list[str], n: int, npi: str, ordinal: int, offset: int) -> Provider:
     last = el[3] if n > 3 else ""
     first = el[4] if n > 4 else ""
     name = f"{last}, {first}" if first else last
@@ -315,7 +348,10 @@ def _provider(entity: str, el: list[str], n: int, npi: str, ordinal: int, offset
 
 
 def _envelope(
-    name: str, tracker: EnvelopeTracker, st: Transaction, bht: tuple[str, str],
+    name: str,
+    tracker: EnvelopeTracker,
+    st: Transaction,
+    bht: tuple[str, str],
     submitter: tuple[str, str, str] = ("", "", ""),
 ) -> Envelope:
     isa = tracker.isa.ISA if tracker.isa else None
@@ -344,5 +380,3 @@ def _envelope(
         submitter_id_qualifier=submitter[1],
         submitter_id=submitter[2],
     )
-
-

@@ -77,7 +77,6 @@ def _npi_ok(npi: str) -> bool:
     return is_valid_npi(npi)
 
 
-
 def build_claim(
     envelope: Envelope,
     segments: Sequence[ClaimSegment],
@@ -95,10 +94,25 @@ def build_claim(
     ele, comp = separators.element, separators.component
     body, ordinal, offset = segments[0]
     el = body.split(ele)
-    claim = _claim(envelope, el, len(el), comp, ordinal, offset, Claim(
-        envelope, "", filing_indicator=filing, subscriber=subscriber, patient=patient,
-        billing=billing, payer_id=payer[0], payer_name=payer[1], hl_ordinals=hl_ordinals,
-    ))
+    claim = _claim(
+        envelope,
+        el,
+        len(el),
+        comp,
+        ordinal,
+        offset,
+        Claim(
+            envelope,
+            "",
+            filing_indicator=filing,
+            subscriber=subscriber,
+            patient=patient,
+            billing=billing,
+            payer_id=payer[0],
+            payer_name=payer[1],
+            hl_ordinals=hl_ordinals,
+        ),
+    )
     line: ServiceLine | None = None
     lines = claim.lines
     loop = "2300"
@@ -154,7 +168,8 @@ def build_claim(
                 line.last_ordinal = ordinal - 1
             number = el[1] if n > 1 else ""
             line = ServiceLine(
-                ascii_int(number, 6) or 0, position=Position(ordinal, offset, "LX")  # N0 1-6
+                ascii_int(number, 6) or 0,
+                position=Position(ordinal, offset, "LX"),  # N0 1-6
             )
             lines.append(line)
             loop = "2400"
@@ -178,7 +193,12 @@ def _provider(entity: str, el: list[str], n: int, npi: str, ordinal: int, offset
 
 
 def _claim(
-    envelope: Envelope, el: list[str], n: int, comp: str, ordinal: int, offset: int,
+    envelope: Envelope,
+    el: list[str],
+    n: int,
+    comp: str,
+    ordinal: int,
+    offset: int,
     claim: Claim,
 ) -> Claim:
     """CLM: claim id, total charge and CLM05 (facility, qualifier, frequency), filled into
@@ -229,13 +249,11 @@ def _service(
     try:
         line.charge = _decimal(el[2 + shift] if n > 2 + shift else "")
     except InvalidOperation:
-        claim.problems.append(("STR005", f"{el[0]}{2 + shift:02d} charge {_UNREADABLE}",
-                               where))
+        claim.problems.append(("STR005", f"{el[0]}{2 + shift:02d} charge {_UNREADABLE}", where))
     try:
         line.units = _decimal(el[4 + shift] if n > 4 + shift else "")
     except InvalidOperation:
-        claim.problems.append(("STR005", f"{el[0]}{4 + shift:02d} units {_UNREADABLE}",
-                               where))
+        claim.problems.append(("STR005", f"{el[0]}{4 + shift:02d} units {_UNREADABLE}", where))
 
 
 def _dates(value: str, fmt: str) -> tuple[date, date | None]:
@@ -251,8 +269,9 @@ _BAD_DATE = {
 }
 
 
-def _dtp_dates(claim: Claim, el: list[str], ordinal: int, offset: int
-               ) -> tuple[date, date | None] | None:
+def _dtp_dates(
+    claim: Claim, el: list[str], ordinal: int, offset: int
+) -> tuple[date, date | None] | None:
     """DTP03 as (start, end) for D8 or RD8; a bad date is a structural problem (STR003)."""
     try:
         return _dates(el[3], el[2])
@@ -306,8 +325,7 @@ def _check_claim(claim: Claim) -> None:
             problems.append(
                 ("STR007", f"line {line.LX01} has no SV1/SV2 service segment", line.position)
             )
-    unreadable = any(code == "STR005" and text.endswith(_UNREADABLE)
-                     for code, text, _ in problems)
+    unreadable = any(code == "STR005" and text.endswith(_UNREADABLE) for code, text, _ in problems)
     if claim.total_charge != total and not unreadable:  # a sum over a bad amount is moot
         problems.append(
             (

@@ -76,9 +76,11 @@ class Policy:
         if parameter == "fee":
             return f"{self.fee_method} ${self.fee_amount}"
         if parameter == "s0354_max_months":
-            return (f"default {self.s0354_max_months_default}, cap "
-                    f"{self.s0354_max_months_cap}, indefinite regimen "
-                    f"{self.s0354_max_months_indefinite}")
+            return (
+                f"default {self.s0354_max_months_default}, cap "
+                f"{self.s0354_max_months_cap}, indefinite regimen "
+                f"{self.s0354_max_months_indefinite}"
+            )
         value = getattr(self, parameter, "")
         if isinstance(value, tuple):
             return ", ".join(value) or "(none)"
@@ -97,12 +99,16 @@ class Policy:
         to ``s0354_max_months_indefinite`` months where the profile sets it (carelon-ma:
         6), whatever the order says; a ``fixed`` one (or none said) gets the order's
         months, else the default."""
-        months = from_authorization if from_authorization is not None else (
-            self.s0354_max_months_default
+        months = (
+            from_authorization
+            if from_authorization is not None
+            else (self.s0354_max_months_default)
         )
         if regimen == "indefinite" and self.s0354_max_months_indefinite is not None:
-            months = min(from_authorization or self.s0354_max_months_indefinite,
-                         self.s0354_max_months_indefinite)
+            months = min(
+                from_authorization or self.s0354_max_months_indefinite,
+                self.s0354_max_months_indefinite,
+            )
         if months is not None and self.s0354_max_months_cap is not None:
             months = min(months, self.s0354_max_months_cap)
         return months
@@ -186,7 +192,8 @@ def _optional(data: dict[str, Any], where: str) -> dict[str, Any]:
         value = _value(data, "traditional_medicare", where, str)
         if value not in ("reject", "warning", "off"):
             raise PolicyError(
-                f"{where}: [traditional_medicare] value must be 'reject', 'warning' or 'off'")
+                f"{where}: [traditional_medicare] value must be 'reject', 'warning' or 'off'"
+            )
         out["traditional_medicare"] = value
     return out
 

@@ -30,8 +30,7 @@ class RunContext:
 
     def __post_init__(self) -> None:
         if self.rules is None:
-            self.rules = RuleSelection.build(self.policy.rules,
-                                             policy_name=self.policy.source_path)
+            self.rules = RuleSelection.build(self.policy.rules, policy_name=self.policy.source_path)
 
     @property
     def selection(self) -> RuleSelection:
@@ -79,12 +78,16 @@ def ordering_candidates(claim: Claim, line: ServiceLine) -> list[tuple[str, Prov
     """
     found: list[tuple[str, Provider | None]]
     if claim.form == FORM_837I:
-        found = [("attending provider 2310A", claim.attending),
-                 ("referring provider 2310F", claim.referring)]
+        found = [
+            ("attending provider 2310A", claim.attending),
+            ("referring provider 2310F", claim.referring),
+        ]
     else:
-        found = [("ordering provider 2420E", line.ordering),
-                 ("rendering provider 2420A", line.rendering),
-                 ("rendering provider 2310B", claim.rendering)]
+        found = [
+            ("ordering provider 2420E", line.ordering),
+            ("rendering provider 2420A", line.rendering),
+            ("rendering provider 2310B", claim.rendering),
+        ]
         first = next(((role, p) for role, p in found if p is not None and p.npi), None)
         found = [first] if first else []
     out = [(role, p) for role, p in found if p is not None and p.npi]

@@ -20,13 +20,18 @@ in service-date order; *frequency* handles replacements and voids; *structure* a
 
 
 def render() -> str:
-    lines = [HEADER, "| code | kind | check | 277CA | severity | citation |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        HEADER,
+        "| code | kind | check | 277CA | severity | citation |",
+        "|---|---|---|---|---|---|",
+    ]
     policy = load_policy("bcbsma")
     for code, rule in sorted(RULES.items()):
         cite = policy.cite(rule.cite) or rule.cite
-        lines.append(f"| {code} | {rule.kind} | {rule.title} | {rule.category}:"
-                     f"{rule.status_code} | {rule.severity} | {cite.replace('|', '/')} |")
+        lines.append(
+            f"| {code} | {rule.kind} | {rule.title} | {rule.category}:"
+            f"{rule.status_code} | {rule.severity} | {cite.replace('|', '/')} |"
+        )
     lines.append("\n## Why each rule reads the seed the way it does\n")
     for code, rule in sorted(RULES.items()):
         if rule.rationale:
@@ -35,12 +40,25 @@ def render() -> str:
     lines.append("| parameter | " + " | ".join(SHIPPED) + " |")
     lines.append("|---|" + "---|" * len(SHIPPED))
     profiles = [load_policy(n) for n in SHIPPED]
-    for param in ("separate_claim", "allowed_forms", "one_form", "required_revenue_code",
-                  "retired_revenue_codes", "fee_method", "fee_amount",
-                  "s0354_min_interval_days", "s0354_gap_after_s0353_days",
-                  "s0354_max_months_default", "s0354_max_months_cap",
-                  "s0354_max_months_indefinite", "eligible_states", "in_network_required",
-                  "units_per_line", "timely_filing_days", "code_effective_date"):
+    for param in (
+        "separate_claim",
+        "allowed_forms",
+        "one_form",
+        "required_revenue_code",
+        "retired_revenue_codes",
+        "fee_method",
+        "fee_amount",
+        "s0354_min_interval_days",
+        "s0354_gap_after_s0353_days",
+        "s0354_max_months_default",
+        "s0354_max_months_cap",
+        "s0354_max_months_indefinite",
+        "eligible_states",
+        "in_network_required",
+        "units_per_line",
+        "timely_filing_days",
+        "code_effective_date",
+    ):
         cells = []
         for p in profiles:
             value = getattr(p, param)

@@ -77,9 +77,16 @@ def register(rule: Rule) -> Rule:
     return rule
 
 
-def rule(code: str, *, title: str, kind: str, stc: str, cite: str, fix: str,
-         severity: Severity = Severity.REJECT) -> Callable[[Callable[..., Iterator[Finding]]],
-                                                          Rule]:
+def rule(
+    code: str,
+    *,
+    title: str,
+    kind: str,
+    stc: str,
+    cite: str,
+    fix: str,
+    severity: Severity = Severity.REJECT,
+) -> Callable[[Callable[..., Iterator[Finding]]], Rule]:
     """Decorator: register a check function as a rule. ``stc`` is ``CATEGORY:STATUS``."""
     category, _, status = stc.partition(":")
 

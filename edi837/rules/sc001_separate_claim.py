@@ -9,9 +9,14 @@ from edi837.rules.registry import rule
 from edi837.verdicts import Finding
 
 
-@rule("SC001", title="S-codes on a separate claim", kind="claim", stc="A7:732",
-      cite="separate_claim",
-      fix="Bill the S-code line(s) on a claim of their own and the other services on another.")
+@rule(
+    "SC001",
+    title="S-codes on a separate claim",
+    kind="claim",
+    stc="A7:732",
+    cite="separate_claim",
+    fix="Bill the S-code line(s) on a claim of their own and the other services on another.",
+)
 def separate_claim(ctx: ClaimContext) -> Iterator[Finding]:
     """A claim carrying S0353/S0354 may not carry other service lines when the profile
     requires a separate claim (bcbsma). The Medical Oncology Program prefers them together,
@@ -24,6 +29,9 @@ def separate_claim(ctx: ClaimContext) -> Iterator[Finding]:
             yield separate_claim.finding(
                 f"line {line.LX01} bills {line.procedure or line.revenue_code or '?'} on the "
                 f"same claim as {', '.join(sorted(set(s_codes)))}",
-                policy=ctx.policy, line=line.LX01, segment=line.service_at, loop="2400",
+                policy=ctx.policy,
+                line=line.LX01,
+                segment=line.service_at,
+                loop="2400",
                 value=line.procedure,
             )

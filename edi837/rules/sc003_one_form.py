@@ -11,9 +11,14 @@ from edi837.timeline import Service
 from edi837.verdicts import Finding
 
 
-@rule("SC003", title="Not billed on both 837P and 837I", kind="timeline", stc="A7:732",
-      cite="one_form",
-      fix="Void one of the two claims; bill the S-code on one form only.")
+@rule(
+    "SC003",
+    title="Not billed on both 837P and 837I",
+    kind="timeline",
+    stc="A7:732",
+    cite="one_form",
+    fix="Void one of the two claims; bill the S-code on one form only.",
+)
 def one_form(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iterator[Finding]:
     """The same patient's same S-code on the same date, already accepted on the other
     form (in this run or in history), makes this line a cross-form duplicate."""
@@ -25,7 +30,10 @@ def one_form(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iter
             yield one_form.finding(
                 f"{line.procedure} on {day} was already accepted on an {s.form} "
                 f"(claim {s.claim_id}); this {ctx.claim.form} bills it again",
-                policy=ctx.policy, line=line.LX01, segment=line.date_at, loop="2400",
+                policy=ctx.policy,
+                line=line.LX01,
+                segment=line.date_at,
+                loop="2400",
                 value=s.claim_id,
             )
             return

@@ -11,9 +11,14 @@ from edi837.timeline import Service
 from edi837.verdicts import Finding
 
 
-@rule("SC004", title="S0353 once per patient, at onset", kind="timeline", stc="A7:259",
-      cite="s0353_once_per_patient",
-      fix="Bill S0354 for an established patient; S0353 only at the onset of treatment.")
+@rule(
+    "SC004",
+    title="S0353 once per patient, at onset",
+    kind="timeline",
+    stc="A7:259",
+    cite="s0353_once_per_patient",
+    fix="Bill S0354 for an established patient; S0353 only at the onset of treatment.",
+)
 def s0353_once(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iterator[Finding]:
     """A second S0353 for the patient is rejected, whatever its date. An S0353 dated after
     an accepted S0354 is not "at the onset of treatment" and is rejected too; so is one
@@ -28,7 +33,10 @@ def s0353_once(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
         s = earlier[0]
         yield s0353_once.finding(
             f"S0353 on {day}: S0353 was already accepted for this patient on "
-            f"{s.service_date} (claim {s.claim_id})", value=s.claim_id, **where)
+            f"{s.service_date} (claim {s.claim_id})",
+            value=s.claim_id,
+            **where,
+        )
         return
     established = sorted(
         (s for s in prior if s.procedure == "S0354" and day and s.service_date < day),
@@ -38,12 +46,18 @@ def s0353_once(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
         s = established[0]
         yield s0353_once.finding(
             f"S0353 on {day} comes after S0354 on {s.service_date} (claim {s.claim_id}); "
-            "S0353 is billed only at the onset of treatment", value=s.claim_id, **where)
+            "S0353 is billed only at the onset of treatment",
+            value=s.claim_id,
+            **where,
+        )
         return
     gap = ctx.policy.s0354_gap_after_s0353_days
     soon = sorted(
-        (s for s in prior if s.procedure == "S0354" and day
-         and 0 <= (s.service_date - day).days < gap),
+        (
+            s
+            for s in prior
+            if s.procedure == "S0354" and day and 0 <= (s.service_date - day).days < gap
+        ),
         key=lambda s: s.service_date,
     )
     if soon:
@@ -51,4 +65,7 @@ def s0353_once(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
         yield s0353_once.finding(
             f"S0353 on {day} is {(s.service_date - day).days} days before S0354 on "
             f"{s.service_date} (claim {s.claim_id}), accepted already; S0354 needs at least "
-            f"{gap} days after S0353", value=s.claim_id, **where)
+            f"{gap} days after S0353",
+            value=s.claim_id,
+            **where,
+        )

@@ -11,11 +11,15 @@ from edi837.timeline import Service, days_between, within
 from edi837.verdicts import Finding
 
 
-@rule("SC006", title="S0354 at most once per 30 days", kind="timeline", stc="A7:259",
-      cite="s0354_min_interval_days",
-      fix="Bill the next S0354 on or after 30 days from the previous accepted S0354.")
-def s0354_interval(ctx: ClaimContext, line: ServiceLine, prior: list[Service]
-                   ) -> Iterator[Finding]:
+@rule(
+    "SC006",
+    title="S0354 at most once per 30 days",
+    kind="timeline",
+    stc="A7:259",
+    cite="s0354_min_interval_days",
+    fix="Bill the next S0354 on or after 30 days from the previous accepted S0354.",
+)
+def s0354_interval(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iterator[Finding]:
     """Two accepted S0354 for a patient must be at least ``s0354_min_interval_days`` (30)
     apart: previous + 30 or later. Checked both ways, so a late-arriving claim dated
     between two accepted ones is caught too."""
@@ -34,7 +38,10 @@ def s0354_interval(ctx: ClaimContext, line: ServiceLine, prior: list[Service]
             yield s0354_interval.finding(
                 f"S0354 on {day} is {rel} S0354 on {s.service_date} (claim {s.claim_id}); "
                 f"S0354 is payable once per {interval} days",
-                policy=ctx.policy, line=line.LX01, segment=line.date_at, loop="2400",
+                policy=ctx.policy,
+                line=line.LX01,
+                segment=line.date_at,
+                loop="2400",
                 value=day.isoformat(),
             )
             return

@@ -11,9 +11,14 @@ from edi837.timeline import Service
 from edi837.verdicts import Finding, Severity
 
 
-@rule("SC007", title="S0354 within the authorized months", kind="timeline", stc="A7:674",
-      cite="s0354_max_months",
-      fix="The order's S0354 months are used up: request a new order before billing more.")
+@rule(
+    "SC007",
+    title="S0354 within the authorized months",
+    kind="timeline",
+    stc="A7:674",
+    cite="s0354_max_months",
+    fix="The order's S0354 months are used up: request a new order before billing more.",
+)
 def max_months(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iterator[Finding]:
     """Counts S0354 units already accepted under the same order id. The limit is the
     authorization's ``s0354_max_months`` if the feed gives one, else the profile default
@@ -34,8 +39,11 @@ def max_months(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
         yield max_months.finding(
             f"S0354 under order {order_id or '(none)'}: no month limit on the authorization "
             "and none in the profile; the count was not checked",
-            severity=Severity.WARNING, policy=ctx.policy,
-            fix="Add s0354_max_months to the authorization feed.", **where)
+            severity=Severity.WARNING,
+            policy=ctx.policy,
+            fix="Add s0354_max_months to the authorization feed.",
+            **where,
+        )
         return
     used = sum(s.units for s in prior if s.procedure == "S0354" and s.order_id == order_id)
     billed = int(line.units) if line.units == int(line.units) else 1
@@ -44,4 +52,6 @@ def max_months(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
             f"S0354 on {ctx.claim.line_date(line)} would be month {used + billed} under order "
             f"{order_id or '(no order id)'}; the limit is {limit}"
             + (f" ({regimen} regimen)" if regimen else ""),
-            policy=ctx.policy, **where)
+            policy=ctx.policy,
+            **where,
+        )

@@ -10,15 +10,22 @@ from edi837.rules.context import ClaimContext, ordering_candidates
 from edi837.rules.registry import rule
 from edi837.verdicts import Finding, Severity
 
-CITE = ("bcbsma-quality-cancer-care-program-faq.txt, order summary: \"A valid date range; An "
-        "order ID number ...; S-Codes awarded\"; \"an order ID number will not be given if "
-        "the request is denied\"")
+CITE = (
+    'bcbsma-quality-cancer-care-program-faq.txt, order summary: "A valid date range; An '
+    'order ID number ...; S-Codes awarded"; "an order ID number will not be given if '
+    'the request is denied"'
+)
 
 
-@rule("SC008", title="Authorization exists, is authorized, covers date and code", kind="claim",
-      stc="A7:84", cite=CITE,
-      fix="Bill only S-codes awarded on an authorized order, within its valid dates, with its "
-          "order id in REF*G1.")
+@rule(
+    "SC008",
+    title="Authorization exists, is authorized, covers date and code",
+    kind="claim",
+    stc="A7:84",
+    cite=CITE,
+    fix="Bill only S-codes awarded on an authorized order, within its valid dates, with its "
+    "order id in REF*G1.",
+)
 def authorization(ctx: ClaimContext) -> Iterator[Finding]:
     """The order id is REF*G1 on the line (837P) or claim (2300). With it, the order must
     exist for this member, be ``authorized`` (not non-authorized or cancelled), contain the
@@ -40,9 +47,13 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
             continue
         npis = {p.npi for _, p in ordering_candidates(claim, line)}
         matches = [
-            a for a in feed.for_member(claim.member_id)
-            if a.status == "authorized" and a.ordering_npi in npis and day is not None
-            and a.covers(day) and line.procedure in a.s_codes
+            a
+            for a in feed.for_member(claim.member_id)
+            if a.status == "authorized"
+            and a.ordering_npi in npis
+            and day is not None
+            and a.covers(day)
+            and line.procedure in a.s_codes
         ]
         if matches:
             auth = matches[0]
@@ -51,8 +62,12 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
                 f"{line.procedure} on {day} has no REF*G1 order id; matched order "
                 f"{auth.order_id} by member {claim.member_id}, ordering NPI "
                 f"{auth.ordering_npi} and date",
-                policy=None, line=line.LX01, segment=line.date_at, loop="2400",
-                severity=Severity.WARNING, value="",
+                policy=None,
+                line=line.LX01,
+                segment=line.date_at,
+                loop="2400",
+                severity=Severity.WARNING,
+                value="",
                 fix=f"Send REF*G1*{auth.order_id} on the claim (2300) or the line (2400).",
             )
         else:
@@ -60,10 +75,13 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
                 f"{line.procedure} on {day} has no REF*G1 order id and no authorized order "
                 f"for member {claim.member_id}, ordering NPI(s) {', '.join(sorted(npis))} "
                 "covers that date and code",
-                line=line.LX01, segment=line.date_at, loop="2300", category="A6",
+                line=line.LX01,
+                segment=line.date_at,
+                loop="2300",
+                category="A6",
                 status_code="252",
                 fix="Add the order id from the order summary in REF*G1, or obtain an "
-                    "authorization before billing the S-code.",
+                "authorization before billing the S-code.",
             )
 
 
@@ -74,16 +92,22 @@ def _by_order(ctx: ClaimContext, line: ServiceLine, order_id: str, day) -> Itera
     if not orders:
         yield authorization.finding(
             f"order id {order_id} (REF*G1) is not in the authorization feed",
-            category="A7", status_code="252",
-            fix="Check the order id against the order summary; correct REF*G1.", **where)
+            category="A7",
+            status_code="252",
+            fix="Check the order id against the order summary; correct REF*G1.",
+            **where,
+        )
         return
     mine = [a for a in orders if a.member_id == claim.member_id]
     if not mine:
         yield authorization.finding(
             f"order {order_id} was issued for member {orders[0].member_id}, but this claim "
             f"is for member {claim.member_id}",
-            category="A8", status_code="252",
-            fix="Use the order id issued for this member, or correct the member id.", **where)
+            category="A8",
+            status_code="252",
+            fix="Use the order id issued for this member, or correct the member id.",
+            **where,
+        )
         return
     problems: list[str] = []
     for auth in mine:
@@ -102,9 +126,10 @@ def _refusal(auth: Authorization, procedure: str, day) -> str | None:
     if day is None:
         return f"no service date to check against order {auth.order_id}"
     if not auth.covers(day):
-        return (f"outside order {auth.order_id}'s valid dates {auth.valid_from} to "
-                f"{auth.valid_to}")
+        return f"outside order {auth.order_id}'s valid dates {auth.valid_from} to {auth.valid_to}"
     if procedure not in auth.s_codes:
-        return (f"order {auth.order_id} awards {', '.join(sorted(auth.s_codes)) or 'no S-code'},"
-                f" not {procedure}")
+        return (
+            f"order {auth.order_id} awards {', '.join(sorted(auth.s_codes)) or 'no S-code'},"
+            f" not {procedure}"
+        )
     return None

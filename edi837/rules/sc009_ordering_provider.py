@@ -9,10 +9,15 @@ from edi837.rules.registry import rule
 from edi837.verdicts import Finding
 
 
-@rule("SC009", title="Ordering provider matches the order and is in network", kind="claim",
-      stc="A7:96", cite="in_network_required",
-      fix="Bill under the in-network ordering provider named on the order summary "
-          "(837P: 2420E NM1*DK; 837I: attending 2310A or referring 2310F).")
+@rule(
+    "SC009",
+    title="Ordering provider matches the order and is in network",
+    kind="claim",
+    stc="A7:96",
+    cite="in_network_required",
+    fix="Bill under the in-network ordering provider named on the order summary "
+    "(837P: 2420E NM1*DK; 837I: attending 2310A or referring 2310F).",
+)
 def ordering_provider(ctx: ClaimContext) -> Iterator[Finding]:
     """The *ordering* (not servicing) provider bills the S-codes. On an 837P the line's
     2420E NM1*DK names it (falling back to rendering, then billing); an 837I has no
@@ -34,9 +39,13 @@ def ordering_provider(ctx: ClaimContext) -> Iterator[Finding]:
                 yield ordering_provider.finding(
                     f"{line.procedure} line {line.LX01}: {role} NPI {prov.npi} is not the "
                     f"ordering provider {auth.ordering_npi} of order {auth.order_id}",
-                    policy=policy, line=line.LX01, segment=prov.position or line.position,
+                    policy=policy,
+                    line=line.LX01,
+                    segment=prov.position or line.position,
                     loop="2420E" if role.startswith("ordering") else "2310",
-                    value=prov.npi, category="A8", status_code="84",
+                    value=prov.npi,
+                    category="A8",
+                    status_code="84",
                 )
                 continue
             chosen = matching[0]
@@ -49,6 +58,9 @@ def ordering_provider(ctx: ClaimContext) -> Iterator[Finding]:
             yield ordering_provider.finding(
                 f"{line.procedure} line {line.LX01}: {role} NPI {prov.npi} {state}; only "
                 "in-network ordering providers are eligible for S-codes",
-                policy=policy, line=line.LX01, segment=prov.position or line.position,
-                loop="2420E" if role.startswith("ordering") else "2310", value=prov.npi,
+                policy=policy,
+                line=line.LX01,
+                segment=prov.position or line.position,
+                loop="2420E" if role.startswith("ordering") else "2310",
+                value=prov.npi,
             )

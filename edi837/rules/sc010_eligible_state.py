@@ -9,10 +9,15 @@ from edi837.rules.registry import rule
 from edi837.verdicts import Finding
 
 
-@rule("SC010", title="Provider state eligible for the program", kind="claim", stc="A7:677",
-      cite="eligible_states",
-      fix="Only providers in the program's states may bill these S-codes; do not bill "
-          "them from this location.")
+@rule(
+    "SC010",
+    title="Provider state eligible for the program",
+    kind="claim",
+    stc="A7:677",
+    cite="eligible_states",
+    fix="Only providers in the program's states may bill these S-codes; do not bill "
+    "them from this location.",
+)
 def eligible_state(ctx: ClaimContext) -> Iterator[Finding]:
     """When the profile lists eligible states, the billing provider's 2010AA N4 state must
     be one of them. Empty list: no state restriction."""
@@ -24,6 +29,8 @@ def eligible_state(ctx: ClaimContext) -> Iterator[Finding]:
         yield eligible_state.finding(
             f"billing provider {billing.npi} is in {billing.state or '(no N4 state)'}, not one "
             f"of the program's states ({', '.join(states)})",
-            policy=ctx.policy, segment=billing.position, loop="2010AA",
+            policy=ctx.policy,
+            segment=billing.position,
+            loop="2010AA",
             value=billing.state,
         )

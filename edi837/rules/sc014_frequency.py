@@ -10,10 +10,16 @@ from edi837.verdicts import Finding, Severity
 CITE = "DOMAIN.md section 4 (claim frequency CLM05-3: 7 replacement, 8 void; REF*F8)"
 
 
-@rule("SC014", title="Replacement/void matches an original", kind="frequency", stc="A7:21",
-      cite=CITE, severity=Severity.WARNING,
-      fix="Send the original claim's number in REF*F8 (or keep its CLM01) so the "
-          "replacement or void can be applied.")
+@rule(
+    "SC014",
+    title="Replacement/void matches an original",
+    kind="frequency",
+    stc="A7:21",
+    cite=CITE,
+    severity=Severity.WARNING,
+    fix="Send the original claim's number in REF*F8 (or keep its CLM01) so the "
+    "replacement or void can be applied.",
+)
 def frequency(*_: object) -> Iterator[Finding]:
     """A void withdraws the original's S-code lines from the counts (it bills nothing
     and is not screened by SC001-SC013); a replacement's lines replace the original's.

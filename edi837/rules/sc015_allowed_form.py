@@ -9,15 +9,23 @@ from edi837.rules.registry import rule
 from edi837.verdicts import Finding
 
 
-@rule("SC015", title="Claim form allowed for S-codes", kind="claim", stc="A7:732",
-      cite="allowed_forms", fix="Bill the S-code on a form the program accepts.")
+@rule(
+    "SC015",
+    title="Claim form allowed for S-codes",
+    kind="claim",
+    stc="A7:732",
+    cite="allowed_forms",
+    fix="Bill the S-code on a form the program accepts.",
+)
 def allowed_form(ctx: ClaimContext) -> Iterator[Finding]:
     """The profile's ``allowed_forms`` (837P, 837I) lists the forms the program pays
     S-codes on; the shipped profiles allow both."""
     allowed = ctx.policy.allowed_forms
     if ctx.claim.form not in allowed:
         yield allowed_form.finding(
-            f"S-codes billed on an {ctx.claim.form}; this program accepts "
-            f"{' or '.join(allowed)}",
-            policy=ctx.policy, segment=ctx.claim.position, loop="2300", value=ctx.claim.form,
+            f"S-codes billed on an {ctx.claim.form}; this program accepts {' or '.join(allowed)}",
+            policy=ctx.policy,
+            segment=ctx.claim.position,
+            loop="2300",
+            value=ctx.claim.form,
         )

@@ -13,8 +13,10 @@ from edi837.store.base import ClaimRecord
 from edi837.timeline import Service
 from edi837.verdicts import Finding
 
-CITE = ("DOMAIN.md section 4 (277CA claim status code 54: duplicate of a previously "
-        "processed claim/line)")
+CITE = (
+    "DOMAIN.md section 4 (277CA claim status code 54: duplicate of a previously "
+    "processed claim/line)"
+)
 
 # What makes two claims the same claim: billing NPI and, per S-code line, (procedure,
 # service date, units, charge, ordering NPI).
@@ -34,17 +36,34 @@ def content_of(services: Iterable[Service]) -> Content:
     services = list(services)
     billing = services[0].billing_npi if services else ""
     form = services[0].form if services else ""
-    return billing, form, tuple(sorted(
-        (s.procedure, s.service_date, s.units, s.charge, s.ordering_npi) for s in services))
+    return (
+        billing,
+        form,
+        tuple(
+            sorted(
+                (s.procedure, s.service_date, s.units, s.charge, s.ordering_npi) for s in services
+            )
+        ),
+    )
 
 
-@rule("SC016", title="Not a duplicate of an accepted claim", kind="duplicate", stc="A7:54",
-      cite=CITE,
-      fix="This claim was already accepted; do not resend it. To correct it, send a "
-          "replacement (CLM05-3 7) naming the original in REF*F8.")
-def duplicate(mine: list[Service], prior: Iterable[Service],
-              claims: Mapping[str, ClaimRecord], content_hash: str, isa13: str,
-              where: Position | None = None) -> Iterator[Finding]:
+@rule(
+    "SC016",
+    title="Not a duplicate of an accepted claim",
+    kind="duplicate",
+    stc="A7:54",
+    cite=CITE,
+    fix="This claim was already accepted; do not resend it. To correct it, send a "
+    "replacement (CLM05-3 7) naming the original in REF*F8.",
+)
+def duplicate(
+    mine: list[Service],
+    prior: Iterable[Service],
+    claims: Mapping[str, ClaimRecord],
+    content_hash: str,
+    isa13: str,
+    where: Position | None = None,
+) -> Iterator[Finding]:
     """An S-code claim whose content equals an accepted claim's -- same patient, and on
     every S-code line the same procedure, service date, units and charge, ordering NPI,
     and the same billing NPI and form -- from another file or another interchange (ISA13) is the
@@ -63,14 +82,23 @@ def duplicate(mine: list[Service], prior: Iterable[Service],
         if origin == mine[0].source or content_of(services) != target:
             continue
         earlier = claims.get(origin)
-        if earlier is not None and earlier.content_hash == content_hash and (
-                earlier.isa13 == isa13):
+        if (
+            earlier is not None
+            and earlier.content_hash == content_hash
+            and (earlier.isa13 == isa13)
+        ):
             continue  # same file and interchange: not a resend
         name = services[0].claim_id
-        came = (f"{earlier.source_file} (ISA13 {earlier.isa13})" if earlier is not None
-                else "the history store")
+        came = (
+            f"{earlier.source_file} (ISA13 {earlier.isa13})"
+            if earlier is not None
+            else "the history store"
+        )
         yield duplicate.finding(
             f"duplicate of claim {name} accepted from {came}: same patient, procedure, "
             "service date, units, charge, billing and ordering NPI",
-            segment=where, loop="2300", value=name)
+            segment=where,
+            loop="2300",
+            value=name,
+        )
         return

@@ -9,9 +9,14 @@ from edi837.rules.registry import rule
 from edi837.verdicts import Finding
 
 
-@rule("SC017", title="Service date not after the receipt date", kind="claim", stc="A7:187",
-      cite="service_after_receipt",
-      fix="Check the service date (DTP*472): bill a service once it has been rendered.")
+@rule(
+    "SC017",
+    title="Service date not after the receipt date",
+    kind="claim",
+    stc="A7:187",
+    cite="service_after_receipt",
+    fix="Check the service date (DTP*472): bill a service once it has been rendered.",
+)
 def service_after_receipt(ctx: ClaimContext) -> Iterator[Finding]:
     """A claim bills services already rendered: an S-code line dated after the receipt
     date (--received, else the file's GS04 date; never today's clock, so re-screening
@@ -27,6 +32,9 @@ def service_after_receipt(ctx: ClaimContext) -> Iterator[Finding]:
             yield service_after_receipt.finding(
                 f"{line.procedure} on {day} is {(day - received).days} day(s) after the "
                 f"claim was received ({received})",
-                policy=ctx.policy, line=line.LX01, segment=line.date_at, loop="2400",
+                policy=ctx.policy,
+                line=line.LX01,
+                segment=line.date_at,
+                loop="2400",
                 value=day.isoformat(),
             )

@@ -11,10 +11,15 @@ from edi837.verdicts import Finding, Severity
 MEDICARE = {"MA": "Medicare Part A", "MB": "Medicare Part B"}  # SBR09 claim filing indicator
 
 
-@rule("SC018", title="Not billed to traditional Medicare", kind="claim", stc="A7:116",
-      cite="traditional_medicare",
-      fix="S0353/S0354 are not payable by Medicare: bill the member's Medicare Advantage or "
-          "commercial plan (SBR09), or drop the S-code line.")
+@rule(
+    "SC018",
+    title="Not billed to traditional Medicare",
+    kind="claim",
+    stc="A7:116",
+    cite="traditional_medicare",
+    fix="S0353/S0354 are not payable by Medicare: bill the member's Medicare Advantage or "
+    "commercial plan (SBR09), or drop the S-code line.",
+)
 def traditional_medicare(ctx: ClaimContext) -> Iterator[Finding]:
     """The HCPCS record gives S0353 and S0354 coverage code I, "Not payable by Medicare":
     an S-code claim whose subscriber's claim filing indicator (SBR09) is ``MA`` or ``MB``
@@ -30,6 +35,9 @@ def traditional_medicare(ctx: ClaimContext) -> Iterator[Finding]:
     yield traditional_medicare.finding(
         f"{', '.join(codes)} billed with claim filing indicator SBR09 {indicator} "
         f"({MEDICARE[indicator]}); HCPCS coverage code I: not payable by Medicare",
-        policy=ctx.policy, segment=ctx.claim.position, loop="2000B", value=indicator,
+        policy=ctx.policy,
+        segment=ctx.claim.position,
+        loop="2000B",
+        value=indicator,
         severity=Severity.REJECT if action == "reject" else Severity.WARNING,
     )

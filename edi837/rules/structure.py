@@ -17,34 +17,97 @@ _TR3 = "005010X222A1/005010X223A2 TR3 (as encoded in pyx12's maps)"
 STRUCTURE = {
     r.code: register(r)
     for r in (
-        Rule("STR001", "Claim has at least one service line", "structure", "A7", "21",
-             f"{_TR3}: loop 2400 is required", "Add the service line(s) (LX/SV1 or SV2)."),
-        Rule("STR002", "NPIs carry a valid check digit", "structure", "A7", "562",
-             "CMS NPI standard: Luhn check digit over 80840 + first 9 digits",
-             "Correct the NPI (a typo usually breaks the check digit)."),
-        Rule("STR003", "Dates are valid CCYYMMDD", "structure", "A7", "21",
-             f"{_TR3}: DTP03 / DMG02 date format", "Send a real calendar date."),
-        Rule("STR004", "CLM02 equals the sum of the line charges", "structure", "A7", "178",
-             f"{_TR3}: CLM02 must balance to the sum of SV102/SV203",
-             "Recompute CLM02 as the sum of the line charges."),
-        Rule("STR005", "CLM01 present, amounts numeric", "structure", "A7", "21",
-             f"{_TR3}: CLM01, CLM02, SV1/SV2 amounts", "Fill in the claim id and amounts."),
-        Rule("STR006", "837P lines carry a service date", "structure", "A7", "187",
-             f"{_TR3}: 837P 2400 DTP*472 is required", "Add DTP*472 to the line."),
-        Rule("STR007", "Service line has SV1/SV2", "structure", "A7", "21",
-             f"{_TR3}: SV1 (837P) / SV2 (837I) is required in loop 2400",
-             "Add the SV1/SV2 segment to the line."),
-        Rule("TR3001", "Claim segments follow the TR3 (order, required segments and loops, "
-             "repeats)", "structure", "A3", "21",
-             f"{_TR3}: segment order, usage and repeat counts of loops 2300-2440 (999 IK3)",
-             "Correct the segment named (add, move or remove it) and resend the claim."),
-        Rule("TR3002", "Claim elements follow the TR3 (required, length, type, codes)",
-             "structure", "A3", "21",
-             f"{_TR3}: element usage, length, data type and code values in loops "
-             "2300-2440 (999 IK4)", "Correct the element named and resend the claim."),
-        Rule("ENV001", "Envelope is readable (999 accepts the transaction set)", "envelope",
-             "A3", "21", "X12 005010 envelope (ISA/IEA, GS/GE, ST/SE) and 999 005010X231A1",
-             "Correct the envelope and resend the transaction set; see the 999."),
+        Rule(
+            "STR001",
+            "Claim has at least one service line",
+            "structure",
+            "A7",
+            "21",
+            f"{_TR3}: loop 2400 is required",
+            "Add the service line(s) (LX/SV1 or SV2).",
+        ),
+        Rule(
+            "STR002",
+            "NPIs carry a valid check digit",
+            "structure",
+            "A7",
+            "562",
+            "CMS NPI standard: Luhn check digit over 80840 + first 9 digits",
+            "Correct the NPI (a typo usually breaks the check digit).",
+        ),
+        Rule(
+            "STR003",
+            "Dates are valid CCYYMMDD",
+            "structure",
+            "A7",
+            "21",
+            f"{_TR3}: DTP03 / DMG02 date format",
+            "Send a real calendar date.",
+        ),
+        Rule(
+            "STR004",
+            "CLM02 equals the sum of the line charges",
+            "structure",
+            "A7",
+            "178",
+            f"{_TR3}: CLM02 must balance to the sum of SV102/SV203",
+            "Recompute CLM02 as the sum of the line charges.",
+        ),
+        Rule(
+            "STR005",
+            "CLM01 present, amounts numeric",
+            "structure",
+            "A7",
+            "21",
+            f"{_TR3}: CLM01, CLM02, SV1/SV2 amounts",
+            "Fill in the claim id and amounts.",
+        ),
+        Rule(
+            "STR006",
+            "837P lines carry a service date",
+            "structure",
+            "A7",
+            "187",
+            f"{_TR3}: 837P 2400 DTP*472 is required",
+            "Add DTP*472 to the line.",
+        ),
+        Rule(
+            "STR007",
+            "Service line has SV1/SV2",
+            "structure",
+            "A7",
+            "21",
+            f"{_TR3}: SV1 (837P) / SV2 (837I) is required in loop 2400",
+            "Add the SV1/SV2 segment to the line.",
+        ),
+        Rule(
+            "TR3001",
+            "Claim segments follow the TR3 (order, required segments and loops, repeats)",
+            "structure",
+            "A3",
+            "21",
+            f"{_TR3}: segment order, usage and repeat counts of loops 2300-2440 (999 IK3)",
+            "Correct the segment named (add, move or remove it) and resend the claim.",
+        ),
+        Rule(
+            "TR3002",
+            "Claim elements follow the TR3 (required, length, type, codes)",
+            "structure",
+            "A3",
+            "21",
+            f"{_TR3}: element usage, length, data type and code values in loops "
+            "2300-2440 (999 IK4)",
+            "Correct the element named and resend the claim.",
+        ),
+        Rule(
+            "ENV001",
+            "Envelope is readable (999 accepts the transaction set)",
+            "envelope",
+            "A3",
+            "21",
+            "X12 005010 envelope (ISA/IEA, GS/GE, ST/SE) and 999 005010X231A1",
+            "Correct the envelope and resend the transaction set; see the 999.",
+        ),
     )
 }
 
@@ -60,12 +123,14 @@ def envelope_findings(claim: Claim, issues: Iterable[SyntaxIssue]) -> Iterator[F
     """A claim inside a transaction set, group or interchange with an envelope error is
     rejected with it (a 999 would reject the set; the claim is answered all the same)."""
     env = claim.envelope
-    return envelope_findings_at(env.interchange_index, env.group_index,
-                                env.transaction_index, issues)
+    return envelope_findings_at(
+        env.interchange_index, env.group_index, env.transaction_index, issues
+    )
 
 
-def envelope_findings_at(interchange: int, group: int, transaction: int,
-                         issues: Iterable[SyntaxIssue]) -> Iterator[Finding]:
+def envelope_findings_at(
+    interchange: int, group: int, transaction: int, issues: Iterable[SyntaxIssue]
+) -> Iterator[Finding]:
     """The envelope finding for a claim at these envelope indexes: one per claim, naming
     the first error and how many there are in all."""
     hits = [i for i in issues if i.rejects(interchange, group, transaction)]
@@ -75,7 +140,8 @@ def envelope_findings_at(interchange: int, group: int, transaction: int,
     more = f"; {len(hits) - 1} more error(s) in the file's errors" if len(hits) > 1 else ""
     yield STRUCTURE["ENV001"].finding(
         f"{first.scope} rejected: {first.message} ({first.position}){more}",
-        segment=first.position, value=first.code,
+        segment=first.position,
+        value=first.code,
     )
 
 
@@ -91,9 +157,14 @@ def tr3_findings(errors: Iterable[TR3Error]) -> list[Finding]:
             continue
         seen.add(key)
         rule = STRUCTURE["TR3002" if e is not None else "TR3001"]
-        out.append(rule.finding(describe(err),
-                                segment=Position(err.ordinal, err.offset, err.segment_id),
-                                loop=err.loop, value=finding_value(err)))
+        out.append(
+            rule.finding(
+                describe(err),
+                segment=Position(err.ordinal, err.offset, err.segment_id),
+                loop=err.loop,
+                value=finding_value(err),
+            )
+        )
     return out
 
 
@@ -109,10 +180,16 @@ def root_causes(findings: list[Finding], claim: Claim) -> list[Finding]:
     units the reader could not read (they count as 0).
     """
     tr3_at = {f.segment.ordinal for f in findings if f.rule.startswith("TR3") and f.segment}
-    tr3_missing = {f.message.split("required ")[1].split()[1] for f in findings
-                   if f.rule == "TR3001" and "required " in f.message}
-    units_unread = {where.ordinal for code, text, where in claim.problems
-                    if code == "STR005" and where is not None and " units " in text}
+    tr3_missing = {
+        f.message.split("required ")[1].split()[1]
+        for f in findings
+        if f.rule == "TR3001" and "required " in f.message
+    }
+    units_unread = {
+        where.ordinal
+        for code, text, where in claim.problems
+        if code == "STR005" and where is not None and " units " in text
+    }
     kept: list[Finding] = []
     for f in findings:
         at = f.segment.ordinal if f.segment else -1

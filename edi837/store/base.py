@@ -102,8 +102,11 @@ class MemoryHistory(HistoryStore):
         return {o: r for (p, o), r in self.records.items() if p == patient_key}
 
     def withdrawn_services(self, patient_key: str, by: str) -> list[Service]:
-        origins = {o for (p, o), r in self.records.items()
-                   if p == patient_key and by and r.withdrawn_by == by}
+        origins = {
+            o
+            for (p, o), r in self.records.items()
+            if p == patient_key and by and r.withdrawn_by == by
+        }
         return [s for s in self.withdrawn.get(patient_key, []) if s.source in origins]
 
     def record(self, record: ClaimRecord) -> None:
@@ -112,7 +115,8 @@ class MemoryHistory(HistoryStore):
         if record.status == "accepted":
             kept = [s for s in self.by_patient.get(record.patient_key, []) if s.source != key]
             self.by_patient[record.patient_key] = kept + [
-                s if s.source else replace(s, source=key) for s in record.services]
+                s if s.source else replace(s, source=key) for s in record.services
+            ]
 
     def withdraw(self, patient_key: str, origins: Iterable[str], by: str = "") -> None:
         gone = set(origins)

@@ -121,8 +121,7 @@ def _rows(name: str, text: str, errors: list[str]) -> Iterator[tuple[int, dict[s
         yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
 
 
-def _guarded(reader: csv.DictReader, name: str, errors: list[str]
-             ) -> Iterator[dict[str, str]]:
+def _guarded(reader: csv.DictReader, name: str, errors: list[str]) -> Iterator[dict[str, str]]:
     """The reader's rows; a row the csv module refuses (a field over its size limit, a
     NUL) is reported with its line and ends the file (nothing is imported anyway)."""
     try:

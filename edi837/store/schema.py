@@ -103,8 +103,9 @@ def _tables(text_date: str, boolean: str, false: str, bigint: str, stamp: str) -
     )
 
 
-def _by_origin(text_date: str, boolean: str, false: str, stamp: str, now: str,
-               all_withdrawn: str) -> tuple[str, ...]:
+def _by_origin(
+    text_date: str, boolean: str, false: str, stamp: str, now: str, all_withdrawn: str
+) -> tuple[str, ...]:
     """Version 2: claims and services keyed by origin (file content hash and CLM ordinal),
     not by (patient, CLM01); services carry what duplicate detection and replacement
     chains need. Existing rows move over: a service's origin is its ``source`` (made
@@ -183,10 +184,17 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(
         "claims and services keyed by origin; duplicate and replacement-chain columns",
-        sqlite=_by_origin("TEXT", "INTEGER", "0", "TEXT",
-                          "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", "min(s.withdrawn) = 1"),
-        postgres=_by_origin("DATE", "BOOLEAN", "FALSE", "TIMESTAMPTZ", "now()",
-                            "bool_and(s.withdrawn)"),
+        sqlite=_by_origin(
+            "TEXT",
+            "INTEGER",
+            "0",
+            "TEXT",
+            "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+            "min(s.withdrawn) = 1",
+        ),
+        postgres=_by_origin(
+            "DATE", "BOOLEAN", "FALSE", "TIMESTAMPTZ", "now()", "bool_and(s.withdrawn)"
+        ),
     ),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -313,8 +321,21 @@ class SqlHistory(HistoryStore):
     )
 
     def _service(self, r: Sequence[Any]) -> Service:
-        return Service(r[0], self._date_value(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8],
-                       r[9], r[10], r[11], r[12])
+        return Service(
+            r[0],
+            self._date_value(r[1]),
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            r[9],
+            r[10],
+            r[11],
+            r[12],
+        )
 
     def services(self, patient_key: str) -> list[Service]:
         rows = self._execute(
@@ -343,9 +364,23 @@ class SqlHistory(HistoryStore):
             (patient_key,),
         ).fetchall()
         return {
-            r[0]: ClaimRecord(patient_key, r[2], r[1], r[3], r[4], r[5], (), source_file=r[6],
-                              sender=r[7], isa13=r[8], content_hash=r[9], origin=r[0],
-                              chain=r[10], withdrawn_by=r[11], reasons=r[12])
+            r[0]: ClaimRecord(
+                patient_key,
+                r[2],
+                r[1],
+                r[3],
+                r[4],
+                r[5],
+                (),
+                source_file=r[6],
+                sender=r[7],
+                isa13=r[8],
+                content_hash=r[9],
+                origin=r[0],
+                chain=r[10],
+                withdrawn_by=r[11],
+                reasons=r[12],
+            )
             for r in rows
         }
 

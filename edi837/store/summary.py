@@ -47,23 +47,44 @@ class PatientSummary:
             "patient_key": self.patient_key,
             "services": [_service(r) for r in self.services],
             "rejected": [_rejected(r) for r in self.rejected],
-            "orders": [{"order_id": o.order_id, "s0354_months_used": o.used,
-                        "s0354_months_allowed": o.allowed, "regimen": o.regimen}
-                       for o in self.orders],
+            "orders": [
+                {
+                    "order_id": o.order_id,
+                    "s0354_months_used": o.used,
+                    "s0354_months_allowed": o.allowed,
+                    "regimen": o.regimen,
+                }
+                for o in self.orders
+            ],
             "next_s0354": self.next_s0354.isoformat() if self.next_s0354 else None,
             "next_s0354_note": self.next_note,
         }
 
 
 def _service(r: TimelineRow) -> dict[str, Any]:
-    return {"date": r[5].isoformat(), "procedure": r[4], "units": r[6], "claim_id": r[2],
-            "form": r[9], "frequency": r[11], "order_id": r[7], "status": r[10],
-            "source_file": r[12], "isa13": r[14]}
+    return {
+        "date": r[5].isoformat(),
+        "procedure": r[4],
+        "units": r[6],
+        "claim_id": r[2],
+        "form": r[9],
+        "frequency": r[11],
+        "order_id": r[7],
+        "status": r[10],
+        "source_file": r[12],
+        "isa13": r[14],
+    }
 
 
 def _rejected(r: TimelineRow) -> dict[str, Any]:
-    return {"claim_id": r[2], "form": r[9], "frequency": r[11], "source_file": r[12],
-            "isa13": r[14], "reasons": reasons(r)}
+    return {
+        "claim_id": r[2],
+        "form": r[9],
+        "frequency": r[11],
+        "source_file": r[12],
+        "isa13": r[14],
+        "reasons": reasons(r),
+    }
 
 
 def reasons(row: TimelineRow) -> list[str]:
@@ -72,8 +93,9 @@ def reasons(row: TimelineRow) -> list[str]:
     return [part for part in (text or "").split("; ") if part]
 
 
-def member_summary(store: SqlHistory, member: str, policy: Policy,
-                   authorizations: AuthorizationFeed | None = None) -> list[PatientSummary]:
+def member_summary(
+    store: SqlHistory, member: str, policy: Policy, authorizations: AuthorizationFeed | None = None
+) -> list[PatientSummary]:
     """One summary per patient key of the member (empty: the store knows no such member)."""
     patients: dict[str, PatientSummary] = {}
 
@@ -89,8 +111,9 @@ def member_summary(store: SqlHistory, member: str, policy: Policy,
     return [patients[k] for k in sorted(patients)]
 
 
-def _fill(summary: PatientSummary, policy: Policy,
-          authorizations: AuthorizationFeed | None) -> None:
+def _fill(
+    summary: PatientSummary, policy: Policy, authorizations: AuthorizationFeed | None
+) -> None:
     standing = [r for r in summary.services if r[10] == "accepted"]
     used: dict[str, int] = defaultdict(int)
     for r in standing:
@@ -101,7 +124,8 @@ def _fill(summary: PatientSummary, policy: Policy,
         months = auths[0].s0354_max_months if auths else None
         regimen = auths[0].regimen if auths else ""
         summary.orders.append(
-            OrderUsage(order_id, used[order_id], policy.max_months(months, regimen), regimen))
+            OrderUsage(order_id, used[order_id], policy.max_months(months, regimen), regimen)
+        )
     s0354 = [r[5] for r in standing if r[4] == "S0354"]
     s0353 = [r[5] for r in standing if r[4] == "S0353"]
     candidates = [d + timedelta(days=policy.s0354_min_interval_days) for d in s0354]
@@ -111,7 +135,9 @@ def _fill(summary: PatientSummary, policy: Policy,
         return
     latest = max(s0354 + s0353)
     summary.next_s0354 = max(candidates)
-    summary.next_note = (f"{(summary.next_s0354 - latest).days} days after the latest "
-                         f"accepted S-code service ({latest})")
+    summary.next_note = (
+        f"{(summary.next_s0354 - latest).days} days after the latest "
+        f"accepted S-code service ({latest})"
+    )
     if summary.orders and all(o.used_up for o in summary.orders):
         summary.next_note += "; the order's S0354 months are used up: a new order is needed"

@@ -120,19 +120,19 @@ def _group_response(
     ]
     relaxed = [i for i in tracker.issues if i.relaxed]
     group_relaxed = [
-        i for i in relaxed
-        if i.scope != "transaction" and (
-            i.group == group.index if i.scope == "group" else i.interchange == group.interchange
-        )
+        i
+        for i in relaxed
+        if i.scope != "transaction"
+        and (i.group == group.index if i.scope == "group" else i.interchange == group.interchange)
     ]
     sets = [t for t in tracker.transactions if t.group == group.index]
     accepted = 0
     with_errors = bool(group_relaxed)
     for st in sets:
-        own = [i for i in errors
-               if i.scope in ("transaction", "claim") and i.transaction == st.index]
-        own_relaxed = [i for i in relaxed
-                       if i.scope == "transaction" and i.transaction == st.index]
+        own = [
+            i for i in errors if i.scope in ("transaction", "claim") and i.transaction == st.index
+        ]
+        own_relaxed = [i for i in relaxed if i.scope == "transaction" and i.transaction == st.index]
         w.put("AK2", st.ST01 or "837", st.ST02 or "0000", st.ST03)
         for issue in own + own_relaxed:
             _segment_error(w, issue, st)
@@ -155,8 +155,11 @@ def _group_response(
     else:
         code = "R" if accepted == 0 else "P"
     received = str(len(sets))
-    ak905 = _outer_codes(group_errors, "ak9") if group_errors else (
-        _outer_codes(group_relaxed, "ak9") if code == "E" else [])
+    ak905 = (
+        _outer_codes(group_errors, "ak9")
+        if group_errors
+        else (_outer_codes(group_relaxed, "ak9") if code == "E" else [])
+    )
     w.put(
         "AK9",
         code,

@@ -102,13 +102,19 @@ def write_ta1(
     for isa, ta104, ta105 in answers(tracker):
         seps = separators or isa.separators or DEFAULT
         w = EnvelopeWriter(out, seps, line_ending)
-        w.begin_interchange(isa_elements(
-            sender_id=sender_id, receiver_id=receiver_id, control_number=control_number(),
-            date_=date_, time_=time_, separators=seps, usage=usage,
-        ))
+        w.begin_interchange(
+            isa_elements(
+                sender_id=sender_id,
+                receiver_id=receiver_id,
+                control_number=control_number(),
+                date_=date_,
+                time_=time_,
+                separators=seps,
+                usage=usage,
+            )
+        )
         received = isa.ISA
-        w.put("TA1", received[13].strip(), received[9].strip(), received[10].strip(), ta104,
-              ta105)
+        w.put("TA1", received[13].strip(), received[9].strip(), received[10].strip(), ta104, ta105)
         w.end_interchange()
         count += 1
     return count

@@ -31,6 +31,7 @@ MARK = "    ^^ "
 MAX_PART = 300  # characters of one message, fix or citation in a note
 MAX_NOTE = 1000  # characters of one note line
 
+
 def findings_by_ordinal(verdicts: Iterable[Verdict]) -> dict[int, list[Finding]]:
     """Segment ordinal -> the findings pointing at it (claim-level ones at the CLM)."""
     table: dict[int, list[Finding]] = {}

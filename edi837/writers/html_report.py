@@ -80,8 +80,17 @@ SCRIPT = """(function () {
   });
 })();"""
 
-CLAIM_COLUMNS = ("Status", "Claim (CLM01)", "Form", "Freq", "Member", "Patient",
-                 "S-code lines", "Where", "Findings")
+CLAIM_COLUMNS = (
+    "Status",
+    "Claim (CLM01)",
+    "Form",
+    "Freq",
+    "Member",
+    "Patient",
+    "S-code lines",
+    "Where",
+    "Findings",
+)
 
 
 def el(tag: str, *children: Any, **attrib: Any) -> etree._Element:
@@ -89,8 +98,9 @@ def el(tag: str, *children: Any, **attrib: Any) -> etree._Element:
 
     ``class_`` stands for ``class``; a child is a string, an element or None (skipped).
     """
-    node = etree.Element(tag, {k.rstrip("_"): xml_safe(v) for k, v in attrib.items()
-                               if v is not None})
+    node = etree.Element(
+        tag, {k.rstrip("_"): xml_safe(v) for k, v in attrib.items() if v is not None}
+    )
     last: etree._Element | None = None
     for child in children:
         if child is None:
@@ -116,12 +126,19 @@ def claim_row(verdict: Verdict) -> dict[str, Any]:
         "freq": c.frequency,
         "member": c.member_id,
         "patient": c.patient_person.name,
-        "s_lines": [[ln.procedure, str(c.line_date(ln) or "?")] for ln in c.lines
-                    if ln.is_s_code],
+        "s_lines": [[ln.procedure, str(c.line_date(ln) or "?")] for ln in c.lines if ln.is_s_code],
         "where": str(c.position),
-        "findings": [{"rule": f.rule, "severity": str(f.severity), "message": f.message,
-                      "where": finding_where(f), "stc": label(f.category, f.status_code),
-                      "fix": f.fix if f.rejects else ""} for f in verdict.findings],
+        "findings": [
+            {
+                "rule": f.rule,
+                "severity": str(f.severity),
+                "message": f.message,
+                "where": finding_where(f),
+                "stc": label(f.category, f.status_code),
+                "fix": f.fix if f.rejects else "",
+            }
+            for f in verdict.findings
+        ],
     }
 
 
@@ -133,7 +150,7 @@ def with_dates(text: str) -> list[Any]:
     parts: list[Any] = []
     pos = 0
     for m in _ISO_DATE.finditer(text):
-        parts += [text[pos:m.start()], el("span", m.group(), class_="date")]
+        parts += [text[pos : m.start()], el("span", m.group(), class_="date")]
         pos = m.end()
     parts.append(text[pos:])
     return parts
@@ -143,36 +160,49 @@ def _row_element(row: dict[str, Any], file_ids: dict[str, str] | None) -> etree.
     """A claim's table row; ``file_ids`` given (the worklist), it names and links its file."""
     findings = el("td")
     for f in row["findings"]:
-        findings.append(el(
-            "div",
-            el("a", f["rule"], href=f"#rule-{f['rule']}"), f" {f['severity']}: ",
-            *with_dates(f["message"]), " ",
-            el("span", f"[{f['where']}]", class_="nowrap fix") if f["where"] else None,
-            el("div", f["stc"], class_="stc"),
-            el("div", *with_dates("Fix: " + f["fix"]), class_="fix") if f["fix"] else None,
-            class_="finding",
-        ))
+        findings.append(
+            el(
+                "div",
+                el("a", f["rule"], href=f"#rule-{f['rule']}"),
+                f" {f['severity']}: ",
+                *with_dates(f["message"]),
+                " ",
+                el("span", f"[{f['where']}]", class_="nowrap fix") if f["where"] else None,
+                el("div", f["stc"], class_="stc"),
+                el("div", *with_dates("Fix: " + f["fix"]), class_="fix") if f["fix"] else None,
+                class_="finding",
+            )
+        )
     s_lines = el("td")
     for i, (procedure, day) in enumerate(row["s_lines"]):
         if i:
             s_lines.append(el("br"))
-        s_lines.append(el("span", f"{procedure} ", el("span", day, class_="date"),
-                          class_="nowrap"))
+        s_lines.append(el("span", f"{procedure} ", el("span", day, class_="date"), class_="nowrap"))
     where = el("td", el("span", row["where"], class_="nowrap"))
     if file_ids is not None:
         name = row["file"].replace("\\", "/").rsplit("/", 1)[-1]
         anchor = file_ids.get(row["file"])
-        link = (el("a", name, href=f"#{anchor}", title=row["file"], class_="nowrap") if anchor
-                else el("span", name, title=row["file"], class_="nowrap"))
+        link = (
+            el("a", name, href=f"#{anchor}", title=row["file"], class_="nowrap")
+            if anchor
+            else el("span", name, title=row["file"], class_="nowrap")
+        )
         where.insert(0, el("br"))
         where.insert(0, link)
     rules = " ".join(sorted({f["rule"] for f in row["findings"]}))
     return el(
         "tr",
         el("td", el("span", row["status"], class_=f"badge b-{row['status']}")),
-        el("td", el("code", row["claim"])), el("td", row["form"]), el("td", row["freq"]),
-        el("td", row["member"]), el("td", row["patient"]), s_lines, where, findings,
-        class_=row["status"], **({"data-rules": rules} if rules else {}),
+        el("td", el("code", row["claim"])),
+        el("td", row["form"]),
+        el("td", row["freq"]),
+        el("td", row["member"]),
+        el("td", row["patient"]),
+        s_lines,
+        where,
+        findings,
+        class_=row["status"],
+        **({"data-rules": rules} if rules else {}),
     )
 
 
@@ -246,8 +276,14 @@ class HtmlReport(Report):
         with etree.xmlfile(sink, encoding="utf-8") as xf:
             xf.write_doctype("<!DOCTYPE html>")
             with xf.method("html"), xf.element("html", lang="en"):
-                xf.write(el("head", el("meta", charset="utf-8"), el("title", "edi837 report"),
-                            el("style", CSS)))
+                xf.write(
+                    el(
+                        "head",
+                        el("meta", charset="utf-8"),
+                        el("title", "edi837 report"),
+                        el("style", CSS),
+                    )
+                )
                 with xf.element("body"):
                     self._write_top(xf, summary)
                     self._write_worklist(xf, summary, file_ids)
@@ -262,14 +298,26 @@ class HtmlReport(Report):
         xf.write(el("p", f"Policy: {meta.get('policy')} ({meta.get('policy_source')})"))
         notes = [str(n) for n in meta.get("notes") or []]  # type: ignore[union-attr]
         if notes:
-            xf.write(el("div", el("strong", "Run notes:"),
-                        el("ul", *[el("li", n) for n in notes]), class_="notes", id="notes"))
+            xf.write(
+                el(
+                    "div",
+                    el("strong", "Run notes:"),
+                    el("ul", *[el("li", n) for n in notes]),
+                    class_="notes",
+                    id="notes",
+                )
+            )
         xf.write(_summary_table(summary))
 
     def _write_worklist(self, xf: Any, summary: Summary, file_ids: dict[str, str]) -> None:
-        xf.write(el("h2", f"Rejected claims: {summary.rejected} across "
-                          f"{sum(1 for c in self.counts.values() if c[0])} file(s)",
-                    id="worklist"))
+        xf.write(
+            el(
+                "h2",
+                f"Rejected claims: {summary.rejected} across "
+                f"{sum(1 for c in self.counts.values() if c[0])} file(s)",
+                id="worklist",
+            )
+        )
         if not summary.rejected:
             xf.write(el("p", "No claim was rejected."))
             return
@@ -278,16 +326,28 @@ class HtmlReport(Report):
             title = RULES[code].title if code in RULES else ""
             pick.append(el("option", f"{code} {title}".strip(), value=code))
         shown = self.worklist_rows
-        xf.write(el("p", el("label", "Show the rejected claims with rule ", pick),
-                    " (", el("span", str(shown), id="rule-shown"), " shown)",
-                    class_="filter"))
+        xf.write(
+            el(
+                "p",
+                el("label", "Show the rejected claims with rule ", pick),
+                " (",
+                el("span", str(shown), id="rule-shown"),
+                " shown)",
+                class_="filter",
+            )
+        )
         with xf.element("table", id="worklist-table"):
             xf.write(_head_row())
             for row in _spool_rows(self.rejected):
                 xf.write(_row_element(row, file_ids))
         if self.worklist_hidden:
-            xf.write(el("p", f"... and {self.worklist_hidden} more rejected claims (see the "
-                             "JSON or CSV report for all)."))
+            xf.write(
+                el(
+                    "p",
+                    f"... and {self.worklist_hidden} more rejected claims (see the "
+                    "JSON or CSV report for all).",
+                )
+            )
 
     def _write_files(self, xf: Any, files: list[FileResult], file_ids: dict[str, str]) -> None:
         xf.write(el("h2", "Files"))
@@ -296,11 +356,16 @@ class HtmlReport(Report):
         for f in files:
             rejected, accepted, hidden = self.counts.get(f.path, [0, 0, 0])
             xf.write(el("h3", f"File {f.path}", id=file_ids[f.path]))
-            xf.write(el("p", f"{f.interchanges} interchange(s), {f.transactions} transaction "
-                             f"set(s), {f.claims} claim(s), {f.segments} segments: "
-                             f"{accepted} accepted, {rejected} rejected",
-                        " " if rejected else None,
-                        el("a", "(see the worklist)", href="#worklist") if rejected else None))
+            xf.write(
+                el(
+                    "p",
+                    f"{f.interchanges} interchange(s), {f.transactions} transaction "
+                    f"set(s), {f.claims} claim(s), {f.segments} segments: "
+                    f"{accepted} accepted, {rejected} rejected",
+                    " " if rejected else None,
+                    el("a", "(see the worklist)", href="#worklist") if rejected else None,
+                )
+            )
             for e in f.errors:
                 xf.write(el("p", "Error: " + e, class_="err"))
             for w in f.warnings:
@@ -312,19 +377,43 @@ class HtmlReport(Report):
                         xf.write(_row_element(pending, None))
                         pending = next(rows, None)
             if hidden:
-                xf.write(el("p", f"... and {hidden} more accepted claims (see the JSON or "
-                                 "CSV report for all)."))
+                xf.write(
+                    el(
+                        "p",
+                        f"... and {hidden} more accepted claims (see the JSON or "
+                        "CSV report for all).",
+                    )
+                )
 
 
 def _summary_table(s: Summary) -> etree._Element:
     return el(
         "table",
-        el("tr", *[el("th", h) for h in ("Claims", "Accepted", "Rejected", "S-code lines",
-                                         "Expected reimbursement", "Files",
-                                         "Unreadable files")]),
-        el("tr", el("td", str(s.claims)), el("td", str(s.accepted)), el("td", str(s.rejected)),
-           el("td", str(s.s_code_lines)), el("td", f"${s.expected_reimbursement:.2f}"),
-           el("td", str(s.files)), el("td", str(s.unreadable_files))),
+        el(
+            "tr",
+            *[
+                el("th", h)
+                for h in (
+                    "Claims",
+                    "Accepted",
+                    "Rejected",
+                    "S-code lines",
+                    "Expected reimbursement",
+                    "Files",
+                    "Unreadable files",
+                )
+            ],
+        ),
+        el(
+            "tr",
+            el("td", str(s.claims)),
+            el("td", str(s.accepted)),
+            el("td", str(s.rejected)),
+            el("td", str(s.s_code_lines)),
+            el("td", f"${s.expected_reimbursement:.2f}"),
+            el("td", str(s.files)),
+            el("td", str(s.unreadable_files)),
+        ),
         class_="summary",
     )
 
@@ -356,9 +445,8 @@ def docstring_paragraphs(doc: str) -> Iterator[etree._Element]:
             continue
         p, pos = el("p"), 0
         for m in _INLINE.finditer(text):
-            _append_text(p, text[pos:m.start()])
-            p.append(el("code", m.group(1)) if m.group(1) is not None
-                     else el("em", m.group(2)))
+            _append_text(p, text[pos : m.start()])
+            p.append(el("code", m.group(1)) if m.group(1) is not None else el("em", m.group(2)))
             pos = m.end()
         _append_text(p, text[pos:])
         yield p
@@ -383,13 +471,15 @@ def _rules_section(policy: Any, meta: dict[str, object]) -> etree._Element:
     section = el("div", el("h2", "Rules"))
     for code, rule in sorted(RULES.items()):
         source, quote = resolve_citation(rule, policy)
-        section.append(el(
-            "div",
-            el("h3", f"{code}: {rule.title}", id=f"rule-{code}"),
-            *docstring_paragraphs(rule.rationale),
-            el("p", label(rule.category, rule.status_code), class_="stc"),
-            el("p", "Fix: " + rule.fix),
-            el("p", "Source: ", el("cite", source), class_="fix"),
-            el("blockquote", f"\u201c{quote}\u201d") if quote else None,
-        ))
+        section.append(
+            el(
+                "div",
+                el("h3", f"{code}: {rule.title}", id=f"rule-{code}"),
+                *docstring_paragraphs(rule.rationale),
+                el("p", label(rule.category, rule.status_code), class_="stc"),
+                el("p", "Fix: " + rule.fix),
+                el("p", "Source: ", el("cite", source), class_="fix"),
+                el("blockquote", f"\u201c{quote}\u201d") if quote else None,
+            )
+        )
     return section

@@ -42,12 +42,16 @@ class Summary:
     unreadable_files: int = 0
 
     def add(self, verdict: Verdict) -> None:
-        self.count(verdict.status, sum(1 for ln in verdict.claim.lines if ln.is_s_code),
-                   sum(verdict.reimbursement.values(), Decimal(0)),
-                   [f.rule for f in verdict.findings])
+        self.count(
+            verdict.status,
+            sum(1 for ln in verdict.claim.lines if ln.is_s_code),
+            sum(verdict.reimbursement.values(), Decimal(0)),
+            [f.rule for f in verdict.findings],
+        )
 
-    def count(self, status: str, s_code_lines: int, reimbursement: Decimal,
-              rules: Iterable[str]) -> None:
+    def count(
+        self, status: str, s_code_lines: int, reimbursement: Decimal, rules: Iterable[str]
+    ) -> None:
         self.claims += 1
         if status == "accepted":
             self.accepted += 1
@@ -109,8 +113,12 @@ class JsonReport(Report):
 
     def start(self, files: list[FileResult], meta: dict[str, object]) -> None:
         head = json.dumps({"schema": SCHEMA, **meta}, indent=None)
-        self.out.write(head[:-1] + ', "files": ' + json.dumps([file_json(f) for f in files])
-                       + ', "claims": [\n')
+        self.out.write(
+            head[:-1]
+            + ', "files": '
+            + json.dumps([file_json(f) for f in files])
+            + ', "claims": [\n'
+        )
         self._first = True
 
     def claim(self, verdict: Verdict) -> None:
@@ -143,14 +151,20 @@ class JsonLinesReport(Report):
     def finish(self, files: list[FileResult], summary: Summary) -> None:
         for f in files:
             self.out.write(json.dumps({"type": "file", **file_json(f)}) + "\n")
-        self.out.write(json.dumps({"type": "summary", "schema": SCHEMA, **summary.to_json()})
-                       + "\n")
+        self.out.write(
+            json.dumps({"type": "summary", "schema": SCHEMA, **summary.to_json()}) + "\n"
+        )
 
 
 def run_record(meta: dict[str, object]) -> dict[str, object]:
     """The JSONL first record: the policy and the run's notes, before any claim."""
-    return {"type": "run", "schema": SCHEMA, "policy": meta.get("policy"),
-            "policy_source": meta.get("policy_source"), "notes": list(_notes(meta))}
+    return {
+        "type": "run",
+        "schema": SCHEMA,
+        "policy": meta.get("policy"),
+        "policy_source": meta.get("policy_source"),
+        "notes": list(_notes(meta)),
+    }
 
 
 def _notes(meta: dict[str, object]) -> list[str]:
@@ -159,15 +173,20 @@ def _notes(meta: dict[str, object]) -> list[str]:
 
 def finding_where(f: Finding) -> str:
     """``line 1 2400 seg 41 (DTP) @1893``: the service line, loop and segment."""
-    parts = [f"line {f.line}" if f.line is not None else "", f.loop,
-             str(f.segment) if f.segment else ""]
+    parts = [
+        f"line {f.line}" if f.line is not None else "",
+        f.loop,
+        str(f.segment) if f.segment else "",
+    ]
     return " ".join(p for p in parts if p)
 
 
 def summary_line(summary: Summary) -> str:
-    return (f"{summary.claims} claims: {summary.accepted} accepted, {summary.rejected} "
-            f"rejected; {summary.s_code_lines} S-code lines; expected reimbursement "
-            f"${summary.expected_reimbursement:.2f}")
+    return (
+        f"{summary.claims} claims: {summary.accepted} accepted, {summary.rejected} "
+        f"rejected; {summary.s_code_lines} S-code lines; expected reimbursement "
+        f"${summary.expected_reimbursement:.2f}"
+    )
 
 
 class TextReport(Report):
@@ -188,8 +207,10 @@ class TextReport(Report):
 
     def start(self, files: list[FileResult], meta: dict[str, object]) -> None:
         source = meta.get("policy_source")
-        self.out.write(f"edi837 screening under policy {meta.get('policy')}"
-                       f"{f' ({source})' if source else ''}\n")
+        self.out.write(
+            f"edi837 screening under policy {meta.get('policy')}"
+            f"{f' ({source})' if source else ''}\n"
+        )
         for note in _notes(meta):
             self.out.write(f"note: {note}\n")
 
@@ -241,16 +262,21 @@ class TextReport(Report):
         out.write("\n")
         for f in files:
             state = "ok" if f.readable and not f.errors else "ERROR"
-            out.write(f"file {f.path}: {state}, {f.interchanges} interchange(s), "
-                      f"{f.transactions} transaction set(s), {f.claims} claim(s)\n")
+            out.write(
+                f"file {f.path}: {state}, {f.interchanges} interchange(s), "
+                f"{f.transactions} transaction set(s), {f.claims} claim(s)\n"
+            )
             for e in f.errors:
                 out.write(f"  error: {e}\n")
             for w in f.warnings:
                 out.write(f"  warning: {w}\n")
         out.write(f"\n{summary_line(summary)}\n")
         if summary.by_rule:
-            out.write("findings by rule: " + ", ".join(
-                f"{k} {v}" for k, v in sorted(summary.by_rule.items())) + "\n")
+            out.write(
+                "findings by rule: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(summary.by_rule.items()))
+                + "\n"
+            )
 
 
 class ConciseReport(Report):
@@ -273,8 +299,10 @@ class ConciseReport(Report):
         for f in verdict.findings:
             at = f.segment or claim.position
             kind = "" if f.rejects else f"{f.severity}: "
-            self.out.write(f"{claim.envelope.file}:{at.ordinal}:{at.offset}: {f.rule} "
-                           f"{kind}{f.message} (claim {claim.CLM01})\n")
+            self.out.write(
+                f"{claim.envelope.file}:{at.ordinal}:{at.offset}: {f.rule} "
+                f"{kind}{f.message} (claim {claim.CLM01})\n"
+            )
 
     def finish(self, files: list[FileResult], summary: Summary) -> None:
         for f in files:
@@ -311,10 +339,31 @@ class CsvReport(Report):
     """
 
     name = "csv"
-    COLUMNS = ("file", "claim_id", "form", "member_id", "status", "rule", "severity",
-               "line", "loop", "segment_id", "segment_ordinal", "byte_offset", "value",
-               "message", "fix", "citation", "category", "status_code",
-               "procedure", "service_date", "charge", "trace_id", "notes")
+    COLUMNS = (
+        "file",
+        "claim_id",
+        "form",
+        "member_id",
+        "status",
+        "rule",
+        "severity",
+        "line",
+        "loop",
+        "segment_id",
+        "segment_ordinal",
+        "byte_offset",
+        "value",
+        "message",
+        "fix",
+        "citation",
+        "category",
+        "status_code",
+        "procedure",
+        "service_date",
+        "charge",
+        "trace_id",
+        "notes",
+    )
 
     def start(self, files: list[FileResult], meta: dict[str, object]) -> None:
         self.writer = csv.writer(self.out, lineterminator="\n")
@@ -330,9 +379,11 @@ class CsvReport(Report):
         c = verdict.claim
         base = [c.envelope.file, c.CLM01, c.form, c.member_id, verdict.status]
         s_lines = [ln for ln in c.lines if ln.is_s_code]
-        claim_level = [" ".join(ln.procedure for ln in s_lines),
-                       " ".join(_iso(c.line_date(ln)) for ln in s_lines),
-                       _money(c.total_charge)]
+        claim_level = [
+            " ".join(ln.procedure for ln in s_lines),
+            " ".join(_iso(c.line_date(ln)) for ln in s_lines),
+            _money(c.total_charge),
+        ]
         tail = [verdict.trace_id, self.notes]
         if not verdict.findings:
             self._row(base + [""] * 13 + claim_level + tail)
@@ -340,14 +391,31 @@ class CsvReport(Report):
         for f in verdict.findings:
             seg = f.segment
             line = lines.get(f.line) if f.line is not None else None
-            where = claim_level if line is None else [
-                line.procedure, _iso(c.line_date(line)), _money(line.charge)]
-            self._row(base + [
-                f.rule, str(f.severity), f.line if f.line is not None else "", f.loop,
-                seg.segment_id if seg else "", seg.ordinal if seg else "",
-                seg.offset if seg else "", f.value, f.message, f.fix, f.citation,
-                f.category, f.status_code,
-            ] + where + tail)
+            where = (
+                claim_level
+                if line is None
+                else [line.procedure, _iso(c.line_date(line)), _money(line.charge)]
+            )
+            self._row(
+                base
+                + [
+                    f.rule,
+                    str(f.severity),
+                    f.line if f.line is not None else "",
+                    f.loop,
+                    seg.segment_id if seg else "",
+                    seg.ordinal if seg else "",
+                    seg.offset if seg else "",
+                    f.value,
+                    f.message,
+                    f.fix,
+                    f.citation,
+                    f.category,
+                    f.status_code,
+                ]
+                + where
+                + tail
+            )
 
     def finish(self, files: list[FileResult], summary: Summary) -> None:
         if not self.rows and self.notes:
@@ -367,13 +435,13 @@ def _iso(day: object) -> str:
 
 
 FORMATS: dict[str, type[Report]] = {
-    cls.name: cls for cls in (JsonReport, JsonLinesReport, TextReport, ConciseReport,
-                                CsvReport)
+    cls.name: cls for cls in (JsonReport, JsonLinesReport, TextReport, ConciseReport, CsvReport)
 }
 
 
-def write_report(report: Report, files: list[FileResult], verdicts: Iterable[Verdict],
-                 meta: dict[str, object]) -> Summary:
+def write_report(
+    report: Report, files: list[FileResult], verdicts: Iterable[Verdict], meta: dict[str, object]
+) -> Summary:
     """Drive one report over a verdict stream; returns the summary."""
     summary = Summary()
     report.start(files, meta)
@@ -383,8 +451,12 @@ def write_report(report: Report, files: list[FileResult], verdicts: Iterable[Ver
     return _finish(report, files, summary)
 
 
-def write_prerendered(report: Report, files: list[FileResult],
-                      claims: Iterable[PrerenderedClaim], meta: dict[str, object]) -> Summary:
+def write_prerendered(
+    report: Report,
+    files: list[FileResult],
+    claims: Iterable[PrerenderedClaim],
+    meta: dict[str, object],
+) -> Summary:
     """Drive a JSON/JSONL report over claims rendered while reading (no second pass)."""
     summary = Summary()
     report.start(files, meta)

@@ -53,8 +53,9 @@ class SplitSummary:
 class _Side:
     """One output (accepted or rejected): its envelopes, HL renumbering and 2000B hold."""
 
-    def __init__(self, out: TextIO | None, control_number: int | Callable[[], int],
-                 line_ending: str) -> None:
+    def __init__(
+        self, out: TextIO | None, control_number: int | Callable[[], int], line_ending: str
+    ) -> None:
         self.out = out
         # An int: ISA13 counts up from it; a callable: each interchange draws a fresh
         # number from the run's counter (so splits never collide with other outputs).
@@ -86,8 +87,9 @@ class _Side:
                 control = self.base
             else:
                 control = nth_control(self.base, self.interchanges)
-            self.w.begin_interchange(pad_isa(isa.elements[1:17], isa.separators, control,
-                                             keep_wide=True))
+            self.w.begin_interchange(
+                pad_isa(isa.elements[1:17], isa.separators, control, keep_wide=True)
+            )
             self.isa_key, self.interchanges = keys[0], self.interchanges + 1
         if self.gs_key != keys[1]:
             self.close_group()
@@ -304,8 +306,17 @@ def _split(
 def _group_for(isa: Segment, st: Segment) -> Segment:
     """A GS for a transaction set received outside any group, from its interchange."""
     date6 = isa[9].strip()
-    elements = ["GS", "HC", isa[6].strip(), isa[8].strip(), f"20{date6}"[:8],
-                isa[10].strip(), "1", "X", st[3] or "005010X222A1"]
+    elements = [
+        "GS",
+        "HC",
+        isa[6].strip(),
+        isa[8].strip(),
+        f"20{date6}"[:8],
+        isa[10].strip(),
+        "1",
+        "X",
+        st[3] or "005010X222A1",
+    ]
     return Segment(elements, st.ordinal, st.offset, isa.separators)
 
 

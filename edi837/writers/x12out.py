@@ -185,8 +185,11 @@ def isa_elements(
 
 
 def pad_isa(
-    fields: Sequence[str], separators: Separators, control_number: int | None = None,
-    *, keep_wide: bool = False,
+    fields: Sequence[str],
+    separators: Separators,
+    control_number: int | None = None,
+    *,
+    keep_wide: bool = False,
 ) -> list[str]:
     """ISA01..ISA16 padded to their fixed widths, ISA11/ISA16 set from ``separators``.
 

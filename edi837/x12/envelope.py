@@ -122,8 +122,17 @@ ID_QUALIFIERS = frozenset({"01", "14", "20", "27", "28", "29", "30", "33", "ZZ"}
 
 # Envelope errors ``--envelope lenient`` turns into warnings: counts, control numbers and
 # version labels in the trailers and headers; the claims are then judged on their merits.
-LENIENT_CODES = frozenset({"SE_COUNT", "SE_CONTROL", "GE_COUNT", "GE_CONTROL", "IEA_COUNT",
-                           "IEA_CONTROL", "VERSION_MISMATCH"})
+LENIENT_CODES = frozenset(
+    {
+        "SE_COUNT",
+        "SE_CONTROL",
+        "GE_COUNT",
+        "GE_CONTROL",
+        "IEA_COUNT",
+        "IEA_CONTROL",
+        "VERSION_MISMATCH",
+    }
+)
 
 
 def relax(issues: list[SyntaxIssue]) -> int:
@@ -148,8 +157,7 @@ def valid_yymmdd(value: str) -> bool:
 
 
 def valid_hhmm(value: str) -> bool:
-    return (len(value) == 4 and value.isdigit() and int(value[:2]) < 24
-            and int(value[2:]) < 60)
+    return len(value) == 4 and value.isdigit() and int(value[:2]) < 24 and int(value[2:]) < 60
 
 
 class EnvelopeTracker:
@@ -166,10 +174,15 @@ class EnvelopeTracker:
         self.st: Transaction | None = None
 
     # -- helpers -------------------------------------------------------------
-    def _issue(self, severity: str, code: str, message: str, seg: Segment, scope: str,
-               **coords: object) -> SyntaxIssue:
+    def _issue(
+        self, severity: str, code: str, message: str, seg: Segment, scope: str, **coords: object
+    ) -> SyntaxIssue:
         issue = SyntaxIssue(
-            severity, code, message, Position(seg.ordinal, seg.offset, seg.id), scope,
+            severity,
+            code,
+            message,
+            Position(seg.ordinal, seg.offset, seg.id),
+            scope,
             interchange=self.isa.index if self.isa else 0,
             group=self.gs.index if self.gs else 0,
             transaction=self.st.index if self.st else 0,
@@ -191,9 +204,14 @@ class EnvelopeTracker:
     # -- envelope segments ---------------------------------------------------
     def on_isa(self, seg: Segment) -> None:
         if self.isa is not None and not self.isa.closed:
-            self._issue("error", "IEA_MISSING",
-                        f"interchange {self.isa.ISA[13]} has no IEA before the next ISA",
-                        seg, "interchange", ta1="023")
+            self._issue(
+                "error",
+                "IEA_MISSING",
+                f"interchange {self.isa.ISA[13]} has no IEA before the next ISA",
+                seg,
+                "interchange",
+                ta1="023",
+            )
         self.gs = self.st = None
         seen = {i.ISA[13] for i in self.interchanges}
         self.isa = Interchange(len(self.interchanges) + 1, seg, seg.separators)
@@ -201,12 +219,17 @@ class EnvelopeTracker:
         if seg[12] != "00501":
             version = seg[12] or "(empty)"
             label = "4010" if version == "00401" else f"version {version}"
-            message = (f"ISA12 {version}: this is a {label} interchange; edi837 reads only "
-                       "5010 (00501) 837P/837I and refuses to guess at other versions")
+            message = (
+                f"ISA12 {version}: this is a {label} interchange; edi837 reads only "
+                "5010 (00501) 837P/837I and refuses to guess at other versions"
+            )
             # "fatal": recorded for the TA1 only; the exception carries the error itself.
             self._issue("fatal", "ISA_VERSION", message, seg, "interchange", ta1="017")
             raise UnsupportedVersionError(
-                message, file=self.file, segment_ordinal=seg.ordinal, byte_offset=seg.offset,
+                message,
+                file=self.file,
+                segment_ordinal=seg.ordinal,
+                byte_offset=seg.offset,
                 segment_id="ISA",
             )
         self._check_isa(seg, seen)
@@ -223,40 +246,62 @@ class EnvelopeTracker:
             (8, not seg[8].strip(), "008", "receiver id"),
             (9, not valid_yymmdd(seg[9]), "014", "interchange date (YYMMDD)"),
             (10, not valid_hhmm(seg[10]), "015", "interchange time (HHMM)"),
-            (13, not (len(seg[13]) == 9 and seg[13].isdigit()), "018",
-             "control number (9 digits)"),
+            (13, not (len(seg[13]) == 9 and seg[13].isdigit()), "018", "control number (9 digits)"),
             (14, seg[14] not in ("0", "1"), "019", "acknowledgment requested (0 or 1)"),
             (15, seg[15] not in ("P", "T"), "020", "usage indicator (P or T)"),
         )
         for element, bad, note, what in checks:
             if bad:
-                self._issue("error", "ISA_VALUE",
-                            f"invalid ISA{element:02d} {what}: {seg[element].strip()!r}", seg,
-                            "interchange", ta1=note)
+                self._issue(
+                    "error",
+                    "ISA_VALUE",
+                    f"invalid ISA{element:02d} {what}: {seg[element].strip()!r}",
+                    seg,
+                    "interchange",
+                    ta1=note,
+                )
         isa11 = seg[11]
         if len(isa11) == 1 and isa11.isalnum():
             # 5010 ISA11 is the repetition separator; a letter is the 4010 standards id.
-            self._issue("warning", "ISA11_STANDARDS",
-                        f"ISA11 {isa11!r} is a 4010 standards id, not a 5010 repetition "
-                        "separator", seg, "interchange", ta1="016")
+            self._issue(
+                "warning",
+                "ISA11_STANDARDS",
+                f"ISA11 {isa11!r} is a 4010 standards id, not a 5010 repetition separator",
+                seg,
+                "interchange",
+                ta1="016",
+            )
         if seg[13] in seen:
-            self._issue("warning", "ISA13_DUPLICATE",
-                        f"ISA13 {seg[13]} is used by an earlier interchange of this file",
-                        seg, "interchange", ta1="025")
+            self._issue(
+                "warning",
+                "ISA13_DUPLICATE",
+                f"ISA13 {seg[13]} is used by an earlier interchange of this file",
+                seg,
+                "interchange",
+                ta1="025",
+            )
 
     def on_gs(self, seg: Segment) -> None:
         if self.isa is None:
             self._issue("error", "GS_OUTSIDE_ISA", "GS outside an interchange", seg, "file")
             return
         if self.gs is not None and not self.gs.closed:
-            self._issue("error", "GE_MISSING", f"group {self.gs.GS[6]} has no GE before this GS",
-                        seg, "group", ak9="3")
+            self._issue(
+                "error",
+                "GE_MISSING",
+                f"group {self.gs.GS[6]} has no GE before this GS",
+                seg,
+                "group",
+                ak9="3",
+            )
         label = seg[8]
         if label.startswith("004") or (label[:6].isdigit() and not label.startswith("005010")):
             raise UnsupportedVersionError(
                 f"GS08 {label}: not a 5010 version; edi837 reads only 005010X222 (837P) and "
                 "005010X223 (837I)",
-                file=self.file, segment_ordinal=seg.ordinal, byte_offset=seg.offset,
+                file=self.file,
+                segment_ordinal=seg.ordinal,
+                byte_offset=seg.offset,
                 segment_id="GS",
             )
         self.isa.groups += 1
@@ -268,9 +313,14 @@ class EnvelopeTracker:
         early) is still opened, in group 0, and rejected as a whole: its claims are
         answered (ENV001), never lost."""
         if self.st is not None and not self.st.closed:
-            self._issue("error", "SE_MISSING",
-                        f"transaction set {self.st.ST02} has no SE before this ST", seg,
-                        "transaction", ik5="2")
+            self._issue(
+                "error",
+                "SE_MISSING",
+                f"transaction set {self.st.ST02} has no SE before this ST",
+                seg,
+                "transaction",
+                ik5="2",
+            )
         gs08 = ""
         if self.gs is not None:
             self.gs.transactions += 1
@@ -278,54 +328,105 @@ class EnvelopeTracker:
         label = seg[3] or gs08
         form = form_for_version(label) or form_for_version(gs08) or ""
         self.st = Transaction(
-            len(self.transactions) + 1, self.isa.index if self.isa else 0,
+            len(self.transactions) + 1,
+            self.isa.index if self.isa else 0,
             self.gs.index if self.gs else 0,
-            seg[1], seg[2], seg[3], form, Position(seg.ordinal, seg.offset, "ST"), segments=1,
+            seg[1],
+            seg[2],
+            seg[3],
+            form,
+            Position(seg.ordinal, seg.offset, "ST"),
+            segments=1,
         )
         self.transactions.append(self.st)
         if self.gs is None:
-            self._issue("error", "ST_OUTSIDE_GS",
-                        "ST outside a functional group (GS missing or GE early)", seg,
-                        "transaction", ik5="2", ta1=self._in_isa("022"))
+            self._issue(
+                "error",
+                "ST_OUTSIDE_GS",
+                "ST outside a functional group (GS missing or GE early)",
+                seg,
+                "transaction",
+                ik5="2",
+                ta1=self._in_isa("022"),
+            )
         elif seg[1] != "837":
-            self._issue("error", "ST_NOT_837",
-                        f"transaction set {seg[1]!r} is not an 837 claim", seg, "transaction",
-                        ik5="1")
+            self._issue(
+                "error",
+                "ST_NOT_837",
+                f"transaction set {seg[1]!r} is not an 837 claim",
+                seg,
+                "transaction",
+                ik5="1",
+            )
         elif not form:
-            self._issue("error", "VERSION_UNKNOWN",
-                        f"version {label!r} (ST03/GS08) is neither 837P 005010X222 nor 837I "
-                        "005010X223", seg, "transaction", ik5="1")
+            self._issue(
+                "error",
+                "VERSION_UNKNOWN",
+                f"version {label!r} (ST03/GS08) is neither 837P 005010X222 nor 837I 005010X223",
+                seg,
+                "transaction",
+                ik5="1",
+            )
         elif seg[3] and gs08 and form_for_version(gs08) != form:
-            self._issue("error", "VERSION_MISMATCH",
-                        f"ST03 {seg[3]!r} does not match GS08 {gs08!r}", seg, "transaction",
-                        ik5="6", ik4=("3", "1705", "7", seg[3]))
+            self._issue(
+                "error",
+                "VERSION_MISMATCH",
+                f"ST03 {seg[3]!r} does not match GS08 {gs08!r}",
+                seg,
+                "transaction",
+                ik5="6",
+                ik4=("3", "1705", "7", seg[3]),
+            )
         else:
             note = version_note(label)
             if note:
                 self._issue("warning", "ERRATA_LABEL", note, seg, "transaction")
         if not seg[2]:
-            self._issue("error", "ST02_MISSING", "ST02 control number is empty", seg,
-                        "transaction", ik5="7")
+            self._issue(
+                "error", "ST02_MISSING", "ST02 control number is empty", seg, "transaction", ik5="7"
+            )
         return self.st
 
     def on_se(self, seg: Segment) -> None:
         st = self.st
         if st is None or st.closed:
-            self._issue("error", "SE_UNEXPECTED", "SE without a matching ST", seg, "file",
-                        ta1=self._in_isa("022"))
+            self._issue(
+                "error",
+                "SE_UNEXPECTED",
+                "SE without a matching ST",
+                seg,
+                "file",
+                ta1=self._in_isa("022"),
+            )
             return
         st.segments += 1
         if seg[2] != st.ST02:
-            self._issue("error", "SE_CONTROL", f"SE02 {seg[2]!r} does not match ST02 {st.ST02!r}",
-                        seg, "transaction", ik5="3")
+            self._issue(
+                "error",
+                "SE_CONTROL",
+                f"SE02 {seg[2]!r} does not match ST02 {st.ST02!r}",
+                seg,
+                "transaction",
+                ik5="3",
+            )
         if seg[1] != str(st.segments):
-            self._issue("error", "SE_COUNT",
-                        f"SE01 says {seg[1] or '(empty)'} segments, the set has {st.segments}",
-                        seg, "transaction", ik5="4")
+            self._issue(
+                "error",
+                "SE_COUNT",
+                f"SE01 says {seg[1] or '(empty)'} segments, the set has {st.segments}",
+                seg,
+                "transaction",
+                ik5="4",
+            )
         if st.claims > MAX_CLAIMS_PER_ST:
-            self._issue("warning", "ST_OVER_5000",
-                        f"transaction set {st.ST02} holds {st.claims} claims; the 837 guides "
-                        f"limit a transaction set to {MAX_CLAIMS_PER_ST}", seg, "transaction")
+            self._issue(
+                "warning",
+                "ST_OVER_5000",
+                f"transaction set {st.ST02} holds {st.claims} claims; the 837 guides "
+                f"limit a transaction set to {MAX_CLAIMS_PER_ST}",
+                seg,
+                "transaction",
+            )
         st.closed = True
         if self.gs is not None and not st.errors:
             self.gs.accepted += 1
@@ -334,21 +435,44 @@ class EnvelopeTracker:
     def on_ge(self, seg: Segment) -> None:
         gs = self.gs
         if gs is None or gs.closed:
-            self._issue("error", "GE_UNEXPECTED", "GE without a matching GS", seg, "file",
-                        ta1=self._in_isa("022"))
+            self._issue(
+                "error",
+                "GE_UNEXPECTED",
+                "GE without a matching GS",
+                seg,
+                "file",
+                ta1=self._in_isa("022"),
+            )
             return
         if self.st is not None and not self.st.closed:
-            self._issue("error", "SE_MISSING", f"transaction set {self.st.ST02} has no SE",
-                        seg, "transaction", ik5="2")
+            self._issue(
+                "error",
+                "SE_MISSING",
+                f"transaction set {self.st.ST02} has no SE",
+                seg,
+                "transaction",
+                ik5="2",
+            )
             self.st = None
         if seg[2] != gs.GS[6]:
-            self._issue("error", "GE_CONTROL",
-                        f"GE02 {seg[2]!r} does not match GS06 {gs.GS[6]!r}", seg, "group",
-                        ak9="4")
+            self._issue(
+                "error",
+                "GE_CONTROL",
+                f"GE02 {seg[2]!r} does not match GS06 {gs.GS[6]!r}",
+                seg,
+                "group",
+                ak9="4",
+            )
         if seg[1] != str(gs.transactions):
-            self._issue("error", "GE_COUNT",
-                        f"GE01 says {seg[1] or '(empty)'} transaction sets, the group has "
-                        f"{gs.transactions}", seg, "group", ak9="5")
+            self._issue(
+                "error",
+                "GE_COUNT",
+                f"GE01 says {seg[1] or '(empty)'} transaction sets, the group has "
+                f"{gs.transactions}",
+                seg,
+                "group",
+                ak9="5",
+            )
         gs.closed = True
         self.gs = None
 
@@ -358,25 +482,41 @@ class EnvelopeTracker:
             self._issue("error", "IEA_UNEXPECTED", "IEA without a matching ISA", seg, "file")
             return
         if self.gs is not None and not self.gs.closed:
-            self._issue("error", "GE_MISSING", f"group {self.gs.GS[6]} has no GE", seg, "group",
-                        ak9="3")
+            self._issue(
+                "error", "GE_MISSING", f"group {self.gs.GS[6]} has no GE", seg, "group", ak9="3"
+            )
             self.gs = None
         if seg[2] != isa.ISA[13]:
-            self._issue("error", "IEA_CONTROL",
-                        f"IEA02 {seg[2]!r} does not match ISA13 {isa.ISA[13]!r}", seg,
-                        "interchange", ta1="001")
+            self._issue(
+                "error",
+                "IEA_CONTROL",
+                f"IEA02 {seg[2]!r} does not match ISA13 {isa.ISA[13]!r}",
+                seg,
+                "interchange",
+                ta1="001",
+            )
         if seg[1] != str(isa.groups):
-            self._issue("error", "IEA_COUNT",
-                        f"IEA01 says {seg[1] or '(empty)'} groups, the interchange has "
-                        f"{isa.groups}", seg, "interchange", ta1="021")
+            self._issue(
+                "error",
+                "IEA_COUNT",
+                f"IEA01 says {seg[1] or '(empty)'} groups, the interchange has {isa.groups}",
+                seg,
+                "interchange",
+                ta1="021",
+            )
         isa.closed = True
 
     def on_segment(self, seg: Segment) -> None:
         """Count a segment inside ST..SE (or flag one outside any transaction set)."""
         if self.st is None:
-            self._issue("error", "OUTSIDE_ST",
-                        f"segment {shown_segment_id(seg.id)} outside a transaction set", seg,
-                        "file", ta1=self._in_isa("024"))
+            self._issue(
+                "error",
+                "OUTSIDE_ST",
+                f"segment {shown_segment_id(seg.id)} outside a transaction set",
+                seg,
+                "file",
+                ta1=self._in_isa("024"),
+            )
         else:
             self.st.segments += 1
 
@@ -385,38 +525,78 @@ class EnvelopeTracker:
         if last is None:
             return
         if self.st is not None and not self.st.closed:
-            self._issue("error", "TRUNCATED",
-                        f"file ends inside transaction set {self.st.ST02} (no SE): truncated",
-                        last, "transaction", ik5="2")
+            self._issue(
+                "error",
+                "TRUNCATED",
+                f"file ends inside transaction set {self.st.ST02} (no SE): truncated",
+                last,
+                "transaction",
+                ik5="2",
+            )
         if self.gs is not None and not self.gs.closed:
-            self._issue("error", "GE_MISSING",
-                        f"file ends inside group {self.gs.GS[6]} (no GE): truncated", last,
-                        "group", ak9="3")
+            self._issue(
+                "error",
+                "GE_MISSING",
+                f"file ends inside group {self.gs.GS[6]} (no GE): truncated",
+                last,
+                "group",
+                ak9="3",
+            )
         if self.isa is not None and not self.isa.closed:
-            self._issue("error", "IEA_MISSING",
-                        f"file ends inside interchange {self.isa.ISA[13]} (no IEA): truncated",
-                        last, "interchange", ta1="023")
+            self._issue(
+                "error",
+                "IEA_MISSING",
+                f"file ends inside interchange {self.isa.ISA[13]} (no IEA): truncated",
+                last,
+                "interchange",
+                ta1="023",
+            )
 
     def on_unknown_segment(self, seg: Segment, position_in_set: int) -> None:
         """A segment id the 837 guides do not define, inside a transaction set."""
         shown = shown_segment_id(seg.id)  # never the text of a mis-separated segment
         valid_id = shown == seg.id
-        self._issue("error", "UNKNOWN_SEGMENT",
-                    f"segment id {shown} is not an 837 segment (garbage or wrong separator)",
-                    seg, "transaction",
-                    ik3=(seg.id[:3] if valid_id else "", position_in_set, "",
-                         "1" if valid_id else "2"), ik5="5")
+        self._issue(
+            "error",
+            "UNKNOWN_SEGMENT",
+            f"segment id {shown} is not an 837 segment (garbage or wrong separator)",
+            seg,
+            "transaction",
+            ik3=(seg.id[:3] if valid_id else "", position_in_set, "", "1" if valid_id else "2"),
+            ik5="5",
+        )
 
     def on_orphan(self, seg: Segment, what: str, position_in_set: int) -> None:
         """A segment out of its place in the 837 hierarchy (e.g. LX before any CLM)."""
-        self._issue("error", "SEGMENT_ORDER", what, seg, "transaction",
-                    ik3=(seg.id, position_in_set, "", "7"), ik5="5")
+        self._issue(
+            "error",
+            "SEGMENT_ORDER",
+            what,
+            seg,
+            "transaction",
+            ik3=(seg.id, position_in_set, "", "7"),
+            ik5="5",
+        )
 
-    def on_bad_value(self, seg: Segment, position_in_set: int, element: int, reference: str,
-                     code: str, message: str) -> None:
+    def on_bad_value(
+        self,
+        seg: Segment,
+        position_in_set: int,
+        element: int,
+        reference: str,
+        code: str,
+        message: str,
+    ) -> None:
         """An element whose value breaks its data element's format (999 IK4), e.g. a
         birth date that is not a date: the transaction set is rejected, as a 999 would."""
         value = seg[element]
-        self._issue("error", "BAD_VALUE", message, seg, "transaction",
-                    ik3=(seg.id, position_in_set, "", "8"),
-                    ik4=(str(element), reference, code, value), ik5="5")
+        self._issue(
+            "error",
+            "BAD_VALUE",
+            message,
+            seg,
+            "transaction",
+            ik3=(seg.id, position_in_set, "", "8"),
+            ik4=(str(element), reference, code, value),
+            ik5="5",
+        )

@@ -135,8 +135,7 @@ def _run_validator(path: str | os.PathLike[str]) -> tuple[str, list[str]]:
     with _errors_logged() as handler:
         try:
             with _open_text(Path(path)) as handle:
-                pyx12.x12n_document.x12n_document(pyx12.params.params(), handle, ack, None,
-                                                  None)
+                pyx12.x12n_document.x12n_document(pyx12.params.params(), handle, ack, None, None)
         except Exception as exc:  # noqa: BLE001 - pyx12 raises a zoo; report, never crash
             handler.messages.append(f"pyx12 could not validate the file: {exc}")
     return ack.getvalue(), handler.messages
@@ -169,25 +168,36 @@ def pyx12_issues(path: str | os.PathLike[str], tracker: EnvelopeTracker) -> list
                 wanted.append(current)
             elif seg.id == "IK4" and current is not None and current[1]:
                 current[2].append(seg.elements)
-    offsets = _offsets(path, {st.position.ordinal + int(ik3[2] or 1) - 1
-                              for st, ik3, _ in wanted})
+    offsets = _offsets(path, {st.position.ordinal + int(ik3[2] or 1) - 1 for st, ik3, _ in wanted})
     issues: list[SyntaxIssue] = []
     for st, ik3, ik4s in wanted:
         ordinal = st.position.ordinal + int(ik3[2] or 1) - 1
         text = "; ".join(by_line.pop(ordinal, [])) or f"pyx12: {ik3[1]} error code {ik3[4]}"
         ik4 = ik4s[0] if ik4s else None
-        issues.append(SyntaxIssue(
-            "error", "TR3", f"TR3 validation (pyx12): {text}",
-            Position(ordinal, offsets.get(ordinal, 0), ik3[1]), "transaction",
-            interchange=st.interchange, group=st.group, transaction=st.index,
-            ik3=(ik3[1], int(ik3[2] or 0), ik3[3] if len(ik3) > 3 else "",
-                 ik3[4] if len(ik3) > 4 else "8"),
-            ik4=(ik4[1], ik4[2], ik4[3], ik4[4] if len(ik4) > 4 else "") if ik4 else None,
-            ik5="5",
-        ))
+        issues.append(
+            SyntaxIssue(
+                "error",
+                "TR3",
+                f"TR3 validation (pyx12): {text}",
+                Position(ordinal, offsets.get(ordinal, 0), ik3[1]),
+                "transaction",
+                interchange=st.interchange,
+                group=st.group,
+                transaction=st.index,
+                ik3=(
+                    ik3[1],
+                    int(ik3[2] or 0),
+                    ik3[3] if len(ik3) > 3 else "",
+                    ik3[4] if len(ik3) > 4 else "8",
+                ),
+                ik4=(ik4[1], ik4[2], ik4[3], ik4[4] if len(ik4) > 4 else "") if ik4 else None,
+                ik5="5",
+            )
+        )
     for message in loose + [m for ms in by_line.values() for m in ms]:
-        issues.append(SyntaxIssue("warning", "TR3_NOTE", f"pyx12: {message}",
-                                  Position(0, 0), "file"))
+        issues.append(
+            SyntaxIssue("warning", "TR3_NOTE", f"pyx12: {message}", Position(0, 0), "file")
+        )
     return issues
 
 

@@ -270,14 +270,21 @@ class SegmentReader:
             while True:
                 stripped = buf.lstrip(_WS)
                 if ordinal and stripped.startswith(_BOM):  # concatenated files
-                    self._note("BOM", "byte-order mark before a later interchange (skipped)",
-                               ordinal, base + len(buf) - len(stripped))
+                    self._note(
+                        "BOM",
+                        "byte-order mark before a later interchange (skipped)",
+                        ordinal,
+                        base + len(buf) - len(stripped),
+                    )
                     stripped = stripped[3:].lstrip(_WS)
                 if ordinal and stripped and not stripped.strip(_WS + _PADDING):
                     # DOS end-of-file marks or NUL padding after an IEA: not data.
-                    self._note("TRAILING_PADDING",
-                               f"{len(stripped)} padding byte(s) (NUL / Ctrl-Z) after "
-                               "interchange ignored", ordinal, base + len(buf) - len(stripped))
+                    self._note(
+                        "TRAILING_PADDING",
+                        f"{len(stripped)} padding byte(s) (NUL / Ctrl-Z) after interchange ignored",
+                        ordinal,
+                        base + len(buf) - len(stripped),
+                    )
                     base += len(buf)
                     buf = stripped = ""
                 base += len(buf) - len(stripped)
@@ -300,8 +307,10 @@ class SegmentReader:
                 buf += more
             if "\x00" in buf[:_ISA_SCAN] and not buf.startswith("ISA"):
                 raise X12SyntaxError(
-                    "binary data, not an X12 interchange", file=name,
-                    segment_ordinal=ordinal + 1, byte_offset=base,
+                    "binary data, not an X12 interchange",
+                    file=name,
+                    segment_ordinal=ordinal + 1,
+                    byte_offset=base,
                 )
             sep, isa_len = parse_isa(buf, file=name, ordinal=ordinal + 1, offset=base)
             if isa_len != ISA_LENGTH:
@@ -321,7 +330,9 @@ class SegmentReader:
                         raise X12SyntaxError(
                             f"no segment terminator {term!r} in {MAX_SEGMENT} bytes "
                             "(binary data or wrong terminator in ISA16's next byte)",
-                            file=name, segment_ordinal=ordinal + 1, byte_offset=base,
+                            file=name,
+                            segment_ordinal=ordinal + 1,
+                            byte_offset=base,
                         )
                     more = self._read()
                     eof = not more
@@ -347,8 +358,12 @@ class SegmentReader:
                         # Text after the last terminator: a final segment without one.
                         offset = base + (len(buf) - len(buf.lstrip(_WS)))
                         ordinal += 1
-                        self._note("NO_TERMINATOR", f"last segment has no terminator {term!r}",
-                                   ordinal, offset)
+                        self._note(
+                            "NO_TERMINATOR",
+                            f"last segment has no terminator {term!r}",
+                            ordinal,
+                            offset,
+                        )
                         yield Batch(sep, ordinal, [rest], [offset])
                         self.segments_read = ordinal
                     return
@@ -356,8 +371,9 @@ class SegmentReader:
                 eof = not more
                 buf += more
 
-    def _split(self, complete: str, sep: Separators, base: int, ordinal: int
-               ) -> tuple[Batch, int, bool]:
+    def _split(
+        self, complete: str, sep: Separators, base: int, ordinal: int
+    ) -> tuple[Batch, int, bool]:
         """Split text ending in a terminator into a batch; stop after an IEA.
 
         Returns the batch, how many characters of ``complete`` it used, and whether it
@@ -387,19 +403,28 @@ class SegmentReader:
             keep = [bool(b) for b in bodies]
             for i, b in enumerate(bodies):
                 if not b and (pieces[i] or term not in "\r\n"):
-                    self._note("EMPTY_SEGMENT",
-                               f"empty segment (two terminators {term!r} in a row) skipped",
-                               ordinal + sum(keep[:i]), base + starts[i])
+                    self._note(
+                        "EMPTY_SEGMENT",
+                        f"empty segment (two terminators {term!r} in a row) skipped",
+                        ordinal + sum(keep[:i]),
+                        base + starts[i],
+                    )
             bodies = list(compress(bodies, keep))
             offsets = list(compress(offsets, keep))
-        if term not in "\r\n" and _line_breaks_inside(complete, term) and (
-            any(map(_HAS_LF, bodies)) or any(map(_HAS_CR, bodies))
+        if (
+            term not in "\r\n"
+            and _line_breaks_inside(complete, term)
+            and (any(map(_HAS_LF, bodies)) or any(map(_HAS_CR, bodies)))
         ):
             bodies = [b.replace("\r", "").replace("\n", "") for b in bodies]
             if not self._wrapped_noted:
                 self._wrapped_noted = True
-                self._note("WRAPPED", "line breaks inside segments (wrapped file) removed",
-                           ordinal + 1, offsets[0] if offsets else base)
+                self._note(
+                    "WRAPPED",
+                    "line breaks inside segments (wrapped file) removed",
+                    ordinal + 1,
+                    offsets[0] if offsets else base,
+                )
         return Batch(sep, ordinal + 1, bodies, offsets), consumed, ended
 
 

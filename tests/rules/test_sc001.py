@@ -9,10 +9,14 @@ from tests.scenario import DAY0, Scenario, rules_of, s_claim, s_line
 
 
 def mixed(claim_id="MIX", form="837P"):
-    return s_claim(claim_id, form=form, lines=[
-        s_line("S0354", DAY0),
-        LineSpec(procedure="96413", service_date=DAY0, charge=Decimal("450.00")),
-    ])
+    return s_claim(
+        claim_id,
+        form=form,
+        lines=[
+            s_line("S0354", DAY0),
+            LineSpec(procedure="96413", service_date=DAY0, charge=Decimal("450.00")),
+        ],
+    )
 
 
 @pytest.mark.parametrize("form", ["837P", "837I"])
@@ -35,7 +39,8 @@ def test_stand_alone_s_code_claim_is_accepted(tmp_path):
 
 
 def test_claim_without_s_codes_is_outside_the_screen(tmp_path):
-    ordinary = s_claim("ORD", lines=[LineSpec(procedure="99214", service_date=DAY0,
-                                              charge=Decimal("120.00"))])
+    ordinary = s_claim(
+        "ORD", lines=[LineSpec(procedure="99214", service_date=DAY0, charge=Decimal("120.00"))]
+    )
     v = Scenario(tmp_path).file(ordinary).run()["ORD"]
     assert v.accepted and not v.findings and not v.reimbursement

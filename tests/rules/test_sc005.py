@@ -5,12 +5,15 @@ import pytest
 from tests.scenario import Scenario, days, rules_of, s_claim
 
 
-@pytest.mark.parametrize(("gap", "accepted"), [(0, False), (1, False), (29, False),
-                                              (30, True), (31, True), (200, True)])
+@pytest.mark.parametrize(
+    ("gap", "accepted"), [(0, False), (1, False), (29, False), (30, True), (31, True), (200, True)]
+)
 def test_s0354_gap_after_s0353_boundary(tmp_path, gap, accepted):
-    v = Scenario(tmp_path).file(
-        s_claim("INIT", "S0353", days(0)), s_claim("EST", "S0354", days(gap))
-    ).run()
+    v = (
+        Scenario(tmp_path)
+        .file(s_claim("INIT", "S0353", days(0)), s_claim("EST", "S0354", days(gap)))
+        .run()
+    )
     assert v["INIT"].accepted
     assert v["EST"].accepted is accepted
     if not accepted:
@@ -30,8 +33,10 @@ def test_rejected_s0353_does_not_start_the_window(tmp_path):
 
 
 def test_message_names_both_dates(tmp_path):
-    v = Scenario(tmp_path).file(
-        s_claim("INIT", "S0353", days(0)), s_claim("EST", "S0354", days(20))
-    ).run()
+    v = (
+        Scenario(tmp_path)
+        .file(s_claim("INIT", "S0353", days(0)), s_claim("EST", "S0354", days(20)))
+        .run()
+    )
     msg = v["EST"].rejections[0].message
     assert str(days(20)) in msg and str(days(0)) in msg and "20 days after" in msg

@@ -7,9 +7,11 @@ from tests.scenario import Scenario, days, rules_of, s_claim
 
 @pytest.mark.parametrize(("gap", "accepted"), [(0, False), (29, False), (30, True), (45, True)])
 def test_interval_boundary(tmp_path, gap, accepted):
-    v = Scenario(tmp_path).file(
-        s_claim("A", "S0354", days(0)), s_claim("B", "S0354", days(gap))
-    ).run()
+    v = (
+        Scenario(tmp_path)
+        .file(s_claim("A", "S0354", days(0)), s_claim("B", "S0354", days(gap)))
+        .run()
+    )
     assert v["A"].accepted
     assert v["B"].accepted is accepted
     if not accepted:
@@ -18,10 +20,15 @@ def test_interval_boundary(tmp_path, gap, accepted):
 
 def test_rejected_claim_does_not_count(tmp_path):
     # B is rejected (29 days); C at day 35 is measured from A (accepted), not from B.
-    v = Scenario(tmp_path).file(
-        s_claim("A", "S0354", days(0)), s_claim("B", "S0354", days(29)),
-        s_claim("C", "S0354", days(35)),
-    ).run()
+    v = (
+        Scenario(tmp_path)
+        .file(
+            s_claim("A", "S0354", days(0)),
+            s_claim("B", "S0354", days(29)),
+            s_claim("C", "S0354", days(35)),
+        )
+        .run()
+    )
     assert [v[k].accepted for k in "ABC"] == [True, False, True]
 
 

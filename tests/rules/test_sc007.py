@@ -34,15 +34,23 @@ def test_bcbsma_cap_is_never_raised_by_the_feed(tmp_path):
 def test_carelon_five_as_issued(tmp_path):
     sc = Scenario(tmp_path, policy="carelon-ma")
     sc.providers = [(n, nm, net, "NY") for n, nm, net, _ in sc.providers]
-    v = sc.file(*[s_claim(c.claim_id, "S0354", c.lines[0].service_date, billing_state="NY")
-                  for c in monthly(6)]).run()
+    v = sc.file(
+        *[
+            s_claim(c.claim_id, "S0354", c.lines[0].service_date, billing_state="NY")
+            for c in monthly(6)
+        ]
+    ).run()
     assert [v[f"M{i:02d}"].accepted for i in range(6)] == [True] * 5 + [False]
 
 
 def test_carelon_indefinite_regimen_six(tmp_path):
     sc = Scenario(tmp_path, policy="carelon-ma", auths=[Auth(s0354_max_months="6")])
-    v = sc.file(*[s_claim(c.claim_id, "S0354", c.lines[0].service_date, billing_state="NY")
-                  for c in monthly(7)]).run()
+    v = sc.file(
+        *[
+            s_claim(c.claim_id, "S0354", c.lines[0].service_date, billing_state="NY")
+            for c in monthly(7)
+        ]
+    ).run()
     assert [v[f"M{i:02d}"].accepted for i in range(7)] == [True] * 6 + [False]
 
 
@@ -54,18 +62,22 @@ def test_mop_without_months_warns_and_does_not_reject(tmp_path):
 
 
 def test_months_count_per_authorization(tmp_path):
-    sc = Scenario(tmp_path, auths=[Auth(s0354_max_months="1"),
-                                   Auth(order_id="ORD2", s0354_max_months="1")])
-    v = sc.file(s_claim("A", "S0354", days(0)),
-                s_claim("B", "S0354", days(30), order="ORD2")).run()
+    sc = Scenario(
+        tmp_path, auths=[Auth(s0354_max_months="1"), Auth(order_id="ORD2", s0354_max_months="1")]
+    )
+    v = sc.file(s_claim("A", "S0354", days(0)), s_claim("B", "S0354", days(30), order="ORD2")).run()
     assert v["A"].accepted and v["B"].accepted
 
 
 def carelon(tmp_path, n, **auth):
     sc = Scenario(tmp_path, policy="carelon-ma", auths=[Auth(**auth)])
     sc.providers = [(npi, nm, net, "NY") for npi, nm, net, _ in sc.providers]
-    v = sc.file(*[s_claim(c.claim_id, "S0354", c.lines[0].service_date, billing_state="NY")
-                  for c in monthly(n)]).run()
+    v = sc.file(
+        *[
+            s_claim(c.claim_id, "S0354", c.lines[0].service_date, billing_state="NY")
+            for c in monthly(n)
+        ]
+    ).run()
     return [v[f"M{i:02d}"].accepted for i in range(n)], v
 
 

@@ -19,21 +19,28 @@ def test_status_other_than_authorized_rejects(tmp_path, status):
 
 def test_valid_date_range_boundaries(tmp_path):
     sc = Scenario(tmp_path, auths=[Auth(valid_from=days(0), valid_to=days(30))])
-    v = sc.file(s_claim("BEFORE", "S0353", days(-1)), s_claim("FIRST", "S0353", days(0),
-                                                               member="MBR0002", order="O2"),
-                ).run()
+    v = sc.file(
+        s_claim("BEFORE", "S0353", days(-1)),
+        s_claim("FIRST", "S0353", days(0), member="MBR0002", order="O2"),
+    ).run()
     assert not v["BEFORE"].accepted
     assert "valid dates" in v["BEFORE"].rejections[0].message
 
 
 def test_first_and_last_valid_day_accepted(tmp_path):
-    auths = [Auth(valid_from=days(0), valid_to=days(30)),
-             Auth(order_id="O2", member_id="MBR0002", valid_from=days(0), valid_to=days(30))]
-    v = Scenario(tmp_path, auths=auths).file(
-        s_claim("FIRST", "S0354", days(0)),
-        s_claim("LAST", "S0354", days(30), member="MBR0002", order="O2"),
-        s_claim("AFTER", "S0354", days(31), member="MBR0003", order="O2"),
-    ).run()
+    auths = [
+        Auth(valid_from=days(0), valid_to=days(30)),
+        Auth(order_id="O2", member_id="MBR0002", valid_from=days(0), valid_to=days(30)),
+    ]
+    v = (
+        Scenario(tmp_path, auths=auths)
+        .file(
+            s_claim("FIRST", "S0354", days(0)),
+            s_claim("LAST", "S0354", days(30), member="MBR0002", order="O2"),
+            s_claim("AFTER", "S0354", days(31), member="MBR0003", order="O2"),
+        )
+        .run()
+    )
     assert v["FIRST"].accepted and v["LAST"].accepted
     assert not v["AFTER"].accepted  # order O2 belongs to another member
     assert v["AFTER"].rejections[0].category == "A8"

@@ -30,8 +30,15 @@ def test_provider_missing_from_feed_is_not_shown_in_network(tmp_path):
 def test_837i_attending_or_referring_may_be_the_orderer(tmp_path):
     v = Scenario(tmp_path).file(
         s_claim("ATT", form="837I"),
-        s_claim("REF", "S0354", form="837I", member="MBR0002", order="O2",
-                attending_npi=OTHER_NPI, referring_npi=None),
+        s_claim(
+            "REF",
+            "S0354",
+            form="837I",
+            member="MBR0002",
+            order="O2",
+            attending_npi=OTHER_NPI,
+            referring_npi=None,
+        ),
     )
     v.auths.append(Auth(order_id="O2", member_id="MBR0002", ordering_npi=OTHER_NPI))
     out = v.run()

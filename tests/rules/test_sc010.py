@@ -5,8 +5,9 @@ import pytest
 from tests.scenario import Scenario, rules_of, s_claim
 
 
-@pytest.mark.parametrize(("state", "accepted"), [("NY", True), ("CA", True), ("WI", True),
-                                                 ("MA", False), ("TX", False)])
+@pytest.mark.parametrize(
+    ("state", "accepted"), [("NY", True), ("CA", True), ("WI", True), ("MA", False), ("TX", False)]
+)
 def test_carelon_states(tmp_path, state, accepted):
     v = Scenario(tmp_path, policy="carelon-ma").file(s_claim("X", billing_state=state)).run()
     assert v["X"].accepted is accepted

@@ -11,6 +11,7 @@ def run(tmp_path, age, received=RECEIVED):
     sc = Scenario(tmp_path, received=received)
     day = RECEIVED - timedelta(days=age)
     from tests.scenario import Auth
+
     sc.auths = [Auth(valid_from=date(2025, 1, 1), valid_to=date(2026, 12, 31))]
     return sc.file(s_claim("X", "S0353", day)).run()["X"]
 

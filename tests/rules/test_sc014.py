@@ -18,31 +18,50 @@ def test_void_frees_the_30_day_window(tmp_path):
 
 def test_void_is_not_screened_by_claim_rules(tmp_path):
     # A void carrying a retired revenue code still withdraws: it bills nothing.
-    out = Scenario(tmp_path).file(
-        s_claim("A", "S0354", days(0), form="837I"),
-        s_claim("V", "S0354", days(0), form="837I", frequency="8", ref_f8="A",
-                line_kw={"revenue_code": "0980"}),
-    ).run()
+    out = (
+        Scenario(tmp_path)
+        .file(
+            s_claim("A", "S0354", days(0), form="837I"),
+            s_claim(
+                "V",
+                "S0354",
+                days(0),
+                form="837I",
+                frequency="8",
+                ref_f8="A",
+                line_kw={"revenue_code": "0980"},
+            ),
+        )
+        .run()
+    )
     assert out["V"].accepted and not rules_of(out["V"])
 
 
 def test_replacement_replaces_the_original(tmp_path):
-    out = Scenario(tmp_path).file(
-        s_claim("A", "S0354", days(0)),
-        s_claim("R", "S0354", days(5), frequency="7", ref_f8="A"),
-        s_claim("B", "S0354", days(34)),
-    ).run()
+    out = (
+        Scenario(tmp_path)
+        .file(
+            s_claim("A", "S0354", days(0)),
+            s_claim("R", "S0354", days(5), frequency="7", ref_f8="A"),
+            s_claim("B", "S0354", days(34)),
+        )
+        .run()
+    )
     assert out["A"].accepted and out["R"].accepted
     # B is 34 days after A but 29 after the replacement: the replacement counts.
     assert rules_of(out["B"]) == {"SC006"}
 
 
 def test_rejected_replacement_leaves_the_original(tmp_path):
-    out = Scenario(tmp_path).file(
-        s_claim("A", "S0354", days(0)),
-        s_claim("R", "S0354", days(0), frequency="7", ref_f8="A", order="NOPE"),
-        s_claim("B", "S0354", days(20)),
-    ).run()
+    out = (
+        Scenario(tmp_path)
+        .file(
+            s_claim("A", "S0354", days(0)),
+            s_claim("R", "S0354", days(0), frequency="7", ref_f8="A", order="NOPE"),
+            s_claim("B", "S0354", days(20)),
+        )
+        .run()
+    )
     assert not out["R"].accepted
     assert rules_of(out["B"]) == {"SC006"}  # A still stands
 
@@ -67,8 +86,9 @@ def test_rejected_void_withdraws_nothing(tmp_path):
     store = MemoryHistory()
     Scenario(tmp_path / "a").file(s_claim("ORIG", "S0353", days(0))).run(history=store)
     # The void names an unknown order: it is rejected, so ORIG stands.
-    bad_void = s_claim("VOID1", "S0353", days(0), frequency="8", ref_f8="ORIG",
-                       billing_npi="1234567890")  # fails the NPI check digit (STR002)
+    bad_void = s_claim(
+        "VOID1", "S0353", days(0), frequency="8", ref_f8="ORIG", billing_npi="1234567890"
+    )  # fails the NPI check digit (STR002)
     out = Scenario(tmp_path / "b").file(bad_void).run(history=store)
     assert not out["VOID1"].accepted
     again = Scenario(tmp_path / "c").file(s_claim("NEW", "S0353", days(60))).run(history=store)
@@ -80,8 +100,12 @@ def test_void_of_an_earlier_claim_makes_room_for_its_resubmission_on_the_same_da
 
     store = MemoryHistory()
     Scenario(tmp_path / "a").file(s_claim("ORIG", "S0353", days(0))).run(history=store)
-    out = Scenario(tmp_path / "b").file(
-        s_claim("NEW", "S0353", days(0)),
-        s_claim("VOID1", "S0353", days(0), frequency="8", ref_f8="ORIG"),
-    ).run(history=store)
+    out = (
+        Scenario(tmp_path / "b")
+        .file(
+            s_claim("NEW", "S0353", days(0)),
+            s_claim("VOID1", "S0353", days(0), frequency="8", ref_f8="ORIG"),
+        )
+        .run(history=store)
+    )
     assert out["VOID1"].accepted and out["NEW"].accepted, out["NEW"].findings

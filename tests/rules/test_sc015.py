@@ -9,8 +9,11 @@ def test_profile_restricting_forms(tmp_path):
     text = policy_text("bcbsma")[0].replace('value = ["837P", "837I"]', 'value = ["837P"]', 1)
     path = tmp_path / "pro-only.toml"
     path.write_text(text)
-    v = Scenario(tmp_path, policy=str(path)).file(
-        s_claim("P"), s_claim("I", form="837I", member="MBR0002")).run()
+    v = (
+        Scenario(tmp_path, policy=str(path))
+        .file(s_claim("P"), s_claim("I", form="837I", member="MBR0002"))
+        .run()
+    )
     assert v["P"].accepted
     assert "SC015" in rules_of(v["I"])
 

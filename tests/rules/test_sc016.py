@@ -58,10 +58,25 @@ def test_the_277ca_answers_the_duplicate_with_status_54(tmp_path):
     sc = Scenario(tmp_path)
     sc.run_context()  # writes the feeds
     ack = tmp_path / "out.277"
-    result = CliRunner().invoke(main, [
-        "check", "-q", "--no-history", "--authorizations", str(tmp_path / "auths.csv"),
-        "--providers", str(tmp_path / "providers.csv"), "--received", "2026-11-02",
-        "--277ca", str(ack), "-o", str(tmp_path / "report.txt"), str(path)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "-q",
+            "--no-history",
+            "--authorizations",
+            str(tmp_path / "auths.csv"),
+            "--providers",
+            str(tmp_path / "providers.csv"),
+            "--received",
+            "2026-11-02",
+            "--277ca",
+            str(ack),
+            "-o",
+            str(tmp_path / "report.txt"),
+            str(path),
+        ],
+    )
     assert result.exit_code == 1, result.output
     text = ack.read_text()
     assert "STC*A7:54" in text

@@ -40,8 +40,9 @@ def test_a_profile_can_turn_it_off(tmp_path):
     from edi837.policy import load_policy, parse_policy
 
     text = (Path(edi837.policy.__file__).parent / "bcbsma.toml").read_text()
-    text = text.replace("[service_after_receipt]\nvalue = true",
-                        "[service_after_receipt]\nvalue = false")
+    text = text.replace(
+        "[service_after_receipt]\nvalue = true", "[service_after_receipt]\nvalue = false"
+    )
     policy = parse_policy(text, where="custom.toml")
     assert policy.service_after_receipt is False
     assert load_policy("bcbsma").service_after_receipt is True

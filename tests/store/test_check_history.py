@@ -98,13 +98,21 @@ def test_check_a_then_a_b_then_a_keeps_a_accepted(tmp_path, history_url):
     a, b = tmp_path / "a.837", tmp_path / "b.837"
     write_837_file(a, [s_claim("A1", "S0354", date(2026, 4, 21))], isa_control=1)
     write_837_file(b, [s_claim("B1", "S0354", date(2026, 4, 19))], isa_control=2)
-    feeds = ["--authorizations", str(tmp_path / "auths.csv"), "--providers",
-             str(tmp_path / "providers.csv"), "--received", "2026-11-02"]
+    feeds = [
+        "--authorizations",
+        str(tmp_path / "auths.csv"),
+        "--providers",
+        str(tmp_path / "providers.csv"),
+        "--received",
+        "2026-11-02",
+    ]
 
     def check_files(*paths):
         result = CliRunner().invoke(
-            main, ["check", "-q", "--format", "json", "--history", history_url, *feeds,
-                   *map(str, paths)], catch_exceptions=False)
+            main,
+            ["check", "-q", "--format", "json", "--history", history_url, *feeds, *map(str, paths)],
+            catch_exceptions=False,
+        )
         claims = {c["claim_id"]: c for c in json.loads(result.stdout)["claims"]}
         return result.exit_code, {k: c["status"] for k, c in claims.items()}
 

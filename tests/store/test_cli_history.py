@@ -271,17 +271,36 @@ def test_show_json_and_csv(tmp_path, history_url, open_history):
         "pathway_eligible_id,status,regimen\n"
         "ORD1001,MBR0001,,2026-01-01,2026-12-31,S0354,8,PE1,authorized,indefinite\n"
     )
-    result = cli("show", "MBR0001", "--history", history_url, "--format", "json",
-                 "--policy", "carelon-ma", "--authorizations", str(auths))
+    result = cli(
+        "show",
+        "MBR0001",
+        "--history",
+        history_url,
+        "--format",
+        "json",
+        "--policy",
+        "carelon-ma",
+        "--authorizations",
+        str(auths),
+    )
     assert result.exit_code == 0
     [patient] = json.loads(result.stdout)["patients"]
-    assert patient["orders"] == [{"order_id": "ORD1001", "s0354_months_used": 2,
-                                  "s0354_months_allowed": 6, "regimen": "indefinite"}]
+    assert patient["orders"] == [
+        {
+            "order_id": "ORD1001",
+            "s0354_months_used": 2,
+            "s0354_months_allowed": 6,
+            "regimen": "indefinite",
+        }
+    ]
     assert patient["next_s0354"] == str(days(75))
     assert [r["claim_id"] for r in patient["rejected"]] == ["B"]
     assert patient["rejected"][0]["reasons"][0].startswith("SC006: ")
-    rows = list(csv.DictReader(io.StringIO(
-        cli("show", "MBR0001", "--history", history_url, "--format", "csv").stdout)))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(cli("show", "MBR0001", "--history", history_url, "--format", "csv").stdout)
+        )
+    )
     kinds = [r["kind"] for r in rows]
     assert kinds.count("service") == 2 and kinds.count("rejected") == 1
     assert next(r for r in rows if r["kind"] == "next_s0354")["date"] == str(days(75))
@@ -290,6 +309,12 @@ def test_show_json_and_csv(tmp_path, history_url, open_history):
 
 def test_show_with_a_bad_feed_exits_2(tmp_path, history_url, open_history):
     _allowance_history(tmp_path, open_history(history_url))
-    result = cli("show", "MBR0001", "--history", history_url, "--authorizations",
-                 str(tmp_path / "missing.csv"))
+    result = cli(
+        "show",
+        "MBR0001",
+        "--history",
+        history_url,
+        "--authorizations",
+        str(tmp_path / "missing.csv"),
+    )
     assert result.exit_code == 2 and "cannot open" in result.stderr

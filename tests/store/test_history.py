@@ -181,8 +181,10 @@ def test_rescreening_a_batch_with_replacements_and_voids_is_idempotent(tmp_path)
     run = RunContext(load_policy("bcbsma"))
 
     def verdicts():
-        return [(v.claim.CLM01, v.status, sorted(f.rule for f in v.findings))
-                for v in Screening([path], run, store).verdicts()]
+        return [
+            (v.claim.CLM01, v.status, sorted(f.rule for f in v.findings))
+            for v in Screening([path], run, store).verdicts()
+        ]
 
     first = verdicts()
     assert verdicts() == first

@@ -35,8 +35,7 @@ INTERVAL = 30
 
 
 def auths() -> list[Auth]:
-    return [Auth(order_id=f"O{m}", member_id=m, s0354_max_months=str(MONTHS))
-            for m in MEMBERS]
+    return [Auth(order_id=f"O{m}", member_id=m, s0354_max_months=str(MONTHS)) for m in MEMBERS]
 
 
 claim_spec = st.tuples(
@@ -52,8 +51,12 @@ def write_pool(folder: Path, pool: list[list[tuple]]) -> list[str]:
     drawn as a copy of another (same claims, new interchange) resends them."""
     sc = Scenario(folder, auths=auths())
     for f, claims in enumerate(pool):
-        sc.file(*[s_claim(f"F{f}C{i}", proc, days(day), member=m, order=f"O{m}", form=form)
-                  for i, (m, proc, day, form) in enumerate(claims)])
+        sc.file(
+            *[
+                s_claim(f"F{f}C{i}", proc, days(day), member=m, order=f"O{m}", form=form)
+                for i, (m, proc, day, form) in enumerate(claims)
+            ]
+        )
     paths = [str(p) for p in sc.paths()]
     sc.run_context()  # writes the feeds
     return paths
@@ -85,8 +88,11 @@ def assert_invariant(store) -> None:
 pools = st.lists(st.lists(claim_spec, min_size=1, max_size=4), min_size=2, max_size=5)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(pool=pools, data=st.data())
 def test_random_runs_keep_the_invariant_and_the_verdicts(history_urls, pool, data):
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,10 +105,12 @@ def test_random_runs_keep_the_invariant_and_the_verdicts(history_urls, pool, dat
         accepted: set[str] = set()
         try:
             for _ in range(data.draw(st.integers(1, 5))):
-                batch = data.draw(st.lists(st.sampled_from(paths), min_size=1,
-                                           max_size=len(paths), unique=True))
+                batch = data.draw(
+                    st.lists(st.sampled_from(paths), min_size=1, max_size=len(paths), unique=True)
+                )
                 verdicts = retry_transient(
-                    store, lambda b=batch: list(Screening(b, run, store).verdicts()))
+                    store, lambda b=batch: list(Screening(b, run, store).verdicts())
+                )
                 now = {v.claim.CLM01 for v in verdicts if v.accepted}
                 seen = {v.claim.CLM01 for v in verdicts}
                 assert accepted & seen <= now, "an accepted claim flipped"
@@ -115,8 +123,18 @@ def test_random_runs_keep_the_invariant_and_the_verdicts(history_urls, pool, dat
 @pytest.mark.postgres
 def test_four_processes_on_overlapping_batches(tmp_path, postgres_urls):
     rng = random.Random(12)
-    pool = [[(rng.choice(MEMBERS), rng.choice(["S0354", "S0354", "S0353"]),
-              rng.randrange(0, 150), "837P") for _ in range(6)] for _ in range(8)]
+    pool = [
+        [
+            (
+                rng.choice(MEMBERS),
+                rng.choice(["S0354", "S0354", "S0353"]),
+                rng.randrange(0, 150),
+                "837P",
+            )
+            for _ in range(6)
+        ]
+        for _ in range(8)
+    ]
     paths = write_pool(tmp_path, pool)
     url = postgres_urls()
     open_store(url).close()

@@ -32,8 +32,7 @@ class Runs:
 
     def check(self, *names: str) -> dict[tuple[str, str], object]:
         screening = Screening([self.files[n] for n in names], self.context, self.store)
-        return {(Path(v.claim.envelope.file).stem, v.claim.CLM01): v
-                for v in screening.verdicts()}
+        return {(Path(v.claim.envelope.file).stem, v.claim.CLM01): v for v in screening.verdicts()}
 
 
 def test_three_runs_a_stays_accepted_b_is_rejected(tmp_path, history_url, open_history):
@@ -50,15 +49,15 @@ def test_three_runs_a_stays_accepted_b_is_rejected(tmp_path, history_url, open_h
     assert "2 days before" in b.rejections[0].message and "claim A1" in b.rejections[0].message
     assert runs.check("a")[("a", "A1")].accepted
     assert [(s.claim_id, s.service_date) for s in store.services("MBR0001")] == [
-        ("A1", date(2026, 4, 21))]
+        ("A1", date(2026, 4, 21))
+    ]
     rejected = store.rejected_rows("MBR0001")
     assert [r[2] for r in rejected] == ["B1"] and "SC006" in rejected[0][15]
     # The same batch in the other order changes nothing either.
     assert runs.check("b", "a")[("a", "A1")].accepted
 
 
-def test_new_claims_are_judged_against_later_accepted_services(tmp_path, history_url,
-                                                              open_history):
+def test_new_claims_are_judged_against_later_accepted_services(tmp_path, history_url, open_history):
     store = open_history(history_url)
     runs = Runs(tmp_path, store)
     runs.write("a", s_claim("A1", "S0354", days(40)), isa=1)
@@ -92,8 +91,7 @@ def test_a_resent_claim_is_a_duplicate_naming_the_first(tmp_path, history_url, o
     assert rules_of(runs.check("changed")[("changed", "A1")]) == {"SC006"}
 
 
-def test_replacement_chains_and_a_void_of_the_standing_claim(tmp_path, history_url,
-                                                             open_history):
+def test_replacement_chains_and_a_void_of_the_standing_claim(tmp_path, history_url, open_history):
     store = open_history(history_url)
     runs = Runs(tmp_path, store)
     runs.write("r0", s_claim("A", "S0354", days(0)), isa=1)
@@ -104,10 +102,10 @@ def test_replacement_chains_and_a_void_of_the_standing_claim(tmp_path, history_u
         verdict = next(iter(runs.check(name).values()))
         assert verdict.accepted, (name, verdict.findings)
     r2 = runs.check("r2")[("r2", "R2")]
-    assert any(f.rule == "SC014" and "replacement of claim R1" in f.message
-               for f in r2.findings)  # the note survives a re-screen
-    assert [(s.claim_id, s.service_date) for s in store.services("MBR0001")] == [
-        ("R2", days(4))]
+    assert any(
+        f.rule == "SC014" and "replacement of claim R1" in f.message for f in r2.findings
+    )  # the note survives a re-screen
+    assert [(s.claim_id, s.service_date) for s in store.services("MBR0001")] == [("R2", days(4))]
     void = runs.check("v")[("v", "V")]
     assert void.accepted and any("void of claim R2" in f.message for f in void.findings)
     assert store.services("MBR0001") == []
@@ -157,9 +155,11 @@ def _old_store(url: str) -> None:
         " 'ORD1001', 1, 'MBR0001', '837P', 'paid.csv', {true})",
     ]
     if url.startswith("sqlite"):
-        db = sqlite3.connect(url[len("sqlite:///"):])
-        db.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
-                   " description TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        db = sqlite3.connect(url[len("sqlite:///") :])
+        db.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
+            " description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
         for statement in MIGRATIONS[0].sqlite:
             db.execute(statement)
         for statement in rows:
@@ -176,8 +176,10 @@ def _old_store(url: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-        conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
-                     " description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)")
+        conn.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
+            " description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
         for statement in MIGRATIONS[0].postgres:
             conn.execute(statement)
         for statement in rows:
@@ -190,7 +192,10 @@ def test_a_version_1_store_migrates_with_its_data(tmp_path, history_url, open_hi
     assert store.schema_version() == len(MIGRATIONS)
     [service] = store.services("MBR0001")
     assert (service.claim_id, service.service_date, service.source) == (
-        "A", date(2026, 3, 2), "h1:3")
+        "A",
+        date(2026, 3, 2),
+        "h1:3",
+    )
     claims = store.claims("MBR0001")
     assert claims["h1:3"].status == "accepted" and claims["h1:3"].isa13 == "000000001"
     assert claims["h2:CLM01=B"].status == "rejected"

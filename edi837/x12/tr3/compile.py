@@ -34,13 +34,36 @@ class Element:
     ``components`` then hold its elements.
     """
 
-    __slots__ = ("ref", "seq", "data_ele", "usage", "kind", "min_len", "max_len",
-                 "codes", "external", "components", "repeat", "name")
+    __slots__ = (
+        "ref",
+        "seq",
+        "data_ele",
+        "usage",
+        "kind",
+        "min_len",
+        "max_len",
+        "codes",
+        "external",
+        "components",
+        "repeat",
+        "name",
+    )
 
-    def __init__(self, ref: str, seq: int, data_ele: str, usage: str, kind: str,
-                 min_len: int, max_len: int, codes: frozenset[str] | None,
-                 external: str | None, components: tuple[Element, ...] | None,
-                 repeat: int, name: str) -> None:
+    def __init__(
+        self,
+        ref: str,
+        seq: int,
+        data_ele: str,
+        usage: str,
+        kind: str,
+        min_len: int,
+        max_len: int,
+        codes: frozenset[str] | None,
+        external: str | None,
+        components: tuple[Element, ...] | None,
+        repeat: int,
+        name: str,
+    ) -> None:
         self.ref, self.seq, self.data_ele, self.usage = ref, seq, data_ele, usage
         self.kind, self.min_len, self.max_len = kind, min_len, max_len
         self.codes, self.external, self.components = codes, external, components
@@ -50,8 +73,19 @@ class Element:
 class SegmentNode:
     """A segment of the map: where it sits, how often, how it is told from its namesakes."""
 
-    __slots__ = ("id", "usage", "pos", "max_use", "key", "elements", "syntax", "parent",
-                 "index", "name", "path")
+    __slots__ = (
+        "id",
+        "usage",
+        "pos",
+        "max_use",
+        "key",
+        "elements",
+        "syntax",
+        "parent",
+        "index",
+        "name",
+        "path",
+    )
 
     def __init__(self, sid: str, usage: str, pos: int, max_use: int, name: str) -> None:
         self.id, self.usage, self.pos, self.max_use, self.name = sid, usage, pos, max_use, name
@@ -68,11 +102,25 @@ class SegmentNode:
 class LoopNode:
     """A loop (2000A, 2300, ...) or a wrapper (HEADER, DETAIL) with its children in order."""
 
-    __slots__ = ("id", "usage", "pos", "repeat", "children", "parent", "index", "name",
-                 "first", "wrapper", "by_sid", "path", "required")
+    __slots__ = (
+        "id",
+        "usage",
+        "pos",
+        "repeat",
+        "children",
+        "parent",
+        "index",
+        "name",
+        "first",
+        "wrapper",
+        "by_sid",
+        "path",
+        "required",
+    )
 
-    def __init__(self, lid: str, usage: str, pos: int, repeat: int, name: str,
-                 wrapper: bool) -> None:
+    def __init__(
+        self, lid: str, usage: str, pos: int, repeat: int, name: str, wrapper: bool
+    ) -> None:
         self.id, self.usage, self.pos, self.repeat, self.name = lid, usage, pos, repeat, name
         self.wrapper = wrapper
         self.children: list[SegmentNode | LoopNode] = []
@@ -132,8 +180,14 @@ def _repeat(text: str | None) -> int:
 
 def _data_elements(folder: Path) -> dict[str, tuple[str, int, int]]:
     root = ET.parse(folder / "dataele.xml").getroot()
-    return {e.get("ele_num", ""): (e.get("data_type") or "", int(e.get("min_len") or 0),
-                                   int(e.get("max_len") or 0)) for e in root}
+    return {
+        e.get("ele_num", ""): (
+            e.get("data_type") or "",
+            int(e.get("min_len") or 0),
+            int(e.get("max_len") or 0),
+        )
+        for e in root
+    }
 
 
 def _external_codes(folder: Path) -> dict[str, frozenset[str]]:
@@ -141,12 +195,14 @@ def _external_codes(folder: Path) -> dict[str, frozenset[str]]:
     out: dict[str, frozenset[str]] = {}
     for node in root.iter("codeset"):
         out[node.findtext("id") or ""] = frozenset(
-            (c.text or "").strip() for c in node.iter("code"))
+            (c.text or "").strip() for c in node.iter("code")
+        )
     return out
 
 
-def _element(node: ET.Element, dataele: dict[str, tuple[str, int, int]],
-             external: dict[str, frozenset[str]]) -> Element:
+def _element(
+    node: ET.Element, dataele: dict[str, tuple[str, int, int]], external: dict[str, frozenset[str]]
+) -> Element:
     data_ele = (node.findtext("data_ele") or "").strip()
     usage = (node.findtext("usage") or "S").strip()
     seq = int((node.findtext("seq") or "0").strip())
@@ -154,8 +210,20 @@ def _element(node: ET.Element, dataele: dict[str, tuple[str, int, int]],
     name = (node.findtext("name") or "").strip()
     if node.tag == "composite":
         parts = tuple(_element(c, dataele, external) for c in node if c.tag == "element")
-        return Element(ref, seq, data_ele, usage, "C", 0, 0, None, None, parts,
-                       _repeat(node.findtext("repeat") or "1"), name)
+        return Element(
+            ref,
+            seq,
+            data_ele,
+            usage,
+            "C",
+            0,
+            0,
+            None,
+            None,
+            parts,
+            _repeat(node.findtext("repeat") or "1"),
+            name,
+        )
     kind, min_len, max_len = dataele.get(data_ele, ("", 0, MAXINT))
     codes: frozenset[str] | None = None
     ext_name: str | None = None
@@ -166,8 +234,20 @@ def _element(node: ET.Element, dataele: dict[str, tuple[str, int, int]],
         if ext_name:
             listed |= external.get(ext_name, frozenset())
         codes = listed or None
-    return Element(ref, seq, data_ele, usage, kind, min_len, max_len, codes, ext_name,
-                   None, _repeat(node.findtext("repeat") or "1"), name)
+    return Element(
+        ref,
+        seq,
+        data_ele,
+        usage,
+        kind,
+        min_len,
+        max_len,
+        codes,
+        ext_name,
+        None,
+        _repeat(node.findtext("repeat") or "1"),
+        name,
+    )
 
 
 def _segment_key(seg: SegmentNode) -> tuple[int, int, frozenset[str]] | None:
@@ -177,8 +257,13 @@ def _segment_key(seg: SegmentNode) -> tuple[int, int, frozenset[str]] | None:
     c0 = els[0] if els else None
     if c0 is not None and c0.kind == "ID" and c0.usage == "R" and c0.codes:
         return (1, 0, c0.codes)
-    if (c0 is not None and c0.kind == "C" and c0.components
-            and c0.components[0].kind == "ID" and c0.components[0].codes):
+    if (
+        c0 is not None
+        and c0.kind == "C"
+        and c0.components
+        and c0.components[0].kind == "ID"
+        and c0.components[0].codes
+    ):
         return (1, 1, c0.components[0].codes)
     if seg.id == "HL" and len(els) > 2 and els[2].codes:
         return (3, 0, els[2].codes)
@@ -189,15 +274,23 @@ def _syntax(text: str) -> tuple[str, tuple[int, ...]] | None:
     text = text.strip()
     if not text or text[0] not in "PRCLE":
         return None
-    return text[0], tuple(int(text[i:i + 2]) for i in range(1, len(text) - 1, 2))
+    return text[0], tuple(int(text[i : i + 2]) for i in range(1, len(text) - 1, 2))
 
 
-def _loop(node: ET.Element, dataele: dict[str, tuple[str, int, int]],
-          external: dict[str, frozenset[str]], parent_path: str) -> LoopNode:
-    loop = LoopNode(node.get("xid", ""), (node.findtext("usage") or "S").strip(),
-                    int((node.findtext("pos") or "0").strip()),
-                    _repeat(node.findtext("repeat")), (node.findtext("name") or "").strip(),
-                    node.get("type") == "wrapper")
+def _loop(
+    node: ET.Element,
+    dataele: dict[str, tuple[str, int, int]],
+    external: dict[str, frozenset[str]],
+    parent_path: str,
+) -> LoopNode:
+    loop = LoopNode(
+        node.get("xid", ""),
+        (node.findtext("usage") or "S").strip(),
+        int((node.findtext("pos") or "0").strip()),
+        _repeat(node.findtext("repeat")),
+        (node.findtext("name") or "").strip(),
+        node.get("type") == "wrapper",
+    )
     loop.path = f"{parent_path}/{loop.id}"
     for child in node:
         if child.tag == "loop":
@@ -205,14 +298,19 @@ def _loop(node: ET.Element, dataele: dict[str, tuple[str, int, int]],
             sub.parent = loop
             loop.children.append(sub)
         elif child.tag == "segment":
-            seg = SegmentNode(child.get("xid", ""), (child.findtext("usage") or "S").strip(),
-                              int((child.findtext("pos") or "0").strip()),
-                              _repeat(child.findtext("max_use")),
-                              (child.findtext("name") or "").strip())
-            seg.elements = tuple(_element(e, dataele, external) for e in child
-                                 if e.tag in ("element", "composite"))
-            seg.syntax = tuple(s for s in (_syntax(x.text or "") for x in child.findall("syntax"))
-                               if s)
+            seg = SegmentNode(
+                child.get("xid", ""),
+                (child.findtext("usage") or "S").strip(),
+                int((child.findtext("pos") or "0").strip()),
+                _repeat(child.findtext("max_use")),
+                (child.findtext("name") or "").strip(),
+            )
+            seg.elements = tuple(
+                _element(e, dataele, external) for e in child if e.tag in ("element", "composite")
+            )
+            seg.syntax = tuple(
+                s for s in (_syntax(x.text or "") for x in child.findall("syntax")) if s
+            )
             seg.key = _segment_key(seg)
             seg.parent = loop
             seg.path = f"{loop.path}/{seg.id}"
@@ -229,8 +327,9 @@ def _loop(node: ET.Element, dataele: dict[str, tuple[str, int, int]],
             by_sid.setdefault(sid, []).append(i)
     loop.by_sid = {k: tuple(v) for k, v in by_sid.items()}
     # R children, and wrappers (whose required child loops count as missing either way)
-    loop.required = tuple(i for i, c in enumerate(loop.children)
-                          if c.usage == "R" or (c.is_loop and c.first is None))
+    loop.required = tuple(
+        i for i, c in enumerate(loop.children) if c.usage == "R" or (c.is_loop and c.first is None)
+    )
     return loop
 
 
@@ -258,9 +357,10 @@ def load_map(form: str) -> CompiledMap:
     file hash, format version) matches, else compiled and cached (best effort)."""
     path = map_dir() / MAP_FILES[form]
     data = path.read_bytes()
-    key = hashlib.blake2b(data + (map_dir() / "dataele.xml").read_bytes()
-                          + (map_dir() / "codes.xml").read_bytes(),
-                          digest_size=12).hexdigest()
+    key = hashlib.blake2b(
+        data + (map_dir() / "dataele.xml").read_bytes() + (map_dir() / "codes.xml").read_bytes(),
+        digest_size=12,
+    ).hexdigest()
     cache = _cache_dir()
     target = cache / f"tr3-{form}-{_CACHE_FORMAT}-{key}.pickle" if cache else None
     if target is not None and target.is_file():

@@ -91,22 +91,28 @@ def valid_type(val: str, kind: str) -> bool:
     return True
 
 
-def _value_errors(spec: Element, val: str, pos: int, comp: int,
-                  type_list: tuple[str, ...]) -> list[ElementError]:
+def _value_errors(
+    spec: Element, val: str, pos: int, comp: int, type_list: tuple[str, ...]
+) -> list[ElementError]:
     """Checks of one non-empty value, in pyx12's order."""
     ref, num = spec.ref, spec.data_ele
     if spec.usage == "N":
         return [ElementError(pos, comp, ref, num, "10", val, "element marked not used")]
     out: list[ElementError] = []
     kind = spec.kind
-    measured = len(val.replace("-", "").replace(".", "")) if kind and (
-        kind == "R" or kind[0] == "N") else len(val)
+    measured = (
+        len(val.replace("-", "").replace(".", ""))
+        if kind and (kind == "R" or kind[0] == "N")
+        else len(val)
+    )
     if measured < spec.min_len:
-        out.append(ElementError(pos, comp, ref, num, "4", val,
-                                f"too short ({measured} < {spec.min_len})"))
+        out.append(
+            ElementError(pos, comp, ref, num, "4", val, f"too short ({measured} < {spec.min_len})")
+        )
     if measured > spec.max_len:
-        out.append(ElementError(pos, comp, ref, num, "5", val,
-                                f"too long ({measured} > {spec.max_len})"))
+        out.append(
+            ElementError(pos, comp, ref, num, "5", val, f"too long ({measured} > {spec.max_len})")
+        )
     if _CONTROL.search(val):
         out.append(ElementError(pos, comp, ref, num, "6", val, "control character"))
         return out
@@ -120,8 +126,9 @@ def _value_errors(spec: Element, val: str, pos: int, comp: int,
         elif kind == "TM":
             out.append(ElementError(pos, comp, ref, num, "9", val, "invalid time"))
         else:
-            out.append(ElementError(pos, comp, ref, num, "6", val,
-                                    f"invalid character for type {kind}"))
+            out.append(
+                ElementError(pos, comp, ref, num, "6", val, f"invalid character for type {kind}")
+            )
     if type_list and not any(valid_type(val, t) for t in type_list):
         if "TM" in type_list:
             out.append(ElementError(pos, comp, ref, num, "9", val, "invalid time"))
@@ -130,18 +137,15 @@ def _value_errors(spec: Element, val: str, pos: int, comp: int,
     return out
 
 
-def _empty_errors(spec: Element, pos: int, comp: int, in_r_composite: bool
-                  ) -> list[ElementError]:
+def _empty_errors(spec: Element, pos: int, comp: int, in_r_composite: bool) -> list[ElementError]:
     if spec.usage != "R":
         return []
     if comp and comp == 1 and not in_r_composite:
         return []
-    return [ElementError(pos, comp, spec.ref, spec.data_ele, "1", "",
-                         "required element missing")]
+    return [ElementError(pos, comp, spec.ref, spec.data_ele, "1", "", "required element missing")]
 
 
-def _composite_errors(spec: Element, val: str, pos: int, comp_sep: str
-                      ) -> list[ElementError]:
+def _composite_errors(spec: Element, val: str, pos: int, comp_sep: str) -> list[ElementError]:
     parts = val.split(comp_sep) if val else []
     empty = not any(parts)
     if empty and spec.usage in ("N", "S"):
@@ -174,8 +178,11 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
     out: list[ElementError] = []
     if n > len(specs):
         extra = len(specs) + 1
-        out.append(ElementError(extra, 0, f"{node.id}{extra:02d}", "", "3", el[extra],
-                                "too many elements", True))
+        out.append(
+            ElementError(
+                extra, 0, f"{node.id}{extra:02d}", "", "3", el[extra], "too many elements", True
+            )
+        )
     type_list: tuple[str, ...] = ()
     dtp_type: tuple[str, ...] = ()
     for i, spec in enumerate(specs):
@@ -195,8 +202,17 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
         if pos == 3 and node.id == "ST":
             continue  # ST03 version labels (errata, bare) are the envelope tracker's
         if comp_sep in val:
-            out.append(ElementError(pos, 0, spec.ref, spec.data_ele, "6", val,
-                                    "a composite where a simple element belongs"))
+            out.append(
+                ElementError(
+                    pos,
+                    0,
+                    spec.ref,
+                    spec.data_ele,
+                    "6",
+                    val,
+                    "a composite where a simple element belongs",
+                )
+            )
             continue
         if pos == 3 and node.id == "DTP":
             extra_types = dtp_type
@@ -221,8 +237,16 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
             bad = present[0] and not any(present[1:])
         if bad:
             first = next((i for i, p in zip(idx, present, strict=True) if not p), idx[0])
-            out.append(ElementError(first, 0, f"{node.id}{first:02d}", "",
-                                    "10" if rule == "E" else "2", "",
-                                    f"syntax rule {rule}{''.join(f'{i:02d}' for i in idx)}",
-                                    True))
+            out.append(
+                ElementError(
+                    first,
+                    0,
+                    f"{node.id}{first:02d}",
+                    "",
+                    "10" if rule == "E" else "2",
+                    "",
+                    f"syntax rule {rule}{''.join(f'{i:02d}' for i in idx)}",
+                    True,
+                )
+            )
     return tuple(out)

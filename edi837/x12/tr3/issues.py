@@ -28,7 +28,8 @@ def describe(err: TR3Error) -> str:
     """A one-line description without the element's value."""
     where = f" in loop {err.loop}" if err.loop else ""
     return f"TR3: {err.message}{where} (999 IK304 {err.code}" + (
-        f", IK403 {err.element.code})" if err.element is not None else ")")
+        f", IK403 {err.element.code})" if err.element is not None else ")"
+    )
 
 
 def to_issues(errors: Iterable[TR3Error], tracker: EnvelopeTracker) -> list[SyntaxIssue]:
@@ -43,14 +44,23 @@ def to_issues(errors: Iterable[TR3Error], tracker: EnvelopeTracker) -> list[Synt
             where = f"{e.element}:{e.component}" if e.component else str(e.element)
             ik4 = (where, e.data_ele, e.code, e.value)
         in_claim = err.claim >= 0
-        out.append(SyntaxIssue(
-            "error", "TR3", describe(err), Position(err.ordinal, err.offset, err.shown_id),
-            "claim" if in_claim else "transaction",
-            interchange=st.interchange if st else 0, group=st.group if st else 0,
-            transaction=err.transaction,
-            ik3=(err.segment_id, err.position, err.loop, err.code), ik4=ik4, ik5="5",
-            claim=err.claim, context=err.CLM01 if in_claim else "",
-        ))
+        out.append(
+            SyntaxIssue(
+                "error",
+                "TR3",
+                describe(err),
+                Position(err.ordinal, err.offset, err.shown_id),
+                "claim" if in_claim else "transaction",
+                interchange=st.interchange if st else 0,
+                group=st.group if st else 0,
+                transaction=err.transaction,
+                ik3=(err.segment_id, err.position, err.loop, err.code),
+                ik4=ik4,
+                ik5="5",
+                claim=err.claim,
+                context=err.CLM01 if in_claim else "",
+            )
+        )
     return out
 
 

@@ -121,8 +121,7 @@ class TR3Validator:
         self._position = 0
         self._stack = []
 
-    def segment(self, sid: str, body: str, ordinal: int, offset: int, ele: str,
-                comp: str) -> None:
+    def segment(self, sid: str, body: str, ordinal: int, offset: int, ele: str, comp: str) -> None:
         """Walk to this segment (ST..SE) and check its elements."""
         compiled = self._map
         self._position += 1
@@ -149,8 +148,15 @@ class TR3Validator:
         if found is None:
             claim = self.claims - 1 if (not is_clm and self._stack_in_claim()) else -1
             shown = shown_segment_id(sid)  # a mis-separated segment's "id" is all its text
-            self._add(ordinal, offset, sid, "", "1", f"{shown} segment not expected here "
-                      f"({_SEGMENT_KINDS['1']})", claim)
+            self._add(
+                ordinal,
+                offset,
+                sid,
+                "",
+                "1",
+                f"{shown} segment not expected here ({_SEGMENT_KINDS['1']})",
+                claim,
+            )
             return
         claim = self.claims - 1 if _in_claim(found) else -1
         self._elements(found, body, el, comp, ordinal, offset, claim)
@@ -159,17 +165,46 @@ class TR3Validator:
     def _stack_in_claim(self) -> bool:
         return any(f.loop.id == "2300" for f in self._stack)
 
-    def _add(self, ordinal: int, offset: int, sid: str, loop: str, code: str, message: str,
-             claim: int, element: ElementError | None = None) -> None:
+    def _add(
+        self,
+        ordinal: int,
+        offset: int,
+        sid: str,
+        loop: str,
+        code: str,
+        message: str,
+        claim: int,
+        element: ElementError | None = None,
+    ) -> None:
         clm01 = "" if claim < 0 else self._clm01[1 if claim == self.claims - 1 else 0]
-        err = TR3Error(ordinal, offset, sid[:3], self._position, loop, code, message,
-                       element, claim, self._transaction, clm01, shown_segment_id(sid))
+        err = TR3Error(
+            ordinal,
+            offset,
+            sid[:3],
+            self._position,
+            loop,
+            code,
+            message,
+            element,
+            claim,
+            self._transaction,
+            clm01,
+            shown_segment_id(sid),
+        )
         self.errors.append(err)
         if claim >= 0:
             self.by_claim.setdefault(claim, []).append(err)
 
-    def _elements(self, node: SegmentNode, body: str, el: list[str], comp: str, ordinal: int,
-                  offset: int, claim: int) -> None:
+    def _elements(
+        self,
+        node: SegmentNode,
+        body: str,
+        el: list[str],
+        comp: str,
+        ordinal: int,
+        offset: int,
+        claim: int,
+    ) -> None:
         memo = self._memo.get(id(node))
         if memo is None:
             memo = self._memo[id(node)] = {}
@@ -182,14 +217,14 @@ class TR3Validator:
         if found:
             loop = _loop_id(node.parent)
             for err in found:
-                where = f"{err.ref or node.id}" + (f" (component {err.component})"
-                                                   if err.component and "-" not in err.ref
-                                                   else "")
-                self._add(ordinal, offset, node.id, loop, "8", f"{where}: {err.what}",
-                          claim, err)
+                where = f"{err.ref or node.id}" + (
+                    f" (component {err.component})" if err.component and "-" not in err.ref else ""
+                )
+                self._add(ordinal, offset, node.id, loop, "8", f"{where}: {err.what}", claim, err)
 
-    def _walk(self, sid: str, el: list[str], comp: str, ordinal: int, offset: int,
-              prev_claim: int) -> SegmentNode | None:
+    def _walk(
+        self, sid: str, el: list[str], comp: str, ordinal: int, offset: int, prev_claim: int
+    ) -> SegmentNode | None:
         """pyx12's walk: find the node for this segment from the current position."""
         stack = self._stack
         if not stack:
@@ -218,8 +253,12 @@ class TR3Validator:
                 elif _key_match(child, el, comp):  # type: ignore[arg-type]
                     first = loop.first
                     scanned_to = j
-                    if (depth > 0 and first is not None and first.id == sid
-                            and _key_match(first, el, comp)):
+                    if (
+                        depth > 0
+                        and first is not None
+                        and first.id == sid
+                        and _key_match(first, el, comp)
+                    ):
                         hit, enter = -2, [loop]  # the loop's first segment again: repeat
                     else:
                         hit = j
@@ -228,18 +267,31 @@ class TR3Validator:
             self._collect_missing(loop, counts, start, scanned_to, missing, inner)
             if hit >= 0 and enter is None:
                 node: SegmentNode = children[hit]  # type: ignore[assignment]
-                del stack[depth + 1:]
+                del stack[depth + 1 :]
                 frame = stack[depth]
                 frame.at = hit
                 frame.counts[hit] = count = frame.counts.get(hit, 0) + 1
                 self._flush(missing, ordinal, offset, prev_claim, node)
                 if node.usage == "N":
-                    self._add(ordinal, offset, sid, _loop_id(loop), "2",
-                              f"{sid}: {_SEGMENT_KINDS['2']}", self._claim_of(node))
+                    self._add(
+                        ordinal,
+                        offset,
+                        sid,
+                        _loop_id(loop),
+                        "2",
+                        f"{sid}: {_SEGMENT_KINDS['2']}",
+                        self._claim_of(node),
+                    )
                 elif count > node.max_use:
-                    self._add(ordinal, offset, sid, _loop_id(loop), "5",
-                              f"{sid}: {_SEGMENT_KINDS['5']} ({count} > {node.max_use})",
-                              self._claim_of(node))
+                    self._add(
+                        ordinal,
+                        offset,
+                        sid,
+                        _loop_id(loop),
+                        "5",
+                        f"{sid}: {_SEGMENT_KINDS['5']} ({count} > {node.max_use})",
+                        self._claim_of(node),
+                    )
                 return node
             if enter is not None:
                 if hit == -2:  # repeat of the scanned loop: re-enter it from its parent
@@ -248,7 +300,7 @@ class TR3Validator:
                     parent = stack[depth]
                     enter_at = loop.index
                 else:
-                    del stack[depth + 1:]
+                    del stack[depth + 1 :]
                     parent = stack[depth]
                     enter_at = hit
                 parent.at = enter_at
@@ -263,9 +315,15 @@ class TR3Validator:
     def _claim_of(self, node: SegmentNode | LoopNode) -> int:
         return self.claims - 1 if _in_claim(node) else -1
 
-    def _collect_missing(self, loop: LoopNode, counts: dict[int, int], start: int, end: int,
-                         missing: list[tuple[SegmentNode, LoopNode, str]],
-                         inner: _Frame | None) -> None:
+    def _collect_missing(
+        self,
+        loop: LoopNode,
+        counts: dict[int, int],
+        start: int,
+        end: int,
+        missing: list[tuple[SegmentNode, LoopNode, str]],
+        inner: _Frame | None,
+    ) -> None:
         """Required children in ``[start, end)`` not seen in this loop instance."""
         children = loop.children
         for k in loop.required:
@@ -278,19 +336,35 @@ class TR3Validator:
             else:
                 missing.append((child, loop, "segment"))  # type: ignore[arg-type]
 
-    def _flush(self, missing: list[tuple[SegmentNode, LoopNode, str]], ordinal: int,
-               offset: int, prev_claim: int, matched: SegmentNode | None) -> None:
+    def _flush(
+        self,
+        missing: list[tuple[SegmentNode, LoopNode, str]],
+        ordinal: int,
+        offset: int,
+        prev_claim: int,
+        matched: SegmentNode | None,
+    ) -> None:
         for seg, loop, kind in missing:
             if matched is not None and (seg is matched or seg.pos == matched.pos):
                 continue
             claim = prev_claim if _in_claim(loop) else -1
-            what = (f"required loop {loop.id} missing" if kind == "loop"
-                    else f"required segment {seg.id} missing from loop {loop.id or 'header'}")
+            what = (
+                f"required loop {loop.id} missing"
+                if kind == "loop"
+                else f"required segment {seg.id} missing from loop {loop.id or 'header'}"
+            )
             self._add(ordinal, offset, seg.id, _loop_id(loop), "3", what, claim)
 
-    def _enter(self, parent: _Frame, path: list[LoopNode], sid: str, ordinal: int,
-               offset: int, missing: list[tuple[SegmentNode, LoopNode, str]],
-               prev_claim: int) -> SegmentNode:
+    def _enter(
+        self,
+        parent: _Frame,
+        path: list[LoopNode],
+        sid: str,
+        ordinal: int,
+        offset: int,
+        missing: list[tuple[SegmentNode, LoopNode, str]],
+        prev_claim: int,
+    ) -> SegmentNode:
         """Enter the loops in ``path`` (outermost first) from ``parent``; the last one's
         first segment is the match."""
         stack = self._stack
@@ -300,12 +374,25 @@ class TR3Validator:
                 count = frame.counts.get(loop.index, 0) + 1
                 frame.counts[loop.index] = count
                 if loop.usage == "N":
-                    self._add(ordinal, offset, sid, _loop_id(loop), "2",
-                              f"loop {loop.id} marked not used", self._claim_of(loop))
+                    self._add(
+                        ordinal,
+                        offset,
+                        sid,
+                        _loop_id(loop),
+                        "2",
+                        f"loop {loop.id} marked not used",
+                        self._claim_of(loop),
+                    )
                 elif count > loop.repeat:
-                    self._add(ordinal, offset, sid, _loop_id(loop), "4",
-                              f"loop {loop.id}: {_SEGMENT_KINDS['4']} ({count} > "
-                              f"{loop.repeat})", self._claim_of(loop))
+                    self._add(
+                        ordinal,
+                        offset,
+                        sid,
+                        _loop_id(loop),
+                        "4",
+                        f"loop {loop.id}: {_SEGMENT_KINDS['4']} ({count} > {loop.repeat})",
+                        self._claim_of(loop),
+                    )
             frame.at = loop.index
             frame = _Frame(loop, 0)
             stack.append(frame)
@@ -338,8 +425,12 @@ def _loop_match(loop: LoopNode, sid: str, el: list[str], comp: str) -> list[Loop
     return None
 
 
-def _missing_loops(loop: LoopNode, count: int, seen: dict[int, int],
-                   missing: list[tuple[SegmentNode, LoopNode, str]]) -> None:
+def _missing_loops(
+    loop: LoopNode,
+    count: int,
+    seen: dict[int, int],
+    missing: list[tuple[SegmentNode, LoopNode, str]],
+) -> None:
     """A required loop not seen (a wrapper: its required child loops, by the wrapper's
     own counts ``seen`` when it is open)."""
     if loop.first is not None:
