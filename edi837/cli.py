@@ -19,72 +19,31 @@ import click
 
 from edi837 import __version__
 from edi837.cli_config import META_OFF, META_PATH, config_cmd, config_option
-from edi837.cli_guard import GuardedGroup, set_debug
+from edi837.cli_data import generate, policies
+from edi837.cli_guard import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_UNREADABLE,
+    GuardedGroup,
+    InputError,
+    set_debug,
+)
 from edi837.cli_history import history
+from edi837.cli_options import iso_date, rule_selection_options, run_context, run_notes
 from edi837.cli_rules import rules_cmd, schema_cmd
+from edi837.cli_run import run_cmd
 from edi837.control import control_numbers
 from edi837.errors import Edi837Error
-from edi837.feeds import AuthorizationFeed, ProviderFeed
 from edi837.outputs import OutputOptions, write_outputs
-from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy, policy_text
+from edi837.policy import DEFAULT_POLICY, SHIPPED
 from edi837.prerender import Prerenderer
 from edi837.rules.context import RunContext
-from edi837.rules.selection import RuleSelection
 from edi837.runtmp import install_signal_handlers, sweep_stale
 from edi837.safetext import bounded
 from edi837.screening import Screening
 from edi837.sources import open_output, staged
 from edi837.store import default_history_url, open_store
 from edi837.writers.report import FORMATS, TextReport, write_prerendered, write_report
-
-EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2  # 3: internal error (cli_guard)
-
-
-class InputError(click.ClickException):
-    """A one-line error with exit code 2 (input, feed or policy unreadable)."""
-
-    exit_code = EXIT_UNREADABLE
-
-    def show(self, file: TextIO | None = None) -> None:
-        for line in self.message.splitlines() or [""]:  # a feed or policy: every problem
-            click.echo(bounded(f"edi837: error: {line}"), err=True)
-
-
-def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _rule_selection_options(command):
-    """--select / --ignore / --warn, the same on check and run (edi837.rules.selection)."""
-    for option in reversed(
-        [
-            click.option(
-                "--select",
-                multiple=True,
-                metavar="CODE[,CODE]",
-                help="Apply only these rules (codes or prefixes like SC00; repeatable).",
-            ),
-            click.option(
-                "--ignore",
-                multiple=True,
-                metavar="CODE[,CODE]",
-                help="Turn these rules off (codes or prefixes; repeatable).",
-            ),
-            click.option(
-                "--warn",
-                multiple=True,
-                metavar="CODE[,CODE]",
-                help="Report these rules' findings as warnings: the claim is accepted.",
-            ),
-        ]
-    ):
-        command = option(command)
-    return command
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -167,7 +126,7 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
 )
 @click.option(
     "--received",
-    callback=_iso_date,
+    callback=iso_date,
     help="Receipt date YYYY-MM-DD for timely filing (default: each file's GS04).",
 )
 @click.option(
@@ -250,7 +209,7 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
     metavar="DIR",
     help="Also write claims, service lines and findings as Parquet tables.",
 )
-@_rule_selection_options
+@rule_selection_options
 @click.option("--verbose", "-v", is_flag=True, help="Text report: list accepted claims too.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def check(
@@ -298,7 +257,7 @@ def check(
     if parquet and importlib.util.find_spec("pyarrow") is None:  # before any output
         raise InputError("--parquet needs pyarrow: pip install 'edi837[parquet]'")
     try:
-        run = _run_context(
+        run = run_context(
             policy,
             authorizations,
             providers,
@@ -326,7 +285,7 @@ def check(
             meta = {
                 "policy": run.policy.name,
                 "policy_source": run.policy.source_path,
-                "notes": _run_notes(run),
+                "notes": run_notes(run),
             }
             if fmt in ("json", "jsonl") and engine is None:
                 # The machine-readable reports need no second pass over the input.
@@ -382,34 +341,6 @@ def check(
     sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
 
 
-def _run_context(
-    policy: str,
-    authorizations: str | None,
-    providers: str | None,
-    received: date | None,
-    validate: bool = False,
-    *,
-    select: tuple[str, ...] = (),
-    ignore: tuple[str, ...] = (),
-    warn: tuple[str, ...] = (),
-    envelope: str = "strict",
-) -> RunContext:
-    """Load the policy profile and reference feeds (raising Edi837Error naming the file)."""
-    profile = load_policy(policy)
-    rules = RuleSelection.build(
-        profile.rules, policy_name=profile.source_path, select=select, ignore=ignore, warn=warn
-    )
-    return RunContext(
-        policy=profile,
-        authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
-        providers=ProviderFeed.load(providers) if providers else None,
-        received=received,
-        validate=validate,
-        rules=rules,
-        envelope=envelope,
-    )
-
-
 def _prepare_with_progress(screening: Screening, quiet: bool, on_claim=None):
     """Read and judge the batch, with a progress bar on stderr when it is a terminal."""
 
@@ -435,318 +366,10 @@ def _report(fmt: str, out: TextIO, run: RunContext | None = None):
     return FORMATS[fmt](out)
 
 
-def _run_notes(run: RunContext) -> list[str]:
-    notes = []
-    if run.authorizations is None:
-        notes.append(
-            "no --authorizations feed: SC008 (authorization) and the order match of "
-            "SC009 were not applied"
-        )
-    if run.providers is None:
-        notes.append("no --providers feed: the network check of SC009 was not applied")
-    notes += run.selection.notes()  # rules turned off or down (policy [rules], --select...)
-    return notes
-
-
-@main.command("run")
-@config_option
-@click.option(
-    "--inbox",
-    required=True,
-    type=click.Path(file_okay=False, exists=True),
-    help="Folder new 837 files arrive in.",
-)
-@click.option(
-    "--outbox",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Folder for accepted/, rejected/, acks/, reports/, done/, failed/.",
-)
-@click.option(
-    "--policy",
-    default=DEFAULT_POLICY,
-    show_default=True,
-    help=f"Policy profile: {', '.join(SHIPPED)}, or a TOML file path.",
-)
-@click.option("--authorizations", type=click.Path(exists=True, dir_okay=False))
-@click.option("--providers", type=click.Path(exists=True, dir_okay=False))
-@click.option("--received", callback=_iso_date, help="Receipt date (default: each GS04).")
-@click.option(
-    "--history",
-    "history_url",
-    envvar="EDI837_HISTORY",
-    metavar="URL",
-    help="History store shared by the workers (default: the embedded SQLite file).",
-)
-@click.option(
-    "--control-number",
-    type=click.IntRange(1, 999_999_999),
-    help="Fixed first control number (default: the shared counter).",
-)
-@_rule_selection_options
-@click.option(
-    "--envelope",
-    type=click.Choice(["strict", "lenient"]),
-    default="strict",
-    show_default=True,
-    help="lenient: envelope count/label mismatches are warnings.",
-)
-@click.option("--watch", is_flag=True, help="Keep polling the inbox instead of exiting.")
-@click.option("--poll", default=2.0, show_default=True, help="Seconds between polls (--watch).")
-@click.option(
-    "--stale-after",
-    default=600.0,
-    show_default=True,
-    help="Seconds after which another host's silent work folder is taken over.",
-)
-@click.option("--quiet", "-q", is_flag=True, help="No per-file log lines on stderr.")
-@click.option(
-    "--settle",
-    default=10.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds a file's size and mtime must stay unchanged before it is taken "
-    "(a file still uploading is never claimed).",
-)
-@click.option(
-    "--ready-suffix",
-    metavar="SUFFIX",
-    help="Take X only once X+SUFFIX exists (e.g. .ok); both are moved.",
-)
-@click.option(
-    "--log-format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Per-file log line on stderr: key=value text or JSON.",
-)
-@click.option(
-    "--metrics-port",
-    type=click.IntRange(0, 65535),
-    metavar="PORT",
-    help="Serve Prometheus metrics on this port.",
-)
-@click.option(
-    "--metrics-host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address the metrics endpoint listens on.",
-)
-@click.option(
-    "--no-validate", is_flag=True, help="Skip the built-in TR3 validation (on by default)."
-)
-def run_cmd(
-    inbox: str,
-    outbox: str,
-    policy: str,
-    authorizations: str | None,
-    providers: str | None,
-    received: date | None,
-    history_url: str | None,
-    control_number: int | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    warn: tuple[str, ...],
-    envelope: str,
-    watch: bool,
-    poll: float,
-    stale_after: float,
-    quiet: bool,
-    settle: float = 10.0,
-    ready_suffix: str | None = None,
-    log_format: str = "text",
-    metrics_port: int | None = None,
-    metrics_host: str = "127.0.0.1",
-    no_validate: bool = False,
-) -> None:
-    """Drain a drop folder: claim each file atomically, screen it, file the answers.
-
-    Any number of workers (processes or machines sharing the folders and a PostgreSQL
-    history) may run on one inbox; a file left behind by a killed worker is taken up
-    again and, thanks to the history store, counted once.
-
-    Only settled files are taken (--settle, --ready-suffix); each file gets one log line
-    (--log-format) and the counts go to Prometheus (--metrics-port). SIGTERM stops a
-    --watch worker after the file in hand.
-
-    Example: edi837 run --inbox /sftp/in --outbox /sftp/out --history postgresql://db/claims
-    """
-    import signal
-
-    from edi837.dropfolder import DropFolderWorker, stats_json
-    from edi837.observe import Metrics, event_sink
-
-    try:
-        run = _run_context(
-            policy,
-            authorizations,
-            providers,
-            received,
-            select=select,
-            ignore=ignore,
-            warn=warn,
-            envelope=envelope,
-        )
-        run.tr3 = not no_validate
-        url = history_url or default_history_url()
-        open_store(url).close()  # fail fast on a bad URL, and apply migrations once
-    except Edi837Error as exc:
-        raise InputError(str(exc)) from None
-    log = (
-        (lambda message: None)
-        if quiet
-        else (lambda message: click.echo(f"edi837: {message}", err=True))
-    )
-    metrics = None
-    if metrics_port is not None:
-        try:
-            metrics = Metrics()
-            metrics.serve(metrics_port, metrics_host)
-        except (Edi837Error, OSError) as exc:
-            raise InputError(f"--metrics-port {metrics_port}: {exc}") from None
-    try:
-        worker = DropFolderWorker(
-            inbox,
-            outbox,
-            run,
-            lambda: open_store(url),
-            stale_after=stale_after,
-            control_number=control_number,
-            log=log,
-            settle=settle,
-            ready_suffix=ready_suffix,
-            on_file=event_sink(log, log_format, metrics),
-            on_poll=metrics.inbox.set if metrics else None,
-        )
-    except Edi837Error as exc:
-        raise InputError(str(exc)) from None
-    stopping: list[int] = []
-    if watch:  # a draining worker keeps the default: SIGTERM ends it at once
-        signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
-    try:
-        stats = worker.watch(poll, stop=lambda: bool(stopping)) if watch else worker.drain()
-    except Edi837Error as exc:
-        raise InputError(str(exc)) from None
-    except OSError as exc:  # the outbox became unwritable (full disk, read-only mount)
-        raise InputError(f"{exc.filename or outbox}: cannot write: {exc.strerror}") from None
-    finally:
-        worker.close()
-    click.echo(stats_json(stats))
-    sys.exit(EXIT_UNREADABLE if stats.failed else EXIT_OK)
-
-
-@main.command()
-@click.argument("output", type=click.Path(dir_okay=False, writable=True))
-@click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same file).")
-@click.option(
-    "--claims", default=100, show_default=True, type=click.IntRange(0), help="Number of claims."
-)
-@click.option(
-    "--form", type=click.Choice(["837P", "837I", "mixed"]), default="mixed", show_default=True
-)
-@click.option(
-    "--interchanges",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1),
-    help="ISA envelopes in the file.",
-)
-@click.option("--element-separator", default="*", show_default=True)
-@click.option("--component-separator", default=":", show_default=True)
-@click.option("--repetition-separator", default="^", show_default=True)
-@click.option("--segment-terminator", default="~", show_default=True)
-@click.option(
-    "--line-ending",
-    type=click.Choice(["none", "lf", "crlf"]),
-    default="lf",
-    show_default=True,
-    help="What follows each segment terminator.",
-)
-def generate(
-    output: str,
-    seed: int,
-    claims: int,
-    form: str,
-    interchanges: int,
-    element_separator: str,
-    component_separator: str,
-    repetition_separator: str,
-    segment_terminator: str,
-    line_ending: str,
-) -> None:
-    """Write a synthetic 837 file (invented people, valid NPIs) for tests and benchmarks.
-
-    Example: edi837 generate --claims 20000 --form 837P --seed 7 big.837
-    """
-    from edi837.synth.random_batch import generate_file
-    from edi837.x12.separators import Separators
-
-    try:
-        separators = Separators(
-            element_separator, repetition_separator, component_separator, segment_terminator
-        )
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    endings = {"none": "", "lf": "\n", "crlf": "\r\n"}
-    generate_file(
-        output,
-        seed=seed,
-        claims=claims,
-        form=form,
-        interchanges=interchanges,
-        separators=separators,
-        line_ending=endings[line_ending],
-    )
-    click.echo(f"edi837: wrote {claims} claims to {output}", err=True)
-
-
-@main.group(invoke_without_command=True)
-@click.pass_context
-def policies(ctx: click.Context) -> None:
-    """List the shipped policy profiles.
-
-    Example: edi837 policies show carelon-ma
-    """
-    if ctx.invoked_subcommand is None:
-        for name in SHIPPED:
-            p = load_policy(name)
-            mark = " (default)" if name == DEFAULT_POLICY else ""
-            click.echo(f"{name:12} {p.title}{mark}")
-
-
-@policies.command("show")
-@click.argument("name")
-@click.option("--toml", "as_toml", is_flag=True, help="Print the profile file itself.")
-def policies_show(name: str, as_toml: bool) -> None:
-    """Print one profile's parameters with their seed citations.
-
-    Example: edi837 policies show bcbsma --toml > mypayer.toml
-    """
-    try:
-        if as_toml:
-            click.echo(policy_text(name)[0], nl=False)
-            return
-        policy = load_policy(name)
-    except Edi837Error as exc:
-        raise InputError(str(exc)) from None
-    click.echo(
-        f"{policy.name}: {policy.title}\n  payer: {policy.payer}\n  from: {policy.source_path}\n"
-    )
-    for param, citation in policy.citations.items():
-        value = _param_value(policy, param)
-        click.echo(f"{param} = {value}")
-        click.echo(f"    source: {citation.source}")
-        if citation.quote:
-            click.echo(f"    quote:  {citation.quote}")
-        if citation.note:
-            click.echo(f"    note:   {citation.note}")
-
-
-def _param_value(policy, param: str) -> str:
-    return policy.value_text(param)
-
-
 main.add_command(history)
+main.add_command(run_cmd)
+main.add_command(generate)
+main.add_command(policies)
 main.add_command(rules_cmd)
 main.add_command(schema_cmd)
 main.add_command(config_cmd)

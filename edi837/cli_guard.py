@@ -13,12 +13,13 @@ import errno
 import os
 import sys
 import traceback
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from edi837.safetext import bounded
 
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2  # accepted; some rejected; unreadable
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
@@ -88,3 +89,13 @@ class GuardedGroup(click.Group):
         except BrokenPipeError:
             _silence_stdout()
             raise SystemExit(EXIT_BROKEN_PIPE) from None
+
+
+class InputError(click.ClickException):
+    """A one-line error with exit code 2 (input, feed or policy unreadable)."""
+
+    exit_code = EXIT_UNREADABLE
+
+    def show(self, file: TextIO | None = None) -> None:
+        for line in self.message.splitlines() or [""]:  # a feed or policy: every problem
+            click.echo(bounded(f"edi837: error: {line}"), err=True)
