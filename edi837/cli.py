@@ -267,8 +267,8 @@ def check(
             ignore=ignore,
             warn=warn,
             envelope=envelope,
+            tr3=not no_validate,
         )
-        run.tr3 = not no_validate
         url = "none" if no_history else history_url or default_history_url()
         store = open_store(url)
     except Edi837Error as exc:

@@ -61,6 +61,7 @@ def run_context(
     ignore: tuple[str, ...] = (),
     warn: tuple[str, ...] = (),
     envelope: str = "strict",
+    tr3: bool = True,
 ) -> RunContext:
     """Load the policy profile and reference feeds (raising Edi837Error naming the file)."""
     profile = load_policy(policy)
@@ -75,6 +76,7 @@ def run_context(
         validate=validate,
         rules=rules,
         envelope=envelope,
+        tr3=tr3,
     )
 
 

@@ -153,8 +153,8 @@ def run_cmd(
             ignore=ignore,
             warn=warn,
             envelope=envelope,
+            tr3=not no_validate,
         )
-        run.tr3 = not no_validate
         url = history_url or default_history_url()
         open_store(url).close()  # fail fast on a bad URL, and apply migrations once
     except Edi837Error as exc:

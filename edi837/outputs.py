@@ -12,7 +12,7 @@ FIFO is written directly. Every interchange written takes a fresh control number
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -202,33 +202,46 @@ def _write_999(
 ) -> list[str]:
     """One 999 per input that has an envelope to answer (a file with no GS cannot get
     one: X12 answers that with a TA1, see ``--ta1``)."""
-    out_paths = []
     answerable = [f for f in files if f.tracker is not None and f.tracker.groups]
-    if _is_dir(options.ack_999):
-        folder, names = _folder(options.ack_999), _names(answerable)
-        for f in answerable:
-            target = folder / f"{names[f.index]}.999"
-            with atomic_open(target) as out:
-                write_999(
-                    out,
-                    f.tracker,
-                    **_ids(f, options),
-                    control_number=numbers.take("999"),
-                    line_ending="\n",
-                )
-            out_paths.append(str(target))
-    elif answerable:
-        with atomic_open(options.ack_999) as out:  # several interchanges, one per input
-            for f in answerable:
-                write_999(
-                    out,
-                    f.tracker,
-                    **_ids(f, options),
-                    control_number=numbers.take("999"),
-                    line_ending="\n",
-                )
-        out_paths.append(options.ack_999)
-    return out_paths
+    return _write_acks(
+        options.ack_999,  # type: ignore[arg-type]
+        answerable,
+        "999",
+        write_999,
+        options,
+        lambda: numbers.take("999"),
+    )
+
+
+def _write_acks(
+    path: str,
+    files: list[FileResult],
+    suffix: str,
+    write: Callable[..., object],
+    options: OutputOptions,
+    control_number: Callable[[], object],
+) -> list[str]:
+    """Acknowledgments of one kind (999, TA1): a folder gets one file per input, a file
+    path gets them all, one interchange after another."""
+    if not files:
+        return []
+
+    def answer(out: object, f: FileResult) -> None:
+        write(out, f.tracker, **_ids(f, options), control_number=control_number(), line_ending="\n")
+
+    if not _is_dir(path):
+        with atomic_open(path) as out:
+            for f in files:
+                answer(out, f)
+        return [path]
+    folder, names = _folder(path), _names(files)
+    written = []
+    for f in files:
+        target = folder / f"{names[f.index]}.{suffix}"
+        with atomic_open(target) as out:
+            answer(out, f)
+        written.append(str(target))
+    return written
 
 
 def _write_split(
@@ -277,37 +290,15 @@ def _write_ta1(
 ) -> list[str]:
     """A TA1 file per input whose interchanges need one (ISA14 = 1, or an envelope issue);
     unreadable inputs whose ISA was read (e.g. ISA12 00401) are answered too."""
-    out_paths: list[str] = []
     due = [f for f in files if f.tracker is not None and ta1_needed(f.tracker)]
-    if not due:
-        return out_paths
-    if _is_dir(options.ack_ta1):  # type: ignore[arg-type]
-        folder, names = _folder(options.ack_ta1), _names(due)  # type: ignore[arg-type]
-        pairs = [(f, folder / f"{names[f.index]}.ta1") for f in due]
-    elif len(due) == 1:
-        pairs = [(due[0], Path(options.ack_ta1))]  # type: ignore[arg-type]
-    else:
-        with atomic_open(options.ack_ta1) as out:  # type: ignore[arg-type]
-            for f in due:
-                write_ta1(
-                    out,
-                    f.tracker,
-                    **_ids(f, options),  # type: ignore[arg-type]
-                    control_number=numbers.drawer("TA1"),
-                    line_ending="\n",
-                )
-        return [str(options.ack_ta1)]
-    for f, target in pairs:
-        with atomic_open(target) as out:
-            write_ta1(
-                out,
-                f.tracker,
-                **_ids(f, options),  # type: ignore[arg-type]
-                control_number=numbers.drawer("TA1"),
-                line_ending="\n",
-            )
-        out_paths.append(str(target))
-    return out_paths
+    return _write_acks(
+        options.ack_ta1,  # type: ignore[arg-type]
+        due,
+        "ta1",
+        write_ta1,
+        options,
+        lambda: numbers.drawer("TA1"),
+    )
 
 
 class _maybe_atomic:

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from edi837.feeds import AuthorizationFeed, ProviderFeed
+from edi837.feeds import AUTH_COLUMNS, AuthorizationFeed, ProviderFeed
 from edi837.npi import make_npi
 from edi837.policy import load_policy
 from edi837.rules.context import RunContext
@@ -107,20 +107,7 @@ class Scenario:
         with open(auth_path, "w", newline="") as fh:
             w = csv.writer(fh)
             regimen = any(a.regimen is not None for a in self.auths)
-            w.writerow(
-                [
-                    "order_id",
-                    "member_id",
-                    "ordering_npi",
-                    "valid_from",
-                    "valid_to",
-                    "s_codes",
-                    "s0354_max_months",
-                    "pathway_eligible_id",
-                    "status",
-                ]
-                + (["regimen"] if regimen else [])
-            )
+            w.writerow([*AUTH_COLUMNS, *(["regimen"] if regimen else [])])
             for a in self.auths:
                 w.writerow(
                     [
