@@ -83,17 +83,10 @@ def screen(
     (missing, not X12) yields no verdict and a ``UserWarning`` with its error (use
     ``edi837.screening.Screening`` for its ``files``); a file named twice is screened once.
     """
-    from edi837.feeds import AuthorizationFeed, ProviderFeed
-    from edi837.policy import load_policy
     from edi837.rules.context import RunContext
     from edi837.screening import Screening
 
-    run = RunContext(
-        policy=load_policy(policy),
-        authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
-        providers=ProviderFeed.load(providers) if providers else None,
-        received=received,
-    )
+    run = RunContext.build(policy, authorizations, providers, received)
     with Screening(paths, run, history) as screening:
         yield from screening.verdicts()
         for repeated in screening.duplicates:

@@ -8,10 +8,12 @@ traceback (``edi837.cli_guard`` catches whatever a command lets escape).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import importlib.util
 import sys
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import TextIO
 
@@ -20,30 +22,22 @@ import click
 from edi837 import __version__
 from edi837.cli_config import META_OFF, META_PATH, config_cmd, config_option
 from edi837.cli_data import generate, policies
-from edi837.cli_guard import (
-    EXIT_OK,
-    EXIT_REJECTED,
-    EXIT_UNREADABLE,
-    GuardedGroup,
-    InputError,
-    set_debug,
-)
+from edi837.cli_guard import GuardedGroup, InputError, set_debug
 from edi837.cli_history import history
-from edi837.cli_options import iso_date, rule_selection_options, run_context, run_notes
+from edi837.cli_options import (
+    REPORT_FORMATS,
+    iso_date,
+    rule_selection_options,
+    run_context,
+    run_notes,
+)
 from edi837.cli_rules import rules_cmd, schema_cmd
 from edi837.cli_run import run_cmd
-from edi837.control import control_numbers
 from edi837.errors import Edi837Error
-from edi837.outputs import OutputOptions, write_outputs
 from edi837.policy import DEFAULT_POLICY, SHIPPED
-from edi837.prerender import Prerenderer
 from edi837.rules.context import RunContext
 from edi837.runtmp import install_signal_handlers, sweep_stale
 from edi837.safetext import bounded
-from edi837.screening import Screening
-from edi837.sources import open_output, staged
-from edi837.store import default_history_url, open_store
-from edi837.writers.report import FORMATS, TextReport, write_prerendered, write_report
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -97,7 +91,7 @@ def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | Non
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(sorted([*FORMATS, "html"])),
+    type=click.Choice(REPORT_FORMATS),
     default="text",
     show_default=True,
     help="Report format.",
@@ -254,6 +248,14 @@ def check(
 
     Example: edi837 check --format json -o report.json fixtures/sample/claims
     """
+    # What a run needs is imported here, not for every command (``--help``, ``rules``).
+    from edi837.checking import check
+    from edi837.control import control_numbers
+    from edi837.outputs import OutputOptions
+    from edi837.sources import open_output
+    from edi837.store import default_history_url, open_store
+    from edi837.writers.report import TextReport
+
     if parquet and importlib.util.find_spec("pyarrow") is None:  # before any output
         raise InputError("--parquet needs pyarrow: pip install 'edi837[parquet]'")
     try:
@@ -273,48 +275,35 @@ def check(
         store = open_store(url)
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
-    if engine is None:
-        screening = Screening(paths, run, store)
-    else:
-        from edi837.spark import SparkScreening  # needs the edi837[spark] extra
-
-        screening = SparkScreening(paths, run, master=engine, history_url=url)
+    meta = {"policy": run.policy.name, "policy_source": run.policy.source_path,
+            "notes": run_notes(run)}  # fmt: skip
+    options = OutputOptions(
+        ack_277ca,
+        ack_999,
+        accepted,
+        rejected,
+        annotate,
+        sender_id,
+        receiver_id,
+        ack_ta1=ack_ta1,
+        received=received,
+        parquet=parquet,
+    )
     try:
-        with screening, open_output(output) as out:
+        with open_output(output) as out, _progress(paths, quiet) as progress:
             report = TextReport(out, verbose=verbose) if fmt == "text" else _report(fmt, out, run)
-            meta = {
-                "policy": run.policy.name,
-                "policy_source": run.policy.source_path,
-                "notes": run_notes(run),
-            }
-            if fmt in ("json", "jsonl") and engine is None:
-                # The machine-readable reports need no second pass over the input.
-                pre = Prerenderer(screening)
-                try:
-                    files = _prepare_with_progress(screening, quiet, pre.record)
-                    summary = write_prerendered(report, files, pre.claims(), meta)
-                finally:
-                    pre.close()
-            else:
-                files = _prepare_with_progress(screening, quiet)
-                summary = write_report(report, files, screening.verdicts(), meta)
-            options = OutputOptions(
-                ack_277ca,
-                ack_999,
-                accepted,
-                rejected,
-                annotate,
-                sender_id,
-                receiver_id,
-                ack_ta1=ack_ta1,
-                received=received,
+            result = check(
+                paths,
+                run,
+                history=store,
+                report=report,
+                meta=meta,
+                outputs=options,
+                numbers=control_numbers(control_number, store),
+                engine=engine,
+                history_url=url,
+                progress=progress,
             )
-            write_outputs(screening, options, control_numbers(control_number, store))
-            if parquet:
-                from edi837.writers.parquet import write_parquet  # needs pyarrow
-
-                with staged(parquet, directory=True) as folder:
-                    write_parquet(folder, screening.verdicts())
     except Edi837Error as exc:
         raise InputError(str(exc)) from None
     except OSError as exc:  # an output that cannot be written: one line, not a traceback
@@ -323,42 +312,42 @@ def check(
         raise InputError(f"{exc.filename or ''}: {exc.strerror}") from None
     finally:
         store.close()
-    for repeated in getattr(screening, "duplicates", []):
+    for repeated in result.duplicates:
         click.echo(
             bounded(f"edi837: warning: {repeated}: given more than once; screened once"), err=True
         )
-    for f in files:
+    for f in result.files:
         for err in f.errors:
             click.echo(bounded(f"edi837: error: {err}"), err=True)
+    summary = result.summary
     if not quiet:
         click.echo(
             f"edi837: {summary.claims} claims, {summary.accepted} accepted, "
-            f"{summary.rejected} rejected ({len(files)} file(s))",
+            f"{summary.rejected} rejected ({len(result.files)} file(s))",
             err=True,
         )
-    if screening.has_errors:
-        sys.exit(EXIT_UNREADABLE)
-    sys.exit(EXIT_REJECTED if summary.rejected else EXIT_OK)
+    sys.exit(result.exit_code)
 
 
-def _prepare_with_progress(screening: Screening, quiet: bool, on_claim=None):
-    """Read and judge the batch, with a progress bar on stderr when it is a terminal."""
-
-    def prepare():
-        return screening.prepare(on_claim) if on_claim else screening.prepare()
-
+@contextlib.contextmanager
+def _progress(paths: tuple[str, ...], quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar over the bytes read, on stderr when it is a terminal."""
     if quiet or not sys.stderr.isatty():
-        return prepare()
+        yield None
+        return
+    from edi837.screening import expand_paths
+    from edi837.sources import source_size
+
+    total = sum(source_size(p) for p in expand_paths(paths) if p != "-")
     with click.progressbar(
-        length=max(screening.total_bytes(), 1), label="reading", file=sys.stderr, show_pos=False
+        length=max(total, 1), label="reading", file=sys.stderr, show_pos=False
     ) as bar:
-        screening.progress = bar.update
-        files = prepare()
-    screening.progress = None
-    return files
+        yield bar.update
 
 
 def _report(fmt: str, out: TextIO, run: RunContext | None = None):
+    from edi837.writers.report import FORMATS
+
     if fmt == "html":
         from edi837.writers.html_report import HtmlReport
 

@@ -7,10 +7,11 @@ from datetime import date
 
 import click
 
-from edi837.feeds import AuthorizationFeed, ProviderFeed
-from edi837.policy import load_policy
 from edi837.rules.context import RunContext
-from edi837.rules.selection import RuleSelection
+
+# The report formats (``writers.report.FORMATS`` and html), named here so that building
+# the command line does not import the writers; tests/test_one_pass.py checks they agree.
+REPORT_FORMATS = ("concise", "csv", "html", "json", "jsonl", "text")
 
 
 def iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -64,17 +65,15 @@ def run_context(
     tr3: bool = True,
 ) -> RunContext:
     """Load the policy profile and reference feeds (raising Edi837Error naming the file)."""
-    profile = load_policy(policy)
-    rules = RuleSelection.build(
-        profile.rules, policy_name=profile.source_path, select=select, ignore=ignore, warn=warn
-    )
-    return RunContext(
-        policy=profile,
-        authorizations=AuthorizationFeed.load(authorizations) if authorizations else None,
-        providers=ProviderFeed.load(providers) if providers else None,
-        received=received,
+    return RunContext.build(
+        policy,
+        authorizations,
+        providers,
+        received,
         validate=validate,
-        rules=rules,
+        select=select,
+        ignore=ignore,
+        warn=warn,
         envelope=envelope,
         tr3=tr3,
     )

@@ -37,16 +37,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edi837.checking import check
 from edi837.control import control_numbers
 from edi837.errors import Edi837Error
 from edi837.observe import FileEvent
-from edi837.outputs import OutputOptions, write_outputs
+from edi837.outputs import OutputOptions
 from edi837.rules.context import RunContext
 from edi837.runtmp import pid_alive
 from edi837.safetext import escape
-from edi837.screening import Screening
+from edi837.screening import expand_paths
 from edi837.store.base import HistoryStore
-from edi837.writers.report import JsonReport, write_report
+from edi837.writers.report import JsonReport
 from edi837.writers.x12out import atomic_open
 
 SETTLE_SECONDS = 10.0
@@ -219,45 +220,45 @@ class DropFolderWorker:
         size = path.stat().st_size
         store = self.store_factory()
         try:
-            screening = Screening([path], self.run, store)
-            with screening:
-                files = screening.prepare()
-                self.heartbeat()
-                with atomic_open(self.outbox / "reports" / f"{name}.json", encoding="utf-8") as out:
-                    summary = write_report(
-                        JsonReport(out),
-                        files,
-                        screening.verdicts(),
-                        {
-                            "policy": self.run.policy.name,
-                            "worker": self.worker_id,
-                            # rules turned off or down
-                            "notes": self.run.selection.notes(),
-                        },
-                    )
-                self.heartbeat()
-                if len(screening.paths) > 1:  # a ZIP of several 837s: a folder per archive
-                    acks = f"{self.outbox / 'acks' / name}/"
-                    options = OutputOptions(
-                        ack_277ca=acks,
-                        ack_999=acks,
-                        ack_ta1=acks,
-                        accepted=f"{self.outbox / 'accepted' / name}/",
-                        rejected=f"{self.outbox / 'rejected' / name}/",
-                        received=self.run.received,
-                    )
-                else:
-                    options = OutputOptions(
-                        ack_277ca=str(self.outbox / "acks" / f"{name}.277ca"),
-                        ack_999=str(self.outbox / "acks" / f"{name}.999"),
-                        ack_ta1=str(self.outbox / "acks" / f"{name}.ta1"),
-                        accepted=str(self.outbox / "accepted" / name),
-                        rejected=str(self.outbox / "rejected" / name),
-                        received=self.run.received,
-                    )
-                write_outputs(screening, options, control_numbers(self.control_number, store))
+            if len(expand_paths([path])) > 1:  # a ZIP of several 837s: a folder per archive
+                acks = f"{self.outbox / 'acks' / name}/"
+                options = OutputOptions(
+                    ack_277ca=acks,
+                    ack_999=acks,
+                    ack_ta1=acks,
+                    accepted=f"{self.outbox / 'accepted' / name}/",
+                    rejected=f"{self.outbox / 'rejected' / name}/",
+                    received=self.run.received,
+                )
+            else:
+                options = OutputOptions(
+                    ack_277ca=str(self.outbox / "acks" / f"{name}.277ca"),
+                    ack_999=str(self.outbox / "acks" / f"{name}.999"),
+                    ack_ta1=str(self.outbox / "acks" / f"{name}.ta1"),
+                    accepted=str(self.outbox / "accepted" / name),
+                    rejected=str(self.outbox / "rejected" / name),
+                    received=self.run.received,
+                )
+            meta = {
+                "policy": self.run.policy.name,
+                "worker": self.worker_id,
+                "notes": self.run.selection.notes(),  # rules turned off or down
+            }
+            with atomic_open(self.outbox / "reports" / f"{name}.json", encoding="utf-8") as out:
+                result = check(
+                    [path],
+                    self.run,
+                    history=store,
+                    report=JsonReport(out),
+                    meta=meta,
+                    outputs=options,
+                    numbers=control_numbers(self.control_number, store),
+                    on_read=lambda _files: self.heartbeat(),
+                )
+            self.heartbeat()
         finally:
             store.close()
+        files, summary = result.files, result.summary
         readable = all(f.readable for f in files)
         destination = self.outbox / ("done" if readable else "failed") / name
         if destination.exists():

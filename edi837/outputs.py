@@ -1,36 +1,45 @@
-"""Write the acknowledgments and files a screening run answers with.
+"""The files a screening run answers with, as writers of the one answer pass.
 
-The CLI's ``--277ca``, ``--999``, ``--ta1``, ``--accepted``/``--rejected`` and
-``--annotate`` land here, so the command stays a thin layer. Each output takes its own
-streaming pass over the inputs and is written with ``edi837.atomic`` (temporary file, then
-rename): a crash never leaves a half-written 277CA, 999, TA1 or split, and a device or
-FIFO is written directly. Every interchange written takes a fresh control number from
-``edi837.control`` (one sequence for all kinds). A path that is a directory (or ends in
-``/``) gets one output per input file, named after it.
+The CLI's ``--277ca``, ``--999``, ``--ta1``, ``--accepted``/``--rejected``,
+``--annotate`` and ``--parquet`` land here, so the command stays a thin layer. Each is a
+``Writer`` (``edi837.writers.base``) fed by ``Screening.answer``: one pass over the
+inputs feeds them all, whatever is asked for. Every file is written with
+``edi837.atomic`` (temporary file, then rename): a crash never leaves a half-written
+277CA, 999, TA1 or split, and a device or FIFO is written directly. Every interchange
+written takes a fresh control number from ``edi837.control`` (one sequence for all
+kinds). A path that is a directory (or ends in ``/``) gets one output per input file,
+named after it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from edi837.atomic import is_special
 from edi837.claim.loop2300 import parse_d8
 from edi837.control import ControlNumbers
 from edi837.errors import Edi837Error
 from edi837.screening import FileResult, Screening
-from edi837.writers.ack_277ca import write_277ca
+from edi837.writers.ack_277ca import Ack277CA
 from edi837.writers.ack_999 import write_999
 from edi837.writers.ack_ta1 import ta1_needed, write_ta1
-from edi837.writers.annotate import write_annotated
-from edi837.writers.split import write_split
+from edi837.writers.annotate import Annotator
+from edi837.writers.base import Writer
+from edi837.writers.split import Splitter
 from edi837.writers.x12out import atomic_open
 from edi837.x12.envelope import valid_hhmm
 
-__all__ = ["ControlNumbers", "OutputOptions", "write_outputs"]
+if TYPE_CHECKING:
+    from edi837.verdicts import Verdict
+    from edi837.writers.report import Summary
+    from edi837.x12.tokenizer import Segment
+
+__all__ = ["ControlNumbers", "OutputOptions", "answer_with", "output_writers", "write_outputs"]
 
 
 @dataclass
@@ -45,6 +54,7 @@ class OutputOptions:
     date_: date | None = None  # acknowledgment date (default: the 837's GS04, not the clock)
     ack_ta1: str | None = None  # TA1s (ISA14 = 1, or an interchange envelope in error)
     received: date | None = None  # 277CA DTP*050: the receipt date used (--received)
+    parquet: str | None = None  # folder for the Parquet tables (needs pyarrow)
 
 
 def _is_dir(path: str) -> bool:
@@ -135,180 +145,291 @@ def _first_date(*candidates: str) -> date:
 def write_outputs(
     screening: Screening, options: OutputOptions, numbers: ControlNumbers
 ) -> dict[str, list[str]]:
-    """Write every requested output; returns {kind: [paths written]}. An output named by
-    URL (``s3://...``) is written locally first and uploaded when complete."""
+    """Write every requested output in one answer pass; returns {kind: [paths written]}.
+    An output named by URL (``s3://...``) is written locally first and uploaded when
+    complete. (A run with a report too passes its ``ReportWriter`` to ``answer_with``.)"""
+    return answer_with(screening, options, numbers)[1]
+
+
+def answer_with(
+    screening: Screening,
+    options: OutputOptions,
+    numbers: ControlNumbers,
+    extra: Iterable[Writer] = (),
+) -> tuple[Summary, dict[str, list[str]]]:
+    """The answer pass with ``extra`` writers (the report) and every output ``options``
+    asks for; returns the run's counts and the paths written by kind."""
     import contextlib
     import dataclasses
 
     from edi837.sources import staged
 
-    kinds = ("ack_277ca", "ack_999", "accepted", "rejected", "annotate")
+    kinds = ("ack_277ca", "ack_999", "ack_ta1", "accepted", "rejected", "annotate")
     with contextlib.ExitStack() as stack:
         local = {k: stack.enter_context(staged(getattr(options, k))) for k in kinds}
-        return _write_outputs(screening, dataclasses.replace(options, **local), numbers)
+        if options.parquet:
+            local["parquet"] = stack.enter_context(staged(options.parquet, directory=True))
+        writers = output_writers(dataclasses.replace(options, **local), numbers)
+        summary = screening.answer([*extra, *writers.values()])
+        return summary, {kind: w.written for kind, w in writers.items() if w.written}
 
 
-def _write_outputs(
-    screening: Screening, options: OutputOptions, numbers: ControlNumbers
-) -> dict[str, list[str]]:
-    files = screening.prepare()
-    written: dict[str, list[str]] = {}
+def output_writers(options: OutputOptions, numbers: ControlNumbers) -> dict[str, Writer]:
+    """A writer per requested output (local paths), by kind."""
+    writers: dict[str, Writer] = {}
     if options.ack_277ca:
-        written["277ca"] = _write_277ca(screening, files, options, numbers)
+        writers["277ca"] = Ack277CAWriter(options.ack_277ca, options, numbers)
     if options.ack_999:
-        written["999"] = _write_999(files, options, numbers)
+        writers["999"] = AckFileWriter(options.ack_999, "999", options, numbers)
     if options.ack_ta1:
-        written["ta1"] = _write_ta1(files, options, numbers)
+        writers["ta1"] = AckFileWriter(options.ack_ta1, "ta1", options, numbers)
     if options.accepted or options.rejected:
-        written["split"] = _write_split(screening, files, options, numbers)
+        writers["split"] = SplitWriter(options, numbers)
     if options.annotate:
-        written["annotate"] = []
-        for f, target in _per_file(options.annotate, files, "annotated.txt", "--annotate"):
-            with atomic_open(target) as out:
-                write_annotated(
-                    f.local_path, screening.verdicts(f), out, issues=f.issues, name=f.path
-                )
-            written["annotate"].append(str(target))
-    return written
+        writers["annotate"] = AnnotateWriter(options.annotate)
+    if options.parquet:
+        writers["parquet"] = ParquetWriter(options.parquet)
+    return writers
 
 
-def _write_277ca(
-    screening: Screening, files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
-) -> list[str]:
-    out_paths = []
-    readable = [f for f in files if f.readable]
-    if not readable:
-        return out_paths
-    if _is_dir(options.ack_277ca):
-        pairs = list(_per_file(options.ack_277ca, files, "277ca", "--277ca"))
-    else:  # one 277CA answering every claim of the batch
-        pairs = [(None, Path(options.ack_277ca))]
-    for f, target in pairs:
+class _PerFile(Writer):
+    """Targets named per input: a folder gets one per readable input, a file path one."""
+
+    def __init__(self, path: str, suffix: str, what: str) -> None:
+        super().__init__()
+        self.path, self.suffix, self.what = path, suffix, what
+        self.targets: dict[int, Path] = {}
+
+    def start(self, files: list[FileResult]) -> None:
+        self.targets = {f.index: t for f, t in _per_file(self.path, files, self.suffix, self.what)}
+
+
+class Ack277CAWriter(_PerFile):
+    """277CA: one interchange per input into a folder, else one answering the batch."""
+
+    def __init__(self, path: str, options: OutputOptions, numbers: ControlNumbers) -> None:
+        super().__init__(path, "277ca", "--277ca")
+        self.options, self.numbers = options, numbers
+        self.ack: Ack277CA | None = None
+        self.batch = not _is_dir(path)
+
+    def start(self, files: list[FileResult]) -> None:
+        readable = [f for f in files if f.readable]
+        if not readable:
+            return
+        if self.batch:  # one 277CA answering every claim of the batch
+            self._open(Path(self.path), readable[0])
+        else:
+            super().start(files)
+
+    def _open(self, target: Path, f: FileResult) -> None:
+        out = self.open(atomic_open(target))
+        self.ack = Ack277CA(
+            out,
+            **_ids(f, self.options),
+            control_number=self.numbers.take("277CA"),
+            received=self.options.received,
+            line_ending="\n",
+        )
+        self.written.append(str(target))
+
+    def begin_file(self, file: FileResult) -> None:
+        target = None if self.batch else self.targets.get(file.index)
+        if target is not None:
+            self._open(target, file)
+
+    def claim(self, verdict: Verdict) -> None:
+        if self.ack is not None:
+            self.ack.add(verdict)
+
+    def end_file(self, file: FileResult) -> None:
+        if not self.batch and self.ack is not None:
+            self._close()
+
+    def _close(self) -> None:
+        ack, self.ack = self.ack, None
+        if ack is not None:
+            ack.close()
+        self.close_outputs()
+
+    def finish(self, summary: Summary) -> None:
+        self._close()
+        super().finish(summary)
+
+    def abort(self, exc: BaseException) -> None:
+        if self.ack is not None:
+            self.ack.discard()
+        super().abort(exc)
+
+
+
+class AckFileWriter(Writer):
+    """999 or TA1 files, written from what step 1 found in each input's envelopes: a
+    folder gets one file per input, a file path gets them all, one interchange after
+    another. A 999 answers an input that has a GS (one without cannot get one: X12
+    answers that with a TA1); a TA1 answers ISA14 = 1 or an interchange in error, the
+    unreadable inputs whose ISA was read (e.g. ISA12 00401) too."""
+
+    def __init__(
+        self, path: str, kind: str, options: OutputOptions, numbers: ControlNumbers
+    ) -> None:
+        super().__init__()
+        self.path, self.kind, self.options, self.numbers = path, kind, options, numbers
+        self.out: TextIO | None = None
+        self.names: dict[int, str] = {}
+        self.due: set[int] = set()
+
+    def _due(self, f: FileResult) -> bool:
+        tracker = f.tracker
+        if tracker is None:
+            return False
+        return bool(tracker.groups) if self.kind == "999" else ta1_needed(tracker)
+
+    def start(self, files: list[FileResult]) -> None:
+        due = [f for f in files if self._due(f)]
+        self.due = {f.index for f in due}
+        if not due:
+            return
+        if _is_dir(self.path):
+            self.folder, self.names = _folder(self.path), _names(due)
+        else:
+            self.out = self.open(atomic_open(self.path))
+            self.written.append(self.path)
+
+    def end_file(self, file: FileResult) -> None:
+        if file.index not in self.due:
+            return
+        if self.out is not None:
+            self._answer(self.out, file)
+            return
+        target = self.folder / f"{self.names[file.index]}.{self.kind}"
         with atomic_open(target) as out:
-            write_277ca(
-                out,
-                screening.verdicts(f),
-                **_ids(f or readable[0], options),
-                control_number=numbers.take("277CA"),
-                received=options.received,
-                line_ending="\n",
-            )
-        out_paths.append(str(target))
-    return out_paths
+            self._answer(out, file)
+        self.written.append(str(target))
+
+    def _answer(self, out: TextIO, f: FileResult) -> None:
+        if self.kind == "999":
+            write_999(out, f.tracker, **_ids(f, self.options),
+                      control_number=self.numbers.take("999"), line_ending="\n")  # fmt: skip
+        else:
+            write_ta1(out, f.tracker, **_ids(f, self.options),
+                      control_number=self.numbers.drawer("TA1"), line_ending="\n")  # fmt: skip
 
 
-def _write_999(
-    files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
-) -> list[str]:
-    """One 999 per input that has an envelope to answer (a file with no GS cannot get
-    one: X12 answers that with a TA1, see ``--ta1``)."""
-    answerable = [f for f in files if f.tracker is not None and f.tracker.groups]
-    return _write_acks(
-        options.ack_999,  # type: ignore[arg-type]
-        answerable,
-        "999",
-        write_999,
-        options,
-        lambda: numbers.take("999"),
-    )
+class SplitWriter(Writer):
+    """The accepted and rejected 837s, claim segments copied byte for byte."""
 
+    segments = True
 
-def _write_acks(
-    path: str,
-    files: list[FileResult],
-    suffix: str,
-    write: Callable[..., object],
-    options: OutputOptions,
-    control_number: Callable[[], object],
-) -> list[str]:
-    """Acknowledgments of one kind (999, TA1): a folder gets one file per input, a file
-    path gets them all, one interchange after another."""
-    if not files:
-        return []
+    def __init__(self, options: OutputOptions, numbers: ControlNumbers) -> None:
+        super().__init__()
+        self.paths = {"accepted": options.accepted, "rejected": options.rejected}
+        self.numbers = numbers
+        self.targets: dict[str, dict[int, Path]] = {}
+        self.splitter: Splitter | None = None
+        self.open_targets: tuple[Path | None, Path | None] = (None, None)
 
-    def answer(out: object, f: FileResult) -> None:
-        write(out, f.tracker, **_ids(f, options), control_number=control_number(), line_ending="\n")
+    def start(self, files: list[FileResult]) -> None:
+        for side, path in self.paths.items():
+            if path:
+                self.targets[side] = {
+                    f.index: t for f, t in _per_file(path, files, f"{side}.837", f"--{side}")
+                }
 
-    if not _is_dir(path):
-        with atomic_open(path) as out:
-            for f in files:
-                answer(out, f)
-        return [path]
-    folder, names = _folder(path), _names(files)
-    written = []
-    for f in files:
-        target = folder / f"{names[f.index]}.{suffix}"
-        with atomic_open(target) as out:
-            answer(out, f)
-        written.append(str(target))
-    return written
-
-
-def _write_split(
-    screening: Screening, files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
-) -> list[str]:
-    out_paths: list[str] = []
-    targets: dict[str, dict[int, Path]] = {}
-    for side, path in (("accepted", options.accepted), ("rejected", options.rejected)):
-        if path:
-            targets[side] = {
-                f.index: t for f, t in _per_file(path, files, f"{side}.837", f"--{side}")
-            }
-    for f in files:
-        if not f.readable:
-            continue
-        statuses = {v.claim.position.ordinal: v.status for v in screening.verdicts(f)}
-        acc = targets.get("accepted", {}).get(f.index)
-        rej = targets.get("rejected", {}).get(f.index)
-        with _maybe_atomic(acc) as acc_out, _maybe_atomic(rej) as rej_out:
+    def begin_file(self, file: FileResult) -> None:
+        acc = self.targets.get("accepted", {}).get(file.index)
+        rej = self.targets.get("rejected", {}).get(file.index)
+        if acc is None and rej is None:
+            return
+        self.open_targets = (acc, rej)
+        self.splitter = Splitter(
+            self.open(atomic_open(acc)) if acc is not None else None,
+            self.open(atomic_open(rej)) if rej is not None else None,
             # Each interchange written draws a fresh number (never the input's ISA13).
-            summary = write_split(
-                f.local_path,
-                statuses,
-                acc_out,
-                rej_out,
-                control_number=numbers.drawer("split"),
-                name=f.path,
-            )
-        if summary.unmatched or summary.missing:
-            raise Edi837Error(
-                f"{f.path}: split could not place claims at segments "
-                f"{summary.unmatched or summary.missing}"
-            )
-        for target, count in ((acc, summary.accepted), (rej, summary.rejected)):
+            control_number=self.numbers.drawer("split"),
+            line_ending=file.line_ending,
+        )
+
+    def segment(self, seg: Segment) -> None:
+        if self.splitter is not None:
+            self.splitter.feed(seg)
+
+    def claim(self, verdict: Verdict) -> None:
+        if self.splitter is not None:
+            claim = verdict.claim
+            self.splitter.claim(verdict.status, claim.raw, claim.separators)  # type: ignore[arg-type]
+
+    def end_file(self, file: FileResult) -> None:
+        splitter, self.splitter = self.splitter, None
+        if splitter is None:
+            return
+        summary = splitter.close()
+        self.close_outputs()
+        counts = (summary.accepted, summary.rejected)
+        for target, count in zip(self.open_targets, counts, strict=True):
             if target is None:
                 continue
             if count:
-                out_paths.append(str(target))
+                self.written.append(str(target))
             elif not is_special(target):  # no claim on this side: no file (an empty
                 target.unlink(missing_ok=True)  # 837 is not an 837); a device stays
-    return out_paths
 
 
-def _write_ta1(
-    files: list[FileResult], options: OutputOptions, numbers: ControlNumbers
-) -> list[str]:
-    """A TA1 file per input whose interchanges need one (ISA14 = 1, or an envelope issue);
-    unreadable inputs whose ISA was read (e.g. ISA12 00401) are answered too."""
-    due = [f for f in files if f.tracker is not None and ta1_needed(f.tracker)]
-    return _write_acks(
-        options.ack_ta1,  # type: ignore[arg-type]
-        due,
-        "ta1",
-        write_ta1,
-        options,
-        lambda: numbers.drawer("TA1"),
-    )
+class AnnotateWriter(_PerFile):
+    """The input one segment a line, each finding under the segment it names."""
+
+    segments = True
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, "annotated.txt", "--annotate")
+        self.annotator: Annotator | None = None
+
+    def begin_file(self, file: FileResult) -> None:
+        target = self.targets.get(file.index)
+        if target is None:
+            return
+        self.annotator = Annotator(self.open(atomic_open(target)))
+        self.annotator.add_issues(file.issues)
+        self.written.append(str(target))
+
+    def segment(self, seg: Segment) -> None:
+        if self.annotator is not None:
+            self.annotator.segment(seg)
+
+    def claim(self, verdict: Verdict) -> None:
+        if self.annotator is not None:
+            self.annotator.claim(verdict)
+
+    def end_file(self, file: FileResult) -> None:
+        annotator, self.annotator = self.annotator, None
+        if annotator is not None:
+            annotator.close(file.path)
+            self.close_outputs()
 
 
-class _maybe_atomic:
-    """atomic_open for a path, or a no-op context giving None."""
+class ParquetWriter(Writer):
+    """``claims``, ``service_lines`` and ``findings`` Parquet tables (needs pyarrow)."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.cm = atomic_open(path) if path is not None else None
+    def __init__(self, folder: str) -> None:
+        super().__init__()
+        self.folder = folder
+        self.tables = None
 
-    def __enter__(self):
-        return self.cm.__enter__() if self.cm is not None else None
+    def start(self, files: list[FileResult]) -> None:
+        from edi837.writers.parquet import ParquetTables  # imported only when asked for
 
-    def __exit__(self, *exc):
-        return self.cm.__exit__(*exc) if self.cm is not None else False
+        self.tables = ParquetTables(self.folder)
+
+    def claim(self, verdict: Verdict) -> None:
+        self.tables.add(verdict)  # type: ignore[union-attr]
+
+    def finish(self, summary: Summary) -> None:
+        if self.tables is not None:
+            self.tables.close()
+            self.written.append(self.folder)
+        super().finish(summary)
+
+    def abort(self, exc: BaseException) -> None:
+        if self.tables is not None:
+            self.tables.abort()
+        super().abort(exc)

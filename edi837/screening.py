@@ -8,7 +8,10 @@ Three steps, each streaming:
    the patient's history, which is updated in the same transaction;
 3. **answer**: every file is read again and each claim comes out as a ``Verdict``
    in input order, with its per-claim findings recomputed and its timeline findings
-   looked up. Reading twice costs less than holding a batch in memory.
+   merged back from the spool (``edi837.judged``). Reading twice costs less than
+   holding a batch in memory. ``Screening.answer(writers)`` is that one pass feeding
+   every output at once (``edi837.writers.base.Writer``): an input is opened twice per
+   run, whatever outputs are asked for.
 
 A file that cannot be read (no ISA, 4010, binary) is reported in ``files`` with its
 error and none of its claims enter; every claim of a readable file comes out exactly once.
@@ -21,15 +24,17 @@ import shutil
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edi837.claim.builder import EVERY_CLAIM, S_CODE_CLAIMS, ClaimReader
 from edi837.claim.model import Claim
 from edi837.errors import X12SyntaxError
 from edi837.judge import Digest, Judge, make_digest
+from edi837.judged import JudgedFindings
 from edi837.policy import Policy
 from edi837.rules import rules_of
 from edi837.rules.context import ClaimContext, RunContext
@@ -41,6 +46,7 @@ from edi837.rules.structure import (
 )
 from edi837.runtmp import run_dir
 from edi837.safetext import PHI_SEGMENTS, escape, without_values
+from edi837.sources import ZipArchiveInput, source_key, zip_members
 from edi837.spool import DigestSpool
 from edi837.store import run_in_transaction
 from edi837.store.base import HistoryStore
@@ -50,9 +56,13 @@ from edi837.x12.tokenizer import ReadNote
 from edi837.x12.tr3.issues import to_issues
 from edi837.x12.tr3.validator import TR3Validator
 
+if TYPE_CHECKING:
+    from edi837.writers.base import Writer
+    from edi837.writers.report import Summary
+    from edi837.x12.tokenizer import Segment
+
 _KEY_SHIFT = 32  # claim key = file index << 32 | claim index in file
 _CLAIM_RULES = rules_of("claim")
-CACHE_CLAIMS = 2000  # a file this small keeps its verdicts in memory between outputs
 
 
 @dataclass(slots=True)
@@ -72,6 +82,7 @@ class FileResult:
     tracker: EnvelopeTracker | None = None
     content_hash: str = ""  # blake2b of the file's bytes
     tr3: dict[int, list[Finding]] = field(default_factory=dict)  # claim index -> TR3 findings
+    line_ending: str = ""  # after each segment terminator: CR LF, LF or nothing
 
     @property
     def errors(self) -> list[str]:
@@ -104,7 +115,9 @@ def _issue_line(path: str, issue: SyntaxIssue) -> str:
 
 
 def expand_paths(
-    paths: Iterable[str | Path] | str | os.PathLike[str], duplicates: list[str] | None = None
+    paths: Iterable[str | Path] | str | os.PathLike[str],
+    duplicates: list[str] | None = None,
+    archives: bool = True,
 ) -> list[str]:
     """Every input the paths stand for: directories and globs expanded (sorted, no
     dotfiles), URLs, ZIP members (see ``edi837.sources``).
@@ -112,7 +125,8 @@ def expand_paths(
     One ``str`` or ``Path`` is one path (not a string of one-letter paths). A file named
     twice (directly, through a folder or a link) is screened once, else its claims would
     be judged against themselves; the repeats are appended to ``duplicates``. A missing
-    path is kept: it is reported unreadable with its error.
+    path is kept: it is reported unreadable with its error. ``archives`` false leaves
+    ZIP archives to be found when read (``Screening``: one open less per input).
     """
     from edi837.sources import expand_sources, source_key
 
@@ -120,7 +134,7 @@ def expand_paths(
         paths = [paths]
     out: list[str] = []
     seen: set[str] = set()
-    for path in expand_sources(paths):
+    for path in expand_sources(paths, archives):
         key = source_key(path)
         if key in seen:
             if duplicates is not None:
@@ -214,6 +228,8 @@ def read_file(
                 reported = reader.bytes_read
     except X12SyntaxError as exc:
         result.fatal = exc
+    except ZipArchiveInput:
+        raise  # not a file but its members: the screening reads those instead
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         result.fatal = X12SyntaxError(f"cannot read: {reason}", file=result.path)
@@ -243,24 +259,32 @@ def _summarize(result: FileResult, reader: ClaimReader, claims: int) -> None:
     result.issues = list(tracker.issues)
     result.notes = list(reader.notes)
     result.content_hash = reader.content_hash
+    result.line_ending = reader.line_ending
 
 
 def answer_file(
-    result: FileResult, run: RunContext, judged: Mapping[int, list[Finding]]
+    result: FileResult,
+    run: RunContext,
+    judged: Mapping[int, list[Finding]],
+    on_segment: Callable[[Segment], None] | None = None,
 ) -> Iterator[Verdict]:
     """Step 3 for one file: every claim's verdict, in input order.
 
     The envelope issues are taken from step 1 (a transaction set's SE comes after its
     claims, so this pass must not rely on what it has read so far); the timeline
-    findings come from ``judged`` (claim key -> findings).
+    findings come from ``judged`` (claim key -> findings, asked in increasing key
+    order). ``on_segment`` sees every segment outside the claims, in file order.
     """
     if not result.readable:
         return
-    reader = ClaimReader(result.local_path or result.path, name=result.path)
+    reader = ClaimReader(result.local_path or result.path, name=result.path, on_segment=on_segment)
     policy = run.policy
+    base = claim_key(result.index, 0)
     for n, claim in enumerate(reader):
         findings, _ = claim_findings(run, claim, result.issues, result.tr3.get(n))
-        findings += judged.get(claim_key(result.index, n), [])
+        timeline = judged.get(base + n)
+        if timeline:
+            findings += timeline
         yield make_verdict(claim, findings, policy)
 
 
@@ -285,6 +309,8 @@ class Screening:
     each input afterwards. The history store is updated in one transaction per run.
     """
 
+    peek_archives = False  # expand ZIP archives before reading (else when read)
+
     def __init__(
         self,
         paths: Iterable[str | Path] | str | Path,
@@ -296,12 +322,13 @@ class Screening:
         self.progress = progress  # called with bytes read since the last call (step 1)
         self.history = history or HistoryStore()
         self.duplicates: list[str] = []  # paths named more than once, screened once
-        self.paths = expand_paths(paths, self.duplicates)
+        # ZIP archives are found when read (one open of each input less), except where
+        # the inputs must be known up front (Spark ships them to its tasks).
+        self.paths = expand_paths(paths, self.duplicates, archives=self.peek_archives)
         self.files: list[FileResult] = []
-        self._judged: dict[int, list[Finding]] = {}
+        self._judged = JudgedFindings()
         self._tempdir: str | None = None
         self._prepared = False
-        self._cache: tuple[int, list[Verdict]] | None = None
 
     # -- step 0: stdin is spooled to a file, because it is read twice ----------
     def _materialize(self, path: str) -> str:
@@ -316,11 +343,24 @@ class Screening:
 
     # -- step 1 ---------------------------------------------------------------
     def _read_all(self, spool: DigestSpool, on_claim: OnClaim | None) -> None:
-        for index, given in enumerate(self.paths):
+        queue, self.paths = list(self.paths), []
+        seen = {source_key(p) for p in queue if p != "-"}
+        while queue:
+            given = queue.pop(0)
+            index = len(self.files)
             result = FileResult(given, index, local_path=self._materialize(given))
+            try:
+                for digest in read_file(result, self.run, self.progress, on_claim):
+                    spool.add(index, digest)
+            except ZipArchiveInput:  # its members are the inputs, in its place
+                members = zip_members(result.local_path or given)
+                fresh = [m for m in members if source_key(m) not in seen]
+                self.duplicates += [m for m in members if source_key(m) in seen]
+                seen.update(source_key(m) for m in fresh)
+                queue[:0] = fresh
+                continue
+            self.paths.append(given)
             self.files.append(result)
-            for digest in read_file(result, self.run, self.progress, on_claim):
-                spool.add(index, digest)
             if result.fatal is not None:
                 spool.drop_file(index)
 
@@ -338,6 +378,7 @@ class Screening:
             # One store transaction; run again from scratch if the store retries it
             # (a deadlock with another worker, a busy SQLite file).
             self._judged.clear()
+            judged = self._judged
             judge = Judge(
                 self.run, self.history, hashes, {f.path: f.issues for f in self.files if f.readable}
             )
@@ -345,15 +386,15 @@ class Screening:
             for patient, digests in spool.by_patient():
                 for judgement in judge.judge_patient(patient, digests):
                     if judgement.findings:
-                        self._judged[judgement.key] = judgement.findings
+                        judged.add(judgement.key, judgement.findings)
 
         run_in_transaction(self.history, judge_step)
 
     def prepare(self, on_claim: OnClaim | None = None) -> list[FileResult]:
         """Steps 1 and 2 (idempotent): after this, ``files`` is complete.
 
-        ``on_claim(key, claim, findings)`` sees every claim as step 1 builds it (see
-        ``edi837.prerender``: the JSON report without a second pass).
+        ``on_claim(key, claim, findings)`` sees every claim as step 1 builds it (with its
+        per-claim findings only: the timeline is judged after the whole batch is read).
         """
         if not self._prepared:
             self._prepared = True
@@ -367,26 +408,50 @@ class Screening:
 
     # -- step 3 ---------------------------------------------------------------
     def verdicts(self, file: FileResult | None = None) -> Iterator[Verdict]:
-        """Every claim's verdict in input order (of one file, if given).
-
-        Each call reads the input again, so several outputs can each take their own
-        pass; the verdicts of one small file (the drop-folder case: report, 277CA, 999
-        and splits of the same file) are kept for the next call instead.
-        """
+        """Every claim's verdict in input order (of one file, if given): one more read
+        of the input per call. Several outputs at once take one pass: ``answer``."""
         self.prepare()
         for result in [file] if file is not None else self.files:
-            cached = self._cache
-            if cached is not None and cached[0] == result.index:
-                yield from cached[1]
-            elif result.claims <= CACHE_CLAIMS:
-                verdicts = list(answer_file(result, self.run, self._judged))
-                self._cache = (result.index, verdicts)
-                yield from verdicts
-            else:
-                yield from answer_file(result, self.run, self._judged)
+            yield from answer_file(result, self.run, self._judged.for_file(result.index))
+
+    def answer(self, writers: Sequence[Writer]) -> Summary:
+        """Step 3 once, feeding every writer (report, acknowledgments, splits, annotated
+        copy, Parquet; see ``edi837.writers.base``); returns the run's counts.
+
+        If a writer or the input fails part-way, every writer is aborted (nothing
+        half-written is left in place) and the error propagates.
+        """
+        from edi837.writers.report import Summary
+
+        files = self.prepare()
+        summary = Summary(files=len(files), unreadable_files=sum(not f.readable for f in files))
+        taps = [w.segment for w in writers if w.segments]
+        on_segment = _fan_out(taps) if taps else None
+        on_claim = [w.claim for w in writers]
+        try:
+            for w in writers:
+                w.start(files)
+            for result in files:
+                for w in writers:
+                    w.begin_file(result)
+                judged = self._judged.for_file(result.index)
+                for verdict in answer_file(result, self.run, judged, on_segment):
+                    summary.add(verdict)
+                    for handle in on_claim:
+                        handle(verdict)
+                for w in writers:
+                    w.end_file(result)
+            for w in writers:
+                w.finish(summary)
+        except BaseException as exc:
+            for w in writers:
+                w.abort(exc)
+            raise
+        return summary
 
     def close(self) -> None:
-        """Remove the spooled standard input, if any."""
+        """Remove the spooled standard input and findings, if any."""
+        self._judged.close()
         if self._tempdir:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
@@ -398,7 +463,7 @@ class Screening:
         self.close()
 
     @property
-    def judged(self) -> dict[int, list[Finding]]:
+    def judged(self) -> JudgedFindings:
         """Timeline findings by claim key (after ``prepare``)."""
         return self._judged
 
@@ -406,3 +471,15 @@ class Screening:
     def has_errors(self) -> bool:
         """An input could not be read, or had envelope errors (exit code 2)."""
         return any(f.errors for f in self.files)
+
+
+def _fan_out(handlers: list[Callable[[Segment], None]]) -> Callable[[Segment], None]:
+    """One segment callback calling every writer that copies the input."""
+    if len(handlers) == 1:
+        return handlers[0]
+
+    def every(seg: Segment) -> None:
+        for handle in handlers:
+            handle(seg)
+
+    return every

@@ -115,6 +115,12 @@ def _peek(stream: BinaryIO, n: int = 4) -> bytes:
     return head
 
 
+class ZipArchiveInput(IsADirectoryError):
+    """``open_source`` was given a ZIP archive: its members are the inputs (the screening
+    finds this out when it opens the input to read it, so a plain file is not opened an
+    extra time just to look at its first bytes)."""
+
+
 @contextlib.contextmanager
 def open_source(name: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """The bytes of one input, decompressed, as a binary stream (closed on exit).
@@ -135,7 +141,7 @@ def open_source(name: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             stream: BinaryIO = stack.enter_context(zf.open(member))  # type: ignore[assignment]
             head = _peek(stream) if stream.seekable() else b""
         elif head.startswith(ZIP_MAGIC):
-            raise IsADirectoryError(21, "a ZIP archive: screen its members", name)
+            raise ZipArchiveInput(21, "a ZIP archive: screen its members", name)
         else:
             stream = raw
         if head.startswith(GZIP_MAGIC):
@@ -222,6 +228,11 @@ def _is_zip(name: str) -> bool:
         return False
 
 
+def zip_members(name: str) -> list[str]:
+    """The inputs a ZIP archive holds (``archive!member``), sorted, dotfiles skipped."""
+    return _members(name)
+
+
 def _members(name: str) -> list[str]:
     with _open_raw(name) as raw, zipfile.ZipFile(raw) as zf:
         names = [i.filename for i in zf.infolist() if not i.is_dir()]
@@ -271,10 +282,11 @@ def _expand_local(name: str) -> list[str]:
     return [name]
 
 
-def expand_sources(names: Iterable[str | os.PathLike[str]]) -> list[str]:
+def expand_sources(names: Iterable[str | os.PathLike[str]], archives: bool = True) -> list[str]:
     """Every input the names stand for, in order: directories and globs expanded (sorted,
-    dotfiles skipped), ZIP archives (by content) replaced by their members. ``-`` and names
-    that do not exist are kept as they are (the reader reports them)."""
+    dotfiles skipped), ZIP archives (by content) replaced by their members unless
+    ``archives`` is false (the reader then meets them: ``ZipArchiveInput``). ``-`` and
+    names that do not exist are kept as they are (the reader reports them)."""
     out: list[str] = []
     for raw in names:
         name = os.fspath(raw)
@@ -283,7 +295,7 @@ def expand_sources(names: Iterable[str | os.PathLike[str]]) -> list[str]:
             continue
         files = _expand_url(name) if is_url(name) else _expand_local(name)
         for f in files:
-            out += _members(f) if _is_zip(f) else [f]
+            out += _members(f) if archives and _is_zip(f) else [f]
     return out
 
 

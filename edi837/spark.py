@@ -84,10 +84,10 @@ from edi837.engines.spark_tasks import (
 )
 from edi837.errors import Edi837Error
 from edi837.feeds import AuthorizationFeed, ProviderFeed
-from edi837.policy import Policy, load_policy
+from edi837.judged import JudgedFindings
+from edi837.policy import Policy
 from edi837.rules.context import RunContext
 from edi837.screening import FileResult, Screening, expand_paths
-from edi837.verdicts import Finding
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -184,16 +184,7 @@ def run_context(
     received: date | None = None,
 ) -> RunContext:
     """A RunContext from a policy name/path and feed paths (or already loaded objects)."""
-    if isinstance(authorizations, (str, os.PathLike)):
-        authorizations = AuthorizationFeed.load(authorizations)
-    if isinstance(providers, (str, os.PathLike)):
-        providers = ProviderFeed.load(providers)
-    return RunContext(
-        policy=load_policy(policy) if isinstance(policy, str) else policy,
-        authorizations=authorizations,
-        providers=providers,
-        received=received,
-    )
+    return RunContext.build(policy, authorizations, providers, received)
 
 
 # -- wiring -----------------------------------------------------------------------------
@@ -316,7 +307,7 @@ def run_spark_engine(
     history_url: str | None = None,
     master: str = DEFAULT_MASTER,
     spark: SparkSession | None = None,
-) -> tuple[list[FileResult], dict[int, list[Finding]]]:
+) -> tuple[list[FileResult], JudgedFindings]:
     """Steps 1 and 2 on Spark; returns what ``Screening`` keeps after ``prepare()``:
     the ``FileResult`` of every input (in input order) and the timeline findings by claim
     key. Uses ``spark`` if given, else the active session, else starts one on ``master``
@@ -330,9 +321,9 @@ def _prepare(
     history_url: str | None,
     master: str,
     spark: SparkSession | None,
-) -> tuple[list[FileResult], dict[int, list[Finding]]]:
+) -> tuple[list[FileResult], JudgedFindings]:
     if not files:
-        return [], {}
+        return [], JudgedFindings()
     own = False
     if spark is None:
         try:
@@ -348,10 +339,11 @@ def _prepare(
         plan = _Plan(spark, files, run, history_url)
         read = plan.read()
         try:
-            judged = {
-                r.key: pickle.loads(r.body)
-                for r in plan.judge(read).select("key", "body").collect()
-            }
+            judged = JudgedFindings()
+            judged.update(
+                (r.key, pickle.loads(r.body))
+                for r in plan.judge(read).select("key", "body").toLocalIterator()
+            )
             from pyspark.sql import functions as F
 
             rows = read.where(F.col("patient").isNull()).select("body").collect()
@@ -376,6 +368,8 @@ class SparkScreening(Screening):
     be able to read (local mode).
     """
 
+    peek_archives = True  # the tasks are given the inputs: ZIP members listed up front
+
     def __init__(
         self,
         paths: Iterable[str | Path],
@@ -394,7 +388,8 @@ class SparkScreening(Screening):
         if not self._prepared:
             self._prepared = True
             files = [(p, _where(self._materialize(p))) for p in self.paths]
-            self.files, self._judged = _prepare(
+            self._judged.close()
+            self.files, self._judged = _prepare(  # spooled past a few thousand claims
                 files, self.run, self.history_url, self.master, self.spark
             )
         return self.files

@@ -13,7 +13,7 @@ as ``None`` (so positions still count) after costing little more than tokenizing
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -96,6 +96,7 @@ class ClaimReader:
         name: str | None = None,
         wanted: str = EVERY_CLAIM,
         validator: TR3Validator | None = None,
+        on_segment: Callable[[Segment], None] | None = None,
     ) -> None:
         self.source = source
         self.name = name or (str(source) if isinstance(source, str | Path) else "<stream>")
@@ -108,6 +109,15 @@ class ClaimReader:
         # TR3 validation in the same pass (edi837.x12.tr3): it sees every segment of
         # every transaction set, and then owns the checks the reader makes without it.
         self.validator = validator
+        # Every segment outside a claim, in file order, as it is read (the answer pass's
+        # splits and annotated copy); a claim's own segments travel as ``Claim.raw``.
+        # A claim is yielded before the segment that ends it is handed over.
+        self.on_segment = on_segment
+
+    @property
+    def line_ending(self) -> str:
+        """The input's line break after a segment terminator (see ``SegmentReader``)."""
+        return (self._reader.line_ending if self._reader else None) or ""
 
     @property
     def bytes_read(self) -> int:
@@ -136,6 +146,7 @@ class ClaimReader:
         validator = self.validator
         validate = validator.segment if validator is not None else None
         own_checks = validator is None  # the validator reports these itself
+        tap = self.on_segment
         st: Transaction | None = None
         envelope: Envelope | None = None
         bht: tuple[str, str] = ("", "")
@@ -161,7 +172,7 @@ class ClaimReader:
             segs, claim_segs = claim_segs, None
             if segs is None or not (wanted or not only_s_codes):
                 return None
-            return build_claim(
+            claim = build_claim(
                 envelope,
                 segs,
                 sep,
@@ -173,6 +184,8 @@ class ClaimReader:
                 hl_ordinals=tuple(hl_ordinals.values()),
                 last_ordinal=end,
             )
+            claim.raw, claim.separators = segs, sep
+            return claim
 
         last_batch = None
         for batch in reader.batches():
@@ -213,6 +226,8 @@ class ClaimReader:
                     if claim_segs is not None:
                         done = finish(ordinal - 1)
                         yield done
+                    if tap is not None:
+                        tap(seg)
                     if st is not None:
                         st.segments = st_segments
                     if sid == "ST":
@@ -237,7 +252,10 @@ class ClaimReader:
                         tracker.on_iea(seg)
                     continue
                 if st is None:
-                    tracker.on_segment(Segment(el, ordinal, offsets[i], sep))
+                    outside = Segment(el, ordinal, offsets[i], sep)
+                    tracker.on_segment(outside)
+                    if tap is not None:
+                        tap(outside)
                     continue
                 st_segments += 1
                 if validate is not None:
@@ -324,6 +342,8 @@ class ClaimReader:
                     )
                 elif own_checks and sid not in known:
                     tracker.on_unknown_segment(Segment(el, ordinal, offsets[i], sep), st_segments)
+                if tap is not None and sid != "CLM":
+                    tap(Segment(el, ordinal, offsets[i], sep))
         if claim_segs is not None:
             yield finish(ordinal)
         if st is not None:

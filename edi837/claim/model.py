@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from edi837.x12.position import FORM_837I, FORM_837P, Position
+from edi837.x12.separators import Separators
 
 S_CODES = frozenset({"S0353", "S0354"})
 
@@ -147,6 +148,10 @@ class Claim:
     hl_ordinals: tuple[int, ...] = ()  # first segment ordinals of the parent HL loops
     problems: list[tuple[str, str, Position | None]] = field(default_factory=list)
     # ^ structural problems found while reading: (code, message, where)
+    raw: list[tuple[str, int, int]] = field(default_factory=list)
+    # ^ the claim's own segments as read (text, ordinal, byte offset), CLM first: what
+    #   the splits and the annotated copy write back, byte for byte
+    separators: Separators | None = None  # the separators ``raw`` is spelled with
 
     @property
     def claim_id(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -31,6 +32,46 @@ class RunContext:
     def __post_init__(self) -> None:
         if self.rules is None:
             self.rules = RuleSelection.build(self.policy.rules, policy_name=self.policy.source_path)
+
+    @classmethod
+    def build(
+        cls,
+        policy: str | Policy = "bcbsma",
+        authorizations: str | os.PathLike[str] | AuthorizationFeed | None = None,
+        providers: str | os.PathLike[str] | ProviderFeed | None = None,
+        received: date | None = None,
+        *,
+        validate: bool = False,
+        select: tuple[str, ...] = (),
+        ignore: tuple[str, ...] = (),
+        warn: tuple[str, ...] = (),
+        envelope: str = "strict",
+        tr3: bool = True,
+    ) -> RunContext:
+        """The one place a run's context is made (CLI, drop folder, Spark, library): the
+        policy by name or path, the feeds by path (or already loaded), the rule selection
+        from the policy's [rules] table plus --select/--ignore/--warn. Raises
+        ``Edi837Error`` naming the file when a policy or feed cannot be loaded."""
+        from edi837.policy import load_policy
+
+        profile = load_policy(policy) if isinstance(policy, str) else policy
+        if isinstance(authorizations, str | os.PathLike):
+            authorizations = AuthorizationFeed.load(authorizations)
+        if isinstance(providers, str | os.PathLike):
+            providers = ProviderFeed.load(providers)
+        rules = RuleSelection.build(
+            profile.rules, policy_name=profile.source_path, select=select, ignore=ignore, warn=warn
+        )
+        return cls(
+            policy=profile,
+            authorizations=authorizations,
+            providers=providers,
+            received=received,
+            validate=validate,
+            rules=rules,
+            envelope=envelope,
+            tr3=tr3,
+        )
 
     @property
     def selection(self) -> RuleSelection:

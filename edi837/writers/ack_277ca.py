@@ -102,62 +102,96 @@ class _Totals:
             w.put("AMT", "YY", amount(self.rejected_amount))
 
 
-def write_277ca(
-    out: TextIO,
-    verdicts: Iterable[Verdict],
-    *,
-    sender_id: str,
-    receiver_id: str,
-    control_number: int,
-    date_: date,
-    time_: str = "1200",
-    separators: Separators = DEFAULT,
-    sender_name: str = "EDI837 CLAIM SCREENING",
-    receiver_name: str = "",
-    received: date | None = None,
-    usage: str = "P",
-    line_ending: str = "",
-) -> int:
+def write_277ca(out: TextIO, verdicts: Iterable[Verdict], **envelope: object) -> int:
     """Write one 277CA interchange answering every verdict; return the claims written.
+
+    ``envelope`` is what ``Ack277CA`` takes (ids, control number, date, time, ...). With
+    no verdicts nothing is written (a 277CA needs at least one claim) and 0 is returned.
+    """
+    ack = Ack277CA(out, **envelope)  # type: ignore[arg-type]
+    try:
+        for verdict in verdicts:
+            ack.add(verdict)
+    except BaseException:
+        ack.discard()
+        raise
+    return ack.close()
+
+
+class Ack277CA:
+    """One 277CA interchange, written claim by claim (``add``) and closed with ``close``.
 
     ``sender_id``/``receiver_id`` are ISA06/ISA08 and GS02/GS03 (the receiver is the 837's
     submitter); ISA13 and GS06 are ``control_number`` and ST02 its four-digit form.
     ``received`` (DTP*050) defaults to ``date_`` (DTP*009, BHT04, STC02).
-    ``receiver_name`` is 2100B NM103 (default: the 837's GS02). With no verdicts nothing
-    is written (a 277CA needs at least one claim) and 0 is returned.
+    ``receiver_name`` is 2100B NM103 (default: the 837's 1000A). The envelope is written
+    at the first claim, so an answer with no claim writes nothing.
     """
-    stream = iter(verdicts)
-    first = next(stream, None)
-    if first is None:
-        return 0
-    w = open_acknowledgment(
-        out,
-        functional_id="HN",
-        version=VERSION,
-        sender_id=sender_id,
-        receiver_id=receiver_id,
-        control_number=control_number,
-        date_=date_,
-        time_=time_,
-        separators=separators,
-        usage=usage,
-        line_ending=line_ending,
-    )
-    w.begin_set("277", st02(control_number), VERSION)
-    w.put("BHT", "0085", "08", str(control_number), d8(date_), time_, "TH")
-    ack = _Ack(w, control_number, date_, received or date_, sender_id, sender_name, receiver_name)
-    count = 0
-    try:
-        ack.add(first)
-        count = 1
-        for verdict in stream:
-            ack.add(verdict)
-            count += 1
-        ack.finish()
-    finally:
-        ack.close()
-    w.close_all()
-    return count
+
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        sender_id: str,
+        receiver_id: str,
+        control_number: int,
+        date_: date,
+        time_: str = "1200",
+        separators: Separators = DEFAULT,
+        sender_name: str = "EDI837 CLAIM SCREENING",
+        receiver_name: str = "",
+        received: date | None = None,
+        usage: str = "P",
+        line_ending: str = "",
+    ) -> None:
+        self.out = out
+        self.envelope = {
+            "sender_id": sender_id,
+            "receiver_id": receiver_id,
+            "control_number": control_number,
+            "date_": date_,
+            "time_": time_,
+            "separators": separators,
+            "usage": usage,
+            "line_ending": line_ending,
+        }
+        self.names = (sender_name, receiver_name, received or date_)
+        self.count = 0
+        self._w: EnvelopeWriter | None = None
+        self._ack: _Ack | None = None
+
+    def add(self, verdict: Verdict) -> None:
+        if self._ack is None:
+            self._begin()
+        self._ack.add(verdict)  # type: ignore[union-attr]
+        self.count += 1
+
+    def _begin(self) -> None:
+        env = self.envelope
+        control, when, time_ = env["control_number"], env["date_"], env["time_"]
+        w = open_acknowledgment(self.out, functional_id="HN", version=VERSION, **env)  # type: ignore[arg-type]
+        w.begin_set("277", st02(control), VERSION)  # type: ignore[arg-type]
+        w.put("BHT", "0085", "08", str(control), d8(when), time_, "TH")  # type: ignore[arg-type]
+        sender_name, receiver_name, received = self.names
+        self._w = w
+        self._ack = _Ack(w, control, when, received, env["sender_id"], sender_name, receiver_name)  # type: ignore[arg-type]
+
+    def close(self) -> int:
+        """Write the totals and trailers; returns the claims answered."""
+        ack, self._ack = self._ack, None
+        if ack is not None:
+            try:
+                ack.finish()
+            finally:
+                ack.close()
+            self._w.close_all()  # type: ignore[union-attr]
+        return self.count
+
+    def discard(self) -> None:
+        """Give up (the run failed): release the spools, write nothing more."""
+        ack, self._ack = self._ack, None
+        if ack is not None:
+            ack.close()
 
 
 class _Ack:

@@ -23,7 +23,7 @@ from typing import BinaryIO, TextIO
 from edi837.safetext import bounded
 from edi837.verdicts import Finding, Verdict
 from edi837.x12.envelope import SyntaxIssue
-from edi837.x12.tokenizer import SegmentReader
+from edi837.x12.tokenizer import Segment, SegmentReader
 
 MARK = "    ^^ "
 
@@ -78,34 +78,76 @@ def write_annotated(
     for issue in issues:
         notes.setdefault(issue.position.ordinal, []).append(format_issue(issue))
     label = name or (str(source) if isinstance(source, str | Path) else "<stream>")
-    written = 0
+    annotator = Annotator(out, notes)
     if isinstance(source, str | Path):
         from edi837.sources import open_source
 
         with open_source(source) as stream:
-            written = _annotate(stream, label, notes, out)
+            for seg in SegmentReader(stream, name=label):
+                annotator.segment(seg)
     else:
-        written = _annotate(source, label, notes, out)
-    if notes:
-        out.write(
-            f"-- {sum(map(len, notes.values()))} annotation(s) for segments not in {label}:\n"
-        )
-        for ordinal in sorted(notes):
-            for text in notes[ordinal]:
-                out.write(f"{MARK}seg {ordinal}: {text}\n")
-                written += 1
-    return written
+        for seg in SegmentReader(source, name=label):
+            annotator.segment(seg)
+    return annotator.close(label)
 
 
-def _annotate(stream: BinaryIO, label: str, notes: dict[int, list[str]], out: TextIO) -> int:
-    written = 0
-    for seg in SegmentReader(stream, name=label):
+class Annotator:
+    """The annotated copy as a push writer: ``segment`` for each segment outside a
+    claim, ``claim`` for each finished claim (its own segments with its findings under
+    them), in file order; ``close`` lists what found no segment. Only the notes of one
+    claim (and the file's envelope issues) are held."""
+
+    def __init__(self, out: TextIO, notes: dict[int, list[str]] | None = None) -> None:
+        self.out = out
+        self.notes = notes if notes is not None else {}
+        self.written = 0
+
+    def add_issues(self, issues: Iterable[SyntaxIssue]) -> None:
+        for issue in issues:
+            self.notes.setdefault(issue.position.ordinal, []).append(format_issue(issue))
+
+    def segment(self, seg: Segment) -> None:
+        out = self.out
         out.write(seg.text() if seg.separators.segment == "\n" else str(seg))
         out.write("\n")
-        for text in notes.pop(seg.ordinal, ()):
+        for text in self.notes.pop(seg.ordinal, ()):
             out.write(MARK + text + "\n")
-            written += 1
-    return written
+            self.written += 1
+
+    def claim(self, verdict: Verdict) -> None:
+        claim = verdict.claim
+        first = claim.position.ordinal
+        last = claim.raw[-1][1] if claim.raw else first
+        own: dict[int, list[str]] = {}  # this claim's findings, by segment
+        for finding in verdict.findings:
+            where = finding.segment.ordinal if finding.segment else first
+            if first <= where <= last:
+                own.setdefault(where, []).append(format_finding(finding))
+            else:  # a segment outside the claim (e.g. its subscriber's, already written):
+                own.setdefault(first, []).append(f"seg {where}: {format_finding(finding)}")
+        seps = claim.separators
+        term = seps.segment if seps is not None else ""
+        out, notes = self.out, self.notes
+        for text, ordinal, _ in claim.raw:
+            out.write(text if term == "\n" else text + term)
+            out.write("\n")
+            for note in (*own.pop(ordinal, ()), *notes.pop(ordinal, ())):
+                out.write(MARK + note + "\n")
+                self.written += 1
+
+    def close(self, label: str) -> int:
+        """List the notes whose segment never came; returns the lines written."""
+        notes = self.notes
+        if notes:
+            self.out.write(
+                f"-- {sum(map(len, notes.values()))} annotation(s) for segments not in {label}:\n"
+            )
+            for ordinal in sorted(notes):
+                for text in notes[ordinal]:
+                    self.out.write(f"{MARK}seg {ordinal}: {text}\n")
+                    self.written += 1
+            notes.clear()
+        return self.written
 
 
 def _one_line(text: str) -> str:

@@ -1,38 +1,21 @@
 """A claim's JSON (schema ``edi837.report/1``), rendered in pieces.
 
-The JSON report is the stable machine interface. Rendering it in pieces (everything
-before ``status``; the S-code lines as accepted and as rejected; the findings) lets a
-run render what it knows while reading and add the verdict later with string joins
-(``edi837.prerender``), byte-identical to rendering a finished ``Verdict`` here.
+The JSON report is the stable machine interface (the JSON and JSONL reports, the Spark
+answer rows). Its pieces (everything before ``status``, the S-code lines, the findings)
+are rendered with ``json.dumps`` and joined as text.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from edi837.verdicts import Finding, Verdict
 
 
-@dataclass(slots=True)
-class PrerenderedClaim:
-    """A claim's final JSON text and what the summary counts of it."""
-
-    text: str
-    status: str
-    s_code_lines: int
-    reimbursement: Decimal
-    rules: list[str] = field(default_factory=list)
-
-
 def claim_head(verdict: Verdict) -> str:
     """The claim's JSON object up to (not including) ``status``, without its closing brace.
-
-    A claim's JSON is built in pieces so that a run can render everything it knows
-    while reading (``screen.Screening(prerender=True)``) and add the verdict later with
-    string joins, byte-identical to rendering the finished verdict.
     """
     claim = verdict.claim
     env = claim.envelope

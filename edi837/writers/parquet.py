@@ -260,24 +260,49 @@ def write_parquet(
 
     The stream is consumed once; at most ``batch_rows`` rows per table are held.
     """
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    tables: dict[str, _Table] = {}
+    tables = ParquetTables(directory, batch_rows=batch_rows)
     try:
-        for name, schema in TABLES.items():
-            tables[name] = _Table(out, name, schema, batch_rows)
-        claims, lines, findings = (tables[n] for n in TABLES)
         for verdict in verdicts:
-            claim_row, line_rows, finding_rows = _rows(verdict)
-            claims.add((claim_row,))
-            lines.add(line_rows)
-            findings.add(finding_rows)
-        for table in tables.values():
-            table.flush()
+            tables.add(verdict)
     except BaseException:
-        for table in tables.values():
-            table.abort()
+        tables.abort()
         raise
-    for table in tables.values():
-        table.close()
-    return {name: table.rows for name, table in tables.items()}
+    return tables.close()
+
+
+class ParquetTables:
+    """The three tables written verdict by verdict (the answer pass's push form)."""
+
+    def __init__(self, directory: str | os.PathLike[str], *, batch_rows: int = BATCH_ROWS) -> None:
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        self.tables: dict[str, _Table] = {}
+        try:
+            for name, schema in TABLES.items():
+                self.tables[name] = _Table(out, name, schema, batch_rows)
+        except BaseException:
+            self.abort()
+            raise
+        self._claims, self._lines, self._findings = (self.tables[n] for n in TABLES)
+
+    def add(self, verdict: Verdict) -> None:
+        claim_row, line_rows, finding_rows = _rows(verdict)
+        self._claims.add((claim_row,))
+        self._lines.add(line_rows)
+        self._findings.add(finding_rows)
+
+    def close(self) -> dict[str, int]:
+        """Flush and close every table; returns the rows per table."""
+        try:
+            for table in self.tables.values():
+                table.flush()
+        except BaseException:
+            self.abort()
+            raise
+        for table in self.tables.values():
+            table.close()
+        return {name: table.rows for name, table in self.tables.items()}
+
+    def abort(self) -> None:
+        for table in self.tables.values():
+            table.abort()

@@ -23,7 +23,8 @@ from typing import TextIO
 from edi837.screening import FileResult
 from edi837.stc_codes import label
 from edi837.verdicts import Finding, Verdict
-from edi837.writers.claim_json import PrerenderedClaim, claim_json_text
+from edi837.writers.base import Writer
+from edi837.writers.claim_json import claim_json_text
 
 SCHEMA = "edi837.report/1"
 
@@ -98,10 +99,6 @@ class Report:
     def start(self, files: list[FileResult], meta: dict[str, object]) -> None: ...
 
     def claim(self, verdict: Verdict) -> None: ...
-
-    def claim_text(self, text: str) -> None:
-        """A claim already rendered as JSON text (the prerendered fast path)."""
-        raise NotImplementedError(f"{self.name} reports need verdicts")
 
     def finish(self, files: list[FileResult], summary: Summary) -> None: ...
 
@@ -451,23 +448,28 @@ def write_report(
     return _finish(report, files, summary)
 
 
-def write_prerendered(
-    report: Report,
-    files: list[FileResult],
-    claims: Iterable[PrerenderedClaim],
-    meta: dict[str, object],
-) -> Summary:
-    """Drive a JSON/JSONL report over claims rendered while reading (no second pass)."""
-    summary = Summary()
-    report.start(files, meta)
-    for claim in claims:
-        summary.count(claim.status, claim.s_code_lines, claim.reimbursement, claim.rules)
-        report.claim_text(claim.text)
-    return _finish(report, files, summary)
-
-
 def _finish(report: Report, files: list[FileResult], summary: Summary) -> Summary:
     summary.files = len(files)
     summary.unreadable_files = sum(1 for f in files if not f.readable)
     report.finish(files, summary)
     return summary
+
+
+class ReportWriter(Writer):
+    """A report format as a writer of the answer pass (``edi837.writers.base``)."""
+
+    def __init__(self, report: Report, meta: dict[str, object]) -> None:
+        super().__init__()
+        self.report, self.meta = report, meta
+        self.files: list[FileResult] = []
+
+    def start(self, files: list[FileResult]) -> None:
+        self.files = files
+        self.report.start(files, self.meta)
+
+    def claim(self, verdict: Verdict) -> None:
+        self.report.claim(verdict)
+
+    def finish(self, summary: Summary) -> None:
+        _finish(self.report, self.files, summary)
+        super().finish(summary)

@@ -31,6 +31,7 @@ from typing import BinaryIO, TextIO
 from edi837.errors import X12SyntaxError
 from edi837.verdicts import ACCEPTED, REJECTED
 from edi837.writers.x12out import EnvelopeWriter, nth_control, pad_isa, st02
+from edi837.x12.separators import Separators
 from edi837.x12.tokenizer import Segment, SegmentReader, parse_isa
 
 _HEAD = 4096
@@ -214,93 +215,131 @@ def _split(
     rejected_control_number: int | Callable[[], int] | None,
     line_ending: str,
 ) -> SplitSummary:
-    sides = {
-        ACCEPTED: _Side(accepted_out, control_number, line_ending),
-        REJECTED: _Side(rejected_out, rejected_control_number or control_number, line_ending),
-    }
-    summary = SplitSummary()
+    splitter = Splitter(
+        accepted_out, rejected_out, control_number, rejected_control_number, line_ending
+    )
     seen: set[int] = set()
-    isa = gs = st = None
-    keys = [0, 0, 0]  # 1-based indexes of the current input ISA, GS, ST
-    header: list[Segment] = []
-    blocks: dict[str, list[Segment] | None] = {"20": None, "22": None, "23": None}
-    current: list[Segment] | None = None  # where non-claim segments go: header or an HL block
-    claim_side: _Side | None = None  # where the current claim's segments go
-
-    def close(level: str) -> None:
-        for side in sides.values():
-            if side.out is not None:
-                getattr(side, f"close_{level}")()
-
+    summary = splitter.summary
     for seg in SegmentReader(stream, name=label):
-        sid = seg.id
-        if sid == "CLM" and st is None:
-            continue  # outside any ST..SE: not a claim the reader answers (file error)
-        if sid == "CLM":
+        status = None
+        if seg.elements[0] == "CLM" and splitter.st is not None:
             status = verdicts.get(seg.ordinal)
             if status is None:
                 summary.unmatched.append(seg.ordinal)
             else:
                 seen.add(seg.ordinal)
+        splitter.feed(seg, status)
+    splitter.close()
+    if len(seen) != len(verdicts):
+        summary.missing = sorted(set(verdicts) - seen)
+    return summary
+
+
+class Splitter:
+    """The split as a push writer: ``feed`` every segment in file order, each CLM with
+    its claim's status (``accepted``; anything else goes to the rejected side), then
+    ``close``. The answer pass feeds the segments outside claims as they are read and
+    each claim's own segments (``Claim.raw``) with its verdict."""
+
+    def __init__(
+        self,
+        accepted_out: TextIO | None,
+        rejected_out: TextIO | None,
+        control_number: int | Callable[[], int],
+        rejected_control_number: int | Callable[[], int] | None = None,
+        line_ending: str = "",
+    ) -> None:
+        self.sides = {
+            ACCEPTED: _Side(accepted_out, control_number, line_ending),
+            REJECTED: _Side(rejected_out, rejected_control_number or control_number, line_ending),
+        }
+        self.summary = SplitSummary()
+        self.isa: Segment | None = None
+        self.gs: Segment | None = None
+        self.st: Segment | None = None
+        self.keys = [0, 0, 0]  # 1-based indexes of the current input ISA, GS, ST
+        self.header: list[Segment] = []
+        self.blocks: dict[str, list[Segment] | None] = {"20": None, "22": None, "23": None}
+        self.current: list[Segment] | None = None  # non-claim segments: header or HL block
+        self.claim_side: _Side | None = None  # where the current claim's segments go
+
+    def _close(self, level: str) -> None:
+        for side in self.sides.values():
+            if side.out is not None:
+                getattr(side, f"close_{level}")()
+
+    def claim(self, status: str, raw: list[tuple[str, int, int]], separators: Separators) -> None:
+        """One claim's own segments (CLM first), all to the side ``status`` names."""
+        element = separators.element
+        for text, ordinal, offset in raw:
+            self.feed(Segment(text.split(element), ordinal, offset, separators), status)
+
+    def feed(self, seg: Segment, status: str | None = None) -> None:  # noqa: C901
+        sid = seg.elements[0]
+        summary = self.summary
+        if sid == "CLM":
+            if self.st is None:
+                return  # outside any ST..SE: not a claim the reader answers (file error)
             status = ACCEPTED if status == ACCEPTED else REJECTED
-            side = sides[status]
+            side = self.sides[status]
             setattr(summary, status, getattr(summary, status) + 1)
-            current = claim_side = None
+            self.current = self.claim_side = None
             if side.out is None:
-                continue
-            if isa is None:
+                return
+            if self.isa is None:
                 summary.unwritten.append(seg.ordinal)  # no envelope to copy it into
-                continue
-            if gs is None:  # GS missing, or a new ISA inside the set: a GS from the ISA
-                gs, keys[1] = _group_for(isa, st), keys[1] + 1
-            claim_side = side
-            side.ensure(isa, gs, st, (keys[0], keys[1], keys[2]), header)
-            a, b, c = blocks["20"], blocks["22"], blocks["23"]
+                return
+            if self.gs is None:  # GS missing, or a new ISA inside the set: a GS from the ISA
+                self.gs, self.keys[1] = _group_for(self.isa, self.st), self.keys[1] + 1
+            self.claim_side = side
+            keys = self.keys
+            side.ensure(self.isa, self.gs, self.st, (keys[0], keys[1], keys[2]), self.header)
+            a, b, c = self.blocks["20"], self.blocks["22"], self.blocks["23"]
             for block, parent in ((a, None), (b, a), (c, b)):
                 if block:
                     side.hl(block, parent)
             side.put(seg.text())
         elif sid == "HL":
-            claim_side = None
+            self.claim_side = None
             level = seg[3]
             if level in ("20", "22"):
-                for side in sides.values():
+                for side in self.sides.values():
                     side.release("0")  # the held subscriber (if any) has ended
-            if level in blocks:
-                blocks[level] = current = [seg]
+            if level in self.blocks:
+                self.blocks[level] = self.current = [seg]
                 for lower in {"20": ("22", "23"), "22": ("23",)}.get(level, ()):
-                    blocks[lower] = None
+                    self.blocks[lower] = None
             else:
-                current = None  # an HL level the 837 does not define: not copied
+                self.current = None  # an HL level the 837 does not define: not copied
         elif sid == "ISA":
-            close("interchange")
-            isa, keys = seg, [keys[0] + 1, keys[1], keys[2]]
-            gs = current = claim_side = None  # an open ST stays open, as for the reader
+            self._close("interchange")
+            self.isa, self.keys = seg, [self.keys[0] + 1, self.keys[1], self.keys[2]]
+            self.gs = self.current = self.claim_side = None  # an open ST stays open
         elif sid == "GS":
-            close("group")
-            gs, keys[1] = seg, keys[1] + 1
-            current = claim_side = None
+            self._close("group")
+            self.gs, self.keys[1] = seg, self.keys[1] + 1
+            self.current = self.claim_side = None
         elif sid == "ST":
-            close("set")
-            st, keys[2] = seg, keys[2] + 1
-
-            header = current = []
-            blocks = {"20": None, "22": None, "23": None}
-            claim_side = None
+            self._close("set")
+            self.st, self.keys[2] = seg, self.keys[2] + 1
+            self.header = self.current = []
+            self.blocks = {"20": None, "22": None, "23": None}
+            self.claim_side = None
         elif sid in ("SE", "GE", "IEA"):
-            close({"SE": "set", "GE": "group", "IEA": "interchange"}[sid])
+            self._close({"SE": "set", "GE": "group", "IEA": "interchange"}[sid])
             if sid == "SE":
-                st = current = claim_side = None
-        elif claim_side is not None:
-            claim_side.put(seg.text())
-        elif current is not None:
-            current.append(seg)
-    close("interchange")
-    summary.accepted_sets = sides[ACCEPTED].sets
-    summary.rejected_sets = sides[REJECTED].sets
-    if len(seen) != len(verdicts):
-        summary.missing = sorted(set(verdicts) - seen)
-    return summary
+                self.st = self.current = self.claim_side = None
+        elif self.claim_side is not None:
+            self.claim_side.put(seg.text())
+        elif self.current is not None:
+            self.current.append(seg)
+
+    def close(self) -> SplitSummary:
+        """Close every open envelope on both sides; returns the summary."""
+        self._close("interchange")
+        self.summary.accepted_sets = self.sides[ACCEPTED].sets
+        self.summary.rejected_sets = self.sides[REJECTED].sets
+        return self.summary
 
 
 def _group_for(isa: Segment, st: Segment) -> Segment:

@@ -220,6 +220,9 @@ class SegmentReader:
         self.bytes_read = 0
         self.segments_read = 0
         self._digest = hashlib.blake2b(digest_size=16)
+        # What follows the first ISA's terminator: CR LF, LF or nothing. Writers that
+        # copy the input (splits) end their segments the same way.
+        self.line_ending: str | None = None
 
     @property
     def content_hash(self) -> str:
@@ -322,6 +325,8 @@ class SegmentReader:
                     base,
                 )
             term = sep.segment
+            if self.line_ending is None:
+                self.line_ending = _after_terminator(buf, isa_len, term)
             # Tokenize chunk by chunk until IEA (then re-read separators) or EOF.
             while True:
                 end = buf.rfind(term)
@@ -426,6 +431,15 @@ class SegmentReader:
                     offsets[0] if offsets else base,
                 )
         return Batch(sep, ordinal + 1, bodies, offsets), consumed, ended
+
+
+def _after_terminator(buf: str, isa_len: int, term: str) -> str:
+    """The line break after an ISA's terminator (none when the terminator is itself a
+    line break)."""
+    if term in "\r\n":
+        return ""
+    after = buf[isa_len : isa_len + 2]
+    return "\r\n" if after.startswith("\r\n") else "\n" if after.startswith("\n") else ""
 
 
 def _line_breaks_inside(text: str, term: str) -> bool:
