@@ -30,10 +30,9 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=4000)
     parser.add_argument("--pyx12-claims", type=int, default=0)
     args = parser.parse_args()
-    from edi837.screen import Screening
-
     from edi837.policy import load_policy
     from edi837.rules.context import RunContext
+    from edi837.screening import Screening
     from edi837.store import HistoryStore
     from edi837.synth import generate_file
     from edi837.x12.pyx12_adapter import pyx12_claims

@@ -4,7 +4,10 @@ Library API (the CLI is a thin layer over it):
 
 * ``read_claims(path)`` streams the claims of one 837P/837I file;
 * ``screen(paths, policy=..., authorizations=..., providers=...)`` screens a batch and
-  yields one ``Verdict`` per claim.
+  yields one ``Verdict`` per claim;
+* ``check(paths, run, report=..., outputs=...)`` is a whole run as the CLI makes it: the
+  report, acknowledgments, splits, annotated copies and Parquet tables written in one
+  answer pass (``edi837.checking``; outputs of your own are ``edi837.writers.base.Writer``s).
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Finding",
+    "OutputOptions",
     "Policy",
     "RuleSelection",
     "RunContext",
     "Severity",
     "Verdict",
+    "Writer",
     "__version__",
+    "check",
     "load_policy",
     "read_claims",
     "screen",
@@ -38,6 +44,9 @@ _LAZY = {
     "Policy": "edi837.policy",
     "load_policy": "edi837.policy",
     "RunContext": "edi837.rules.context",
+    "check": "edi837.checking",
+    "OutputOptions": "edi837.outputs",
+    "Writer": "edi837.writers.base",
     "RuleSelection": "edi837.rules.selection",
 }
 

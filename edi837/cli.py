@@ -15,7 +15,7 @@ import importlib.util
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -35,9 +35,11 @@ from edi837.cli_rules import rules_cmd, schema_cmd
 from edi837.cli_run import run_cmd
 from edi837.errors import Edi837Error
 from edi837.policy import DEFAULT_POLICY, SHIPPED
-from edi837.rules.context import RunContext
 from edi837.runtmp import install_signal_handlers, sweep_stale
 from edi837.safetext import bounded
+
+if TYPE_CHECKING:
+    from edi837.rules.context import RunContext
 
 
 @click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -13,17 +13,19 @@ import csv
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from edi837.errors import Edi837Error
-from edi837.feeds import AuthorizationFeed
-from edi837.policy import DEFAULT_POLICY, load_policy
-from edi837.sources import open_output
-from edi837.store import SqlHistory, default_history_url, describe_url, open_store
-from edi837.store.io import HistoryImportError, export_history, import_history
-from edi837.store.summary import PatientSummary, member_summary, reasons
+from edi837.policy import DEFAULT_POLICY
+
+if TYPE_CHECKING:
+    from edi837.store import SqlHistory
+    from edi837.store.summary import PatientSummary
+
+# The store, feeds and summaries are imported by the commands that use them, so that
+# ``edi837 --help`` and the other commands do not pay for them.
 
 EXIT_UNREADABLE = 2
 
@@ -51,6 +53,8 @@ def history_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _open(url: str | None) -> SqlHistory:
+    from edi837.store import SqlHistory, default_history_url, open_store
+
     url = url or default_history_url()
     try:
         store = open_store(url)
@@ -88,6 +92,9 @@ def history_import(file: str, url: str | None) -> None:
 
     Example: edi837 history import paid-s-codes.csv --history sqlite:///history.db
     """
+    from edi837.store import describe_url
+    from edi837.store.io import HistoryImportError, import_history
+
     store = _open(url)
     try:
         summary = import_history(store, file)
@@ -141,6 +148,11 @@ def history_show(
 
     Example: edi837 history show MBR0001 --format json --authorizations auths.csv
     """
+    from edi837.feeds import AuthorizationFeed
+    from edi837.policy import load_policy
+    from edi837.store import describe_url
+    from edi837.store.summary import member_summary
+
     try:
         profile = load_policy(policy)
         feed = AuthorizationFeed.load(authorizations) if authorizations else None
@@ -174,6 +186,8 @@ def history_show(
 
 
 def _show_text(member: str, patients: list[PatientSummary], where: str) -> None:
+    from edi837.store.summary import reasons
+
     services = [r for p in patients for r in p.services]
     rejected = [r for p in patients for r in p.rejected]
     click.echo(
@@ -251,6 +265,8 @@ CSV_COLUMNS = (
 
 def _show_csv(patients: list[PatientSummary]) -> None:
     """One row per service, rejected claim, order and next date (``kind`` says which)."""
+    from edi837.store.summary import reasons
+
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(CSV_COLUMNS)
     for p in patients:
@@ -361,6 +377,9 @@ def history_export(url: str | None, output: str | None, include_all: bool) -> No
 
     Example: edi837 history export -o history.csv --history postgresql://db/claims
     """
+    from edi837.sources import open_output
+    from edi837.store.io import export_history
+
     store = _open(url)
     try:
         with open_output(output) as out:  # atomic; None or - is standard output
@@ -382,6 +401,8 @@ def history_info(url: str | None) -> None:
 
     Example: edi837 history info --history "postgresql://localhost/claims?schema=edi837"
     """
+    from edi837.store import describe_url
+
     store = _open(url)
     try:
         counts = store.counts()

@@ -4,10 +4,12 @@ commands cannot drift apart (a rule turned off, a feed or a receipt date means t
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 
-from edi837.rules.context import RunContext
+if TYPE_CHECKING:
+    from edi837.rules.context import RunContext
 
 # The report formats (``writers.report.FORMATS`` and html), named here so that building
 # the command line does not import the writers; tests/test_one_pass.py checks they agree.
@@ -65,6 +67,8 @@ def run_context(
     tr3: bool = True,
 ) -> RunContext:
     """Load the policy profile and reference feeds (raising Edi837Error naming the file)."""
+    from edi837.rules.context import RunContext  # the rules: only for a screening run
+
     return RunContext.build(
         policy,
         authorizations,

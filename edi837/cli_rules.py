@@ -12,8 +12,6 @@ import click
 
 from edi837.errors import Edi837Error
 from edi837.policy import DEFAULT_POLICY, SHIPPED, load_policy
-from edi837.rules import RULES
-from edi837.rules.explain import Explanation, find_rule
 from edi837.schemas import SCHEMAS, schema_text
 
 EXIT_UNREADABLE = 2
@@ -53,6 +51,9 @@ def rules_cmd(code: str | None, fmt: str, policy: str) -> None:
     Example: edi837 rules SC005 --policy mop
     """
     try:
+        from edi837.rules import RULES  # every rule module: only for this command
+        from edi837.rules.explain import Explanation, find_rule
+
         profile = load_policy(policy)
         explained = (
             [Explanation(find_rule(code), profile)]

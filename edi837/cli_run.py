@@ -12,7 +12,6 @@ from edi837.cli_guard import EXIT_OK, EXIT_UNREADABLE, InputError
 from edi837.cli_options import iso_date, rule_selection_options, run_context
 from edi837.errors import Edi837Error
 from edi837.policy import DEFAULT_POLICY, SHIPPED
-from edi837.store import default_history_url, open_store
 
 
 @click.command("run")
@@ -155,6 +154,8 @@ def run_cmd(
             envelope=envelope,
             tr3=not no_validate,
         )
+        from edi837.store import default_history_url, open_store
+
         url = history_url or default_history_url()
         open_store(url).close()  # fail fast on a bad URL, and apply migrations once
     except Edi837Error as exc:

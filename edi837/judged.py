@@ -26,8 +26,8 @@ LIMIT = 2000  # claims with findings held in memory before spooling
 class JudgedFindings:
     """Timeline findings by claim key (only claims that have some)."""
 
-    def __init__(self, limit: int = LIMIT) -> None:
-        self.limit = limit
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit or LIMIT
         self._memory: dict[int, list[Finding]] = {}
         self._db: sqlite3.Connection | None = None
         self._path = ""

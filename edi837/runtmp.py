@@ -1,7 +1,7 @@
 """One private folder per run for every temporary file, and nothing left behind.
 
-The spooled standard input, the digest spool (``edi837-spool-*.db``), the prerendered
-claims (``edi837-claims-*.tsv``) and the writers' spills hold full claims with names
+The spooled standard input, the digest spool (``edi837-spool-*.db``), the judged
+findings (``edi837-judged-*.db``) and the writers' spills hold full claims with names
 and member ids. They all live in one folder, ``edi837-run-<pid>-<random>`` in the
 system temporary folder, mode 0700, created on first use and removed when the process
 exits: normally (``atexit``), and on SIGTERM and SIGHUP once the command line has

@@ -55,7 +55,7 @@ def _explode(*args, **kwargs):
 
 
 def test_internal_error_is_one_line_exit_3(batch, monkeypatch) -> None:
-    monkeypatch.setattr("edi837.cli.write_outputs", _explode)
+    monkeypatch.setattr("edi837.outputs.output_writers", _explode)
     result = check("-o", "-", "--277ca", "x.277", str(batch))
     assert result.exit_code == 3
     (line,) = lines_of(result.stderr)
@@ -64,7 +64,7 @@ def test_internal_error_is_one_line_exit_3(batch, monkeypatch) -> None:
 
 
 def test_debug_flag_shows_the_traceback(batch, monkeypatch) -> None:
-    monkeypatch.setattr("edi837.cli.write_outputs", _explode)
+    monkeypatch.setattr("edi837.outputs.output_writers", _explode)
     try:
         result = CliRunner().invoke(
             main,

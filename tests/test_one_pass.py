@@ -187,3 +187,31 @@ def test_the_cli_offers_every_report_format() -> None:
     from edi837.writers.report import FORMATS
 
     assert sorted([*FORMATS, "html"]) == list(REPORT_FORMATS)
+
+
+def test_spooled_findings_give_the_same_verdicts(tmp_path: Path, monkeypatch) -> None:
+    """Past ``LIMIT`` claims with findings, the judge's findings go to disk and come
+    back in claim order: the verdicts are the same as when they stay in memory."""
+    paths = []
+    for seed in (21, 22):
+        path = tmp_path / f"b{seed}.837"
+        generate_file(path, seed=seed, claims=150, form="mixed")
+        paths.append(path)
+
+    def verdicts() -> tuple[list[tuple[str, str, tuple[str, ...]]], bool]:
+        run = RunContext.build("bcbsma")
+        with Screening(paths, run, MemoryHistory()) as screening:
+            out = [
+                (v.claim.CLM01, v.status, tuple(f.rule for f in v.findings))
+                for v in screening.verdicts()
+            ]
+            spooled = screening.judged._db is not None
+            assert len(screening.judged) > 1  # timeline findings of several claims
+        return out, spooled
+
+    in_memory, spooled = verdicts()
+    assert not spooled
+    monkeypatch.setattr("edi837.judged.LIMIT", 1)
+    on_disk, spooled = verdicts()
+    assert spooled
+    assert on_disk == in_memory

@@ -25,7 +25,9 @@ from edi837.safetext import shown_segment_id
 from edi837.x12.tr3.compile import CompiledMap, LoopNode, SegmentNode, load_map
 from edi837.x12.tr3.elements import ElementError, check_segment
 
-MEMO_LIMIT = 8192  # distinct valid segment bodies remembered per map node
+MEMO_LIMIT = 16384  # segment bodies remembered with their element errors, all nodes
+# together: a bound on memory (~3 MB), not per node (a file with 100k distinct names
+# would otherwise keep 8k bodies for each of a hundred nodes).
 _SEGMENT_KINDS = {
     "1": "unrecognized segment (not where the guide allows it)",
     "2": "segment marked not used",
@@ -111,7 +113,7 @@ class TR3Validator:
         self._stack: list[_Frame] = []
         self._position = 0
         self._transaction = 0
-        self._memo: dict[int, dict[str, tuple[ElementError, ...]]] = {}
+        self._memo: dict[tuple[int, str], tuple[ElementError, ...]] = {}
         self._seps = ("", "")
 
     # -- per transaction set ---------------------------------------------------------
@@ -205,15 +207,14 @@ class TR3Validator:
         offset: int,
         claim: int,
     ) -> None:
-        memo = self._memo.get(id(node))
-        if memo is None:
-            memo = self._memo[id(node)] = {}
-        found = memo.get(body)
+        memo = self._memo
+        key = (id(node), body)
+        found = memo.get(key)
         if found is None:
             found = check_segment(node, el, comp)
             if len(memo) >= MEMO_LIMIT:
                 memo.clear()
-            memo[body] = found
+            memo[key] = found
         if found:
             loop = _loop_id(node.parent)
             for err in found:
