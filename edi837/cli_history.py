@@ -23,6 +23,7 @@ from edi837.policy import DEFAULT_POLICY, load_policy
 from edi837.sources import open_output
 from edi837.store import SqlHistory, default_history_url, describe_url, open_store
 from edi837.store.io import HistoryImportError, export_history, import_history
+from edi837.store.schema import TimelineRow
 from edi837.store.summary import PatientSummary, member_summary, reasons
 
 EXIT_UNREADABLE = 2
@@ -196,18 +197,18 @@ def _show_text(member: str, patients: list[PatientSummary], where: str) -> None:
             ],
             [
                 [
-                    str(r[5]),
-                    r[4],
-                    str(r[6]),
-                    r[2],
-                    r[9],
-                    r[11],
-                    r[7] or "-",
-                    r[10],
-                    r[0],
+                    str(r.service_date),
+                    r.procedure,
+                    str(r.units),
+                    r.claim_id,
+                    r.form,
+                    r.frequency,
+                    r.order_id or "-",
+                    r.status,
+                    r.patient_key,
                     _source(r),
                 ]
-                for r in sorted(services, key=lambda r: (r[5], r[0], r[2]))
+                for r in sorted(services, key=lambda r: (r.service_date, r.patient_key, r.claim_id))
             ],
         )
     if rejected:
@@ -215,7 +216,7 @@ def _show_text(member: str, patients: list[PatientSummary], where: str) -> None:
         _table(
             ["claim", "form", "freq", "patient", "source", "reasons"],
             [
-                [r[2], r[9], r[11], r[0], _source(r), " | ".join(reasons(r)) or "-"]
+                [r.claim_id, r.form, r.frequency, r.patient_key, _source(r), " | ".join(reasons(r)) or "-"]
                 for r in rejected
             ],
         )
@@ -259,16 +260,16 @@ def _show_csv(patients: list[PatientSummary]) -> None:
                 [
                     p.patient_key,
                     "service",
-                    r[5],
-                    r[4],
-                    r[6],
-                    r[2],
-                    r[9],
-                    r[11],
-                    r[7],
-                    r[10],
-                    r[12],
-                    r[14],
+                    r.service_date,
+                    r.procedure,
+                    r.units,
+                    r.claim_id,
+                    r.form,
+                    r.frequency,
+                    r.order_id,
+                    r.status,
+                    r.source_file,
+                    r.isa13,
                     "",
                 ]
             )
@@ -280,13 +281,13 @@ def _show_csv(patients: list[PatientSummary]) -> None:
                     "",
                     "",
                     "",
-                    r[2],
-                    r[9],
-                    r[11],
+                    r.claim_id,
+                    r.form,
+                    r.frequency,
                     "",
                     "rejected",
-                    r[12],
-                    r[14],
+                    r.source_file,
+                    r.isa13,
                     "; ".join(reasons(r)),
                 ]
             )
@@ -327,8 +328,8 @@ def _show_csv(patients: list[PatientSummary]) -> None:
         )
 
 
-def _source(row: tuple[Any, ...]) -> str:
-    source, isa13 = row[12], row[14]
+def _source(row: TimelineRow) -> str:
+    source, isa13 = row.source_file, row.isa13
     return f"{source} (ISA13 {isa13})" if isa13 else source
 
 

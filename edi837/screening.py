@@ -44,7 +44,7 @@ from edi837.safetext import PHI_SEGMENTS, escape, without_values
 from edi837.spool import DigestSpool
 from edi837.store import run_in_transaction
 from edi837.store.base import HistoryStore
-from edi837.verdicts import Finding, Verdict
+from edi837.verdicts import Finding, Severity, Verdict
 from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue, relax
 from edi837.x12.tokenizer import ReadNote
 from edi837.x12.tr3.issues import to_issues
@@ -79,13 +79,13 @@ class FileResult:
         out += [
             _issue_line(self.path, i)
             for i in self.issues
-            if i.severity == "error" and i.scope != "claim"
+            if i.severity is Severity.REJECT and i.scope != "claim"
         ]
         return out
 
     @property
     def warnings(self) -> list[str]:
-        out = [_issue_line(self.path, i) for i in self.issues if i.severity == "warning"]
+        out = [_issue_line(self.path, i) for i in self.issues if i.severity is Severity.WARNING]
         out += [f"{escape(self.path)}:seg {n.ordinal} @{n.offset}: {n.message}" for n in self.notes]
         return out
 
