@@ -216,7 +216,14 @@ def _show_text(member: str, patients: list[PatientSummary], where: str) -> None:
         _table(
             ["claim", "form", "freq", "patient", "source", "reasons"],
             [
-                [r.claim_id, r.form, r.frequency, r.patient_key, _source(r), " | ".join(reasons(r)) or "-"]
+                [
+                    r.claim_id,
+                    r.form,
+                    r.frequency,
+                    r.patient_key,
+                    _source(r),
+                    " | ".join(reasons(r)) or "-",
+                ]
                 for r in rejected
             ],
         )

@@ -149,10 +149,9 @@ def claim_findings(
     problem at a segment the TR3 check already faulted is its consequence, not reported
     again (root cause only)."""
     findings = list(tr3) if tr3 else []
-    if claim.problems:
-        findings += structure_findings(claim)
-    ctx = ClaimContext(run, claim)
     selection = run.selection
+    findings += structure_findings(claim, selection)
+    ctx = ClaimContext(run, claim)
     if claim.frequency != "8" and claim.has_s_code:
         for rule in _CLAIM_RULES:
             if selection.enabled(rule.code):

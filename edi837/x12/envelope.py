@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from edi837.errors import UnsupportedVersionError
-from edi837.verdicts import Severity
 from edi837.safetext import shown_segment_id
+from edi837.verdicts import Severity
 from edi837.x12.position import FORM_837I, FORM_837P, Position
 from edi837.x12.separators import Separators
 from edi837.x12.tokenizer import Segment
@@ -401,7 +401,12 @@ class EnvelopeTracker:
                 self._issue(Severity.WARNING, "ERRATA_LABEL", note, seg, "transaction")
         if not seg[2]:
             self._issue(
-                Severity.REJECT, "ST02_MISSING", "ST02 control number is empty", seg, "transaction", ik5="7"
+                Severity.REJECT,
+                "ST02_MISSING",
+                "ST02 control number is empty",
+                seg,
+                "transaction",
+                ik5="7",
             )
         return self.st
 
@@ -497,11 +502,18 @@ class EnvelopeTracker:
     def on_iea(self, seg: Segment) -> None:
         isa = self.isa
         if isa is None or isa.closed:
-            self._issue(Severity.REJECT, "IEA_UNEXPECTED", "IEA without a matching ISA", seg, "file")
+            self._issue(
+                Severity.REJECT, "IEA_UNEXPECTED", "IEA without a matching ISA", seg, "file"
+            )
             return
         if self.gs is not None and not self.gs.closed:
             self._issue(
-                Severity.REJECT, "GE_MISSING", f"group {self.gs.GS[6]} has no GE", seg, "group", ak9="3"
+                Severity.REJECT,
+                "GE_MISSING",
+                f"group {self.gs.GS[6]} has no GE",
+                seg,
+                "group",
+                ak9="3",
             )
             self.gs = None
         if seg[2] != isa.ISA[13]:
