@@ -3,11 +3,14 @@ is broken, and is selectable (--ignore, --warn) like any S-code rule."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from edi837.cli import main
 from edi837.policy import load_policy
 from edi837.rules import RULES
 from edi837.rules.context import RunContext
@@ -205,3 +208,21 @@ def test_structure_rules_are_registered_with_a_check_and_rationale(code):
     rule = RULES[code]
     assert rule.kind == "structure" and rule.check is not None
     assert rule.rationale and rule.rationale.split()[0] not in ("", code)
+
+
+@pytest.mark.parametrize(
+    ("option", "status", "severity"),
+    [((), 1, "reject"), (("--warn", "STR004"), 0, "warning"), (("--ignore", "STR004"), 0, None)],
+)
+def test_structure_rule_selection_on_the_command_line(tmp_path, option, status, severity):
+    segs = _segments()
+    _set(segs, "CLM*", 2, "600")
+    path = tmp_path / "claim.837"
+    path.write_text(_text(segs), encoding="latin-1")
+    result = CliRunner().invoke(
+        main, ["check", "-q", "--no-history", "--format", "json", *option, str(path)]
+    )
+    assert result.exit_code == status, result.output
+    (claim,) = json.loads(result.stdout)["claims"]
+    found = [f["severity"] for f in claim["findings"] if f["rule"] == "STR004"]
+    assert found == ([severity] if severity else [])
