@@ -3,8 +3,9 @@
 Why a separate step: the frequency rules (S0353 once, S0354 every 30 days, months per
 order, one form) depend on *other* claims. Judging per patient in (service date, original
 before replacement before void, input order) makes verdicts independent of the order
-of claims and files in the batch. Claims arrive here as compact digests (named tuples,
-cheap to spool to disk), so memory does not grow with the batch.
+of claims and files in the batch. Claims arrive here as compact digests (``edi837.digest``:
+named tuples the rules read as they are, cheap to spool to disk), so memory does not grow
+with the batch.
 
 Verdict stability: a claim whose origin (file content hash and CLM ordinal) the store
 already holds as accepted was forwarded to the payer; re-screening answers it accepted
