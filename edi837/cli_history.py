@@ -22,6 +22,7 @@ from edi837.policy import DEFAULT_POLICY
 
 if TYPE_CHECKING:
     from edi837.store import SqlHistory
+    from edi837.store.schema import TimelineRow
     from edi837.store.summary import PatientSummary
 
 # The store, feeds and summaries are imported by the commands that use them, so that
@@ -210,18 +211,18 @@ def _show_text(member: str, patients: list[PatientSummary], where: str) -> None:
             ],
             [
                 [
-                    str(r[5]),
-                    r[4],
-                    str(r[6]),
-                    r[2],
-                    r[9],
-                    r[11],
-                    r[7] or "-",
-                    r[10],
-                    r[0],
+                    str(r.service_date),
+                    r.procedure,
+                    str(r.units),
+                    r.claim_id,
+                    r.form,
+                    r.frequency,
+                    r.order_id or "-",
+                    r.status,
+                    r.patient_key,
                     _source(r),
                 ]
-                for r in sorted(services, key=lambda r: (r[5], r[0], r[2]))
+                for r in sorted(services, key=lambda r: (r.service_date, r.patient_key, r.claim_id))
             ],
         )
     if rejected:
@@ -229,7 +230,14 @@ def _show_text(member: str, patients: list[PatientSummary], where: str) -> None:
         _table(
             ["claim", "form", "freq", "patient", "source", "reasons"],
             [
-                [r[2], r[9], r[11], r[0], _source(r), " | ".join(reasons(r)) or "-"]
+                [
+                    r.claim_id,
+                    r.form,
+                    r.frequency,
+                    r.patient_key,
+                    _source(r),
+                    " | ".join(reasons(r)) or "-",
+                ]
                 for r in rejected
             ],
         )
@@ -275,16 +283,16 @@ def _show_csv(patients: list[PatientSummary]) -> None:
                 [
                     p.patient_key,
                     "service",
-                    r[5],
-                    r[4],
-                    r[6],
-                    r[2],
-                    r[9],
-                    r[11],
-                    r[7],
-                    r[10],
-                    r[12],
-                    r[14],
+                    r.service_date,
+                    r.procedure,
+                    r.units,
+                    r.claim_id,
+                    r.form,
+                    r.frequency,
+                    r.order_id,
+                    r.status,
+                    r.source_file,
+                    r.isa13,
                     "",
                 ]
             )
@@ -296,13 +304,13 @@ def _show_csv(patients: list[PatientSummary]) -> None:
                     "",
                     "",
                     "",
-                    r[2],
-                    r[9],
-                    r[11],
+                    r.claim_id,
+                    r.form,
+                    r.frequency,
                     "",
                     "rejected",
-                    r[12],
-                    r[14],
+                    r.source_file,
+                    r.isa13,
                     "; ".join(reasons(r)),
                 ]
             )
@@ -343,8 +351,8 @@ def _show_csv(patients: list[PatientSummary]) -> None:
         )
 
 
-def _source(row: tuple[Any, ...]) -> str:
-    source, isa13 = row[12], row[14]
+def _source(row: TimelineRow) -> str:
+    source, isa13 = row.source_file, row.isa13
     return f"{source} (ISA13 {isa13})" if isa13 else source
 
 

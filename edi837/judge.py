@@ -3,8 +3,9 @@
 Why a separate step: the frequency rules (S0353 once, S0354 every 30 days, months per
 order, one form) depend on *other* claims. Judging per patient in (service date, original
 before replacement before void, input order) makes verdicts independent of the order
-of claims and files in the batch. Claims arrive here as compact digests (named tuples,
-cheap to spool to disk), so memory does not grow with the batch.
+of claims and files in the batch. Claims arrive here as compact digests (``edi837.digest``:
+named tuples the rules read as they are, cheap to spool to disk), so memory does not grow
+with the batch.
 
 Verdict stability: a claim whose origin (file content hash and CLM ordinal) the store
 already holds as accepted was forwarded to the payer; re-screening answers it accepted
@@ -20,95 +21,47 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
 
-from edi837.claim.model import Claim, Envelope, Position, ServiceLine
-from edi837.feeds import Authorization
+from edi837.claim.model import Claim
+from edi837.digest import Digest, LineDigest, Source
 from edi837.rules import rules_of
-from edi837.rules.context import ClaimContext, RunContext, ordering_candidates
-from edi837.rules.sc014_frequency import frequency as sc014
+from edi837.rules import sc014_frequency as sc014
+from edi837.rules.context import ClaimContext, RunContext, TimelineContext, ordering_candidates
 from edi837.rules.sc016_duplicate import duplicate as sc016
 from edi837.rules.sc016_duplicate import money
 from edi837.store.base import ClaimRecord, HistoryStore
 from edi837.timeline import Service, Timeline
-from edi837.verdicts import ACCEPTED, REJECTED, Finding, Severity
+from edi837.verdicts import ACCEPTED, REJECTED, Finding
 from edi837.x12.envelope import SyntaxIssue
 
 FREQUENCY_RANK = {"7": 1, "8": 2}  # originals (1) first at equal dates
 
 
-class LineDigest(NamedTuple):
-    """One S-code line of a digest."""
-
-    LX01: int
-    procedure: str
-    day: int  # date ordinal, 0 when the line has no date
-    units: str
-    REF_G1: str
-    charge: str  # SV102 / SV203, two decimals
-    ordering_npi: str
-    where: Position  # the service date (DTP*472), else the line
-
-
-class Source(NamedTuple):
-    """Where a claim came from: file, ISA06, ISA13, envelope indexes, CLM ordinal."""
-
-    file: str
-    sender: str
-    ISA13: str
-    interchange: int
-    group: int
-    transaction: int
-    ordinal: int
-
-
-class AuthDigest(NamedTuple):
-    LX01: int
-    order_id: str
-    s0354_max_months: int | None
-    regimen: str
-
-
-class Digest(NamedTuple):
-    """Everything the timeline rules need of a claim."""
-
-    key: int
-    CLM01: str
-    REF_F8: str
-    frequency: str
-    form: str
-    member_id: str
-    patient_key: str
-    REF_G1: str
-    rejected: bool  # by a per-claim rule
-    lines: tuple[LineDigest, ...]
-    auths: tuple[AuthDigest, ...]
-    source: Source
-    billing_npi: str = ""
-    reasons: tuple[str, ...] = ()  # the per-claim rejections, "SC008: ..."
-    position: Position | None = None  # the CLM segment
-
-
 def make_digest(
     key: int, claim: Claim, ctx: ClaimContext, rejected: bool, reasons: Iterable[str] = ()
 ) -> Digest:
-    lines = tuple(
-        LineDigest(
-            ln.LX01,
-            ln.procedure,
-            _ordinal(claim.line_date(ln)),
-            str(ln.units),
-            ln.REF_G1,
-            money(ln.charge),
-            ordering_candidates(claim, ln)[0][1].npi,
-            ln.date_at,
+    """A screened claim's digest: its S-code lines with the order each is billed under
+    (the covering authorization's, else REF*G1), whatever rules ran."""
+    covering = ctx.line_auth
+    lines = []
+    for ln in claim.lines:
+        if not ln.is_s_code:
+            continue
+        auth = covering.get(ln.LX01)
+        lines.append(
+            LineDigest(
+                ln.LX01,
+                ln.procedure,
+                _ordinal(claim.line_date(ln)),
+                str(ln.units),
+                auth.order_id if auth else ctx.order_id(ln),
+                money(ln.charge),
+                ordering_candidates(claim, ln)[0][1].npi,
+                ln.date_at,
+                auth.s0354_max_months if auth else None,
+                auth.regimen if auth else "",
+            )
         )
-        for ln in claim.lines
-        if ln.is_s_code
-    )
-    auths = tuple(
-        AuthDigest(lx, a.order_id, a.s0354_max_months, a.regimen) for lx, a in ctx.line_auth.items()
-    )
     env = claim.envelope
     return Digest(
         key,
@@ -118,10 +71,8 @@ def make_digest(
         claim.form,
         claim.member_id,
         claim.patient_key,
-        claim.REF_G1,
         rejected,
-        lines,
-        auths,
+        tuple(lines),
         Source(
             env.file,
             env.ISA06,
@@ -131,9 +82,9 @@ def make_digest(
             env.transaction_index,
             claim.position.ordinal,
         ),
+        claim.position,
         claim.billing.npi,
         tuple(reasons),
-        claim.position,
     )
 
 
@@ -178,53 +129,6 @@ def _voids_of_earlier_claims_first(digests: list[Digest], standing: set[str]) ->
 
 def _ordinal(day: date | None) -> int:
     return day.toordinal() if day else 0
-
-
-_ENVELOPES: dict[str, Envelope] = {}
-
-
-def _restore(digest: Digest) -> tuple[Claim, dict[int, Authorization]]:
-    """The claim and authorizations as far as the timeline rules read them."""
-    env = _ENVELOPES.get(digest.form)
-    if env is None:
-        env = _ENVELOPES[digest.form] = Envelope(
-            "", "", "", "", "", "", "", "", "", "", digest.form
-        )
-    claim = Claim(
-        env, digest.CLM01, frequency=digest.frequency, REF_F8=digest.REF_F8, REF_G1=digest.REF_G1
-    )
-    claim.subscriber.member_id = digest.member_id
-    if digest.position is not None:
-        claim.position = digest.position
-    for ln in digest.lines:
-        claim.lines.append(
-            ServiceLine(
-                ln.LX01,
-                ln.procedure,
-                units=Decimal(ln.units),
-                REF_G1=ln.REF_G1,
-                charge=Decimal(ln.charge),
-                service_date=date.fromordinal(ln.day) if ln.day else None,
-                position=ln.where,
-                date_position=ln.where,
-            )
-        )
-    auths = {
-        a.LX01: Authorization(
-            a.order_id,
-            digest.member_id,
-            "",
-            date.min,
-            date.max,
-            frozenset(),
-            a.s0354_max_months,
-            "",
-            "authorized",
-            regimen=a.regimen,
-        )
-        for a in digest.auths
-    }
-    return claim, auths
 
 
 @dataclass(slots=True)
@@ -283,19 +187,18 @@ class Judge:
     ) -> Judgement:
         origin = self.origin(digest.source)
         earlier = claims.get(origin)
-        claim, line_auth = _restore(digest)
-        ctx = ClaimContext(self.run, claim, line_auth, timeline)
+        ctx = TimelineContext(self.run, digest)
         if earlier is not None and earlier.status == ACCEPTED:
             return self._again(patient_key, digest, ctx, origin, timeline)
         findings: list[Finding] = []
-        originals = [claim.REF_F8, claim.CLM01]
+        originals = [digest.REF_F8, digest.CLM01]
         refused = digest.rejected or self.envelope_rejected(digest.source)
-        if claim.frequency == "8":
+        if digest.frequency == "8":
             if refused:  # a rejected void withdraws nothing
                 self._record(patient_key, digest, REJECTED, (), origin, claims, findings)
                 return Judgement(digest.key, findings, REJECTED)
             removed = timeline.remove_claim(originals)
-            findings += self.selection.apply([self._frequency_note(claim, removed, "void")])
+            findings += self.selection.apply([sc014.withdrawal(digest, removed)])
             self.history.withdraw(patient_key, {s.source for s in removed}, by=origin)
             self._record(
                 patient_key,
@@ -305,19 +208,17 @@ class Judge:
                 origin,
                 claims,
                 findings,
-                chain=removed[0].stands_for if removed else claim.REF_F8,
+                chain=removed[0].stands_for if removed else digest.REF_F8,
             )
             return Judgement(digest.key, findings, ACCEPTED)
         replaced: list[Service] = []
-        chain = claim.CLM01
-        if claim.frequency == "7":
+        chain = digest.CLM01
+        if digest.frequency == "7":
             replaced = timeline.remove_claim(originals)
-            findings += self.selection.apply([self._frequency_note(claim, replaced, "replacement")])
-            chain = replaced[0].stands_for if replaced else (claim.REF_F8 or claim.CLM01)
+            findings += self.selection.apply([sc014.withdrawal(digest, replaced)])
+            chain = replaced[0].stands_for if replaced else (digest.REF_F8 or digest.CLM01)
         prior = list(timeline)
-        mine = [
-            self._service(claim, digest, ln, line_auth, ctx, origin, chain) for ln in claim.lines
-        ]
+        mine = [self._service(digest, ln, origin, chain) for ln in digest.lines]
         duplicate = self.selection.apply(
             sc016.check(  # type: ignore[misc]
                 mine,
@@ -325,12 +226,12 @@ class Judge:
                 claims,
                 self.content_hashes.get(digest.source.file, ""),
                 digest.source.ISA13,
-                claim.position,
+                digest.position,
             )
         )
         findings += duplicate
         pending: list[Service] = []
-        for line, service in zip(claim.lines, mine, strict=True):
+        for line, service in zip(digest.lines, mine, strict=True):
             if any(f.rejects for f in duplicate):
                 break  # named as the duplicate it is, not as a frequency violation
             before = len(findings)
@@ -351,19 +252,22 @@ class Judge:
         return Judgement(digest.key, findings, ACCEPTED)
 
     def _again(
-        self, patient_key: str, digest: Digest, ctx: ClaimContext, origin: str, timeline: Timeline
+        self,
+        patient_key: str,
+        digest: Digest,
+        ctx: TimelineContext,
+        origin: str,
+        timeline: Timeline,
     ) -> Judgement:
         """A claim the store already holds accepted (same origin): accepted again, with
         the notes it had (what it withdrew; warnings), never a rejection."""
-        claim = ctx.claim
         findings: list[Finding] = []
-        if claim.frequency in ("7", "8"):
-            kind = "void" if claim.frequency == "8" else "replacement"
+        if digest.frequency in ("7", "8"):
             withdrawn = self.history.withdrawn_services(patient_key, origin)
-            findings += self.selection.apply([self._frequency_note(claim, withdrawn, kind)])
-        if claim.frequency != "8":
+            findings += self.selection.apply([sc014.withdrawal(digest, withdrawn)])
+        if digest.frequency != "8":
             prior = [s for s in timeline if s.source != origin]
-            for line in claim.lines:
+            for line in digest.lines:
                 for rule in self.rules:
                     findings.extend(
                         f
@@ -372,53 +276,21 @@ class Judge:
                     )
         return Judgement(digest.key, findings, ACCEPTED)
 
-    def _service(
-        self,
-        claim: Claim,
-        digest: Digest,
-        line: ServiceLine,
-        line_auth: dict[int, Authorization],
-        ctx: ClaimContext,
-        origin: str,
-        chain: str,
-    ) -> Service:
-        auth = line_auth.get(line.LX01)
-        ln = next(d for d in digest.lines if d.LX01 == line.LX01)
+    def _service(self, claim: Digest, line: LineDigest, origin: str, chain: str) -> Service:
         return Service(
             line.procedure,
-            claim.line_date(line) or date.min,
-            _units(line.units),
+            line.service_date or date.min,
+            _units(line.unit_count),
             claim.CLM01,
             claim.form,
-            auth.order_id if auth else ctx.order_id(line),
+            line.order_id,
             claim.member_id,
             origin,
             line.LX01,
             chain,
-            ln.charge,
-            ln.ordering_npi,
-            digest.billing_npi,
-        )
-
-    def _frequency_note(self, claim: Claim, removed: list[Service], kind: str) -> Finding:
-        ref = claim.REF_F8 or claim.CLM01
-        if removed:
-            lines = ", ".join(f"{s.procedure} {s.service_date}" for s in removed)
-            return sc014.finding(
-                f"{kind} of claim {removed[0].claim_id}: its S-code line(s) {lines} no longer "
-                "count toward the frequency limits",
-                severity=Severity.INFO,
-                segment=claim.position,
-                loop="2300",
-                value=ref,
-                fix="",
-            )
-        return sc014.finding(
-            f"{kind} (CLM05-3 {claim.frequency}) names original {ref!r}, which edi837 has not "
-            "accepted in this run or its history; nothing was withdrawn",
-            segment=claim.position,
-            loop="2300",
-            value=ref,
+            line.charge,
+            line.ordering_npi,
+            claim.billing_npi,
         )
 
     def _record(

@@ -50,7 +50,7 @@ from edi837.sources import ZipArchiveInput, source_key, zip_members
 from edi837.spool import DigestSpool
 from edi837.store import run_in_transaction
 from edi837.store.base import HistoryStore
-from edi837.verdicts import Finding, Verdict
+from edi837.verdicts import Finding, Severity, Verdict
 from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue, relax
 from edi837.x12.tokenizer import ReadNote
 from edi837.x12.tr3.issues import to_issues
@@ -90,13 +90,13 @@ class FileResult:
         out += [
             _issue_line(self.path, i)
             for i in self.issues
-            if i.severity == "error" and i.scope != "claim"
+            if i.severity is Severity.REJECT and i.scope != "claim"
         ]
         return out
 
     @property
     def warnings(self) -> list[str]:
-        out = [_issue_line(self.path, i) for i in self.issues if i.severity == "warning"]
+        out = [_issue_line(self.path, i) for i in self.issues if i.severity is Severity.WARNING]
         out += [f"{escape(self.path)}:seg {n.ordinal} @{n.offset}: {n.message}" for n in self.notes]
         return out
 
@@ -163,10 +163,9 @@ def claim_findings(
     problem at a segment the TR3 check already faulted is its consequence, not reported
     again (root cause only)."""
     findings = list(tr3) if tr3 else []
-    if claim.problems:
-        findings += structure_findings(claim)
-    ctx = ClaimContext(run, claim)
     selection = run.selection
+    findings += structure_findings(claim, selection)
+    ctx = ClaimContext(run, claim)
     if claim.frequency != "8" and claim.has_s_code:
         for rule in _CLAIM_RULES:
             if selection.enabled(rule.code):

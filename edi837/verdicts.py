@@ -23,6 +23,7 @@ class Severity(StrEnum):
     REJECT = "reject"  # the claim is rejected (277CA A3/A6/A7/A8)
     WARNING = "warning"  # reported; the claim is still accepted (277CA A2)
     INFO = "info"  # context, e.g. an errata version label
+    FATAL = "fatal"  # envelope only: the file cannot be read past it (answered by a TA1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,7 @@ def test_mapping_input_and_issues() -> None:
     from edi837.x12.envelope import SyntaxIssue
 
     issue = SyntaxIssue(
-        "error",
+        Severity.REJECT,
         "SE_COUNT",
         "SE01 says 9 segments, the set has 40",
         Position(3, 0, "ST"),

@@ -106,3 +106,13 @@ def test_schema_command_prints_a_valid_2020_12_schema(name):
 
 def test_schema_unknown_name_is_a_usage_error():
     assert invoke("schema", "claims").exit_code == 2
+
+
+@pytest.mark.parametrize("code", [f"STR00{n}" for n in range(1, 8)])
+def test_structure_rule_explained_like_an_s_code_rule(code):
+    result = invoke("rules", code)
+    assert result.exit_code == 0
+    out = result.output
+    assert out.startswith(f"{code}: {RULES[code].title}")
+    why = out.split("Why:\n", 1)[1].split("\n\n", 1)[0]
+    assert len(why.split()) > 10  # the rule's own docstring, not an empty section

@@ -23,8 +23,14 @@ def test_every_rule_has_rationale_citation_and_stc():
         assert rule.cite and rule.fix, code
         assert rule.category in {"A3", "A6", "A7", "A8"}, code
         assert rule.status_code.isdigit(), code
-        if rule.kind in ("claim", "timeline", "frequency"):
-            assert rule.rationale, code
+        if rule.kind in ("claim", "timeline", "frequency") or rule.check is not None:
+            assert rule.rationale, code  # every rule that is a check says why (STR too)
+
+
+def test_every_structure_rule_is_explained_in_the_rules_doc():
+    text = (ROOT / "docs" / "rules.md").read_text()
+    for code in (f"STR00{n}" for n in range(1, 8)):
+        assert f"### {code}: {RULES[code].title}" in text, code
 
 
 def _commands(group, prefix=()):

@@ -13,18 +13,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 
 from edi837.claim.model import (
-    FORM_837I,
     Claim,
     Envelope,
     Person,
     Position,
     Provider,
+    ReadProblem,
     ServiceLine,
 )
-from edi837.npi import is_valid_npi
 from edi837.numeric import ascii_int
 from edi837.x12.separators import Separators
 
@@ -37,7 +35,7 @@ _USED = frozenset({"REF", "NM1", "DTP", "LX", "SV1", "SV2", "SBR"})
 ClaimSegment = tuple[str, int, int]  # (segment text, ordinal, byte offset)
 
 
-_UNREADABLE = "is not a number"  # STR005 wording; a sum over it is not checked
+_UNREADABLE = "is not a number"  # STR005 wording
 _DATES: dict[str, date] = {}
 _DECIMALS: dict[str, Decimal] = {}
 _MAX_R_TEXT = 24  # an X12 R (decimal) element: 1-18 digits, sign and point
@@ -70,11 +68,6 @@ def _decimal(value: str) -> Decimal:
             _DECIMALS.clear()
         _DECIMALS[value] = number
     return number
-
-
-@lru_cache(maxsize=8192)
-def _npi_ok(npi: str) -> bool:
-    return is_valid_npi(npi)
 
 
 def build_claim(
@@ -181,7 +174,6 @@ def build_claim(
     if line is not None:
         line.last_ordinal = last_ordinal
     claim.last_ordinal = last_ordinal
-    _check_claim(claim)
     return claim
 
 
@@ -206,12 +198,12 @@ def _claim(
     position = Position(ordinal, offset, "CLM")
     claim.CLM01 = el[1] if n > 1 else ""
     claim.position = position
-    if not claim.CLM01:
-        claim.problems.append(("STR005", "CLM01 (patient control number) is empty", position))
     try:
         claim.total_charge = _decimal(el[2] if n > 2 else "")
     except InvalidOperation:
-        claim.problems.append(("STR005", f"CLM02 total charge {_UNREADABLE}", position))
+        claim.problems.append(
+            ReadProblem("STR005", "CLM02", f"CLM02 total charge {_UNREADABLE}", position)
+        )
     composite = (el[5] if n > 5 else "").split(comp)
     composite += [""] * (3 - len(composite))
     claim.facility_code, claim.facility_qualifier, claim.frequency = composite[:3]
@@ -249,11 +241,17 @@ def _service(
     try:
         line.charge = _decimal(el[2 + shift] if n > 2 + shift else "")
     except InvalidOperation:
-        claim.problems.append(("STR005", f"{el[0]}{2 + shift:02d} charge {_UNREADABLE}", where))
+        element = f"{el[0]}{2 + shift:02d}"
+        claim.problems.append(
+            ReadProblem("STR005", element, f"{element} charge {_UNREADABLE}", where)
+        )
     try:
         line.units = _decimal(el[4 + shift] if n > 4 + shift else "")
     except InvalidOperation:
-        claim.problems.append(("STR005", f"{el[0]}{4 + shift:02d} units {_UNREADABLE}", where))
+        element = f"{el[0]}{4 + shift:02d}"
+        claim.problems.append(
+            ReadProblem("STR005", element, f"{element} units {_UNREADABLE}", where)
+        )
 
 
 def _dates(value: str, fmt: str) -> tuple[date, date | None]:
@@ -277,61 +275,7 @@ def _dtp_dates(
         return _dates(el[3], el[2])
     except ValueError:
         message = _BAD_DATE[el[1]].format(value=el[3], fmt=el[2])
-        claim.problems.append(("STR003", message, Position(ordinal, offset, "DTP")))
+        claim.problems.append(
+            ReadProblem("STR003", "DTP03", message, Position(ordinal, offset, "DTP"))
+        )
         return None
-
-
-def _check_claim(claim: Claim) -> None:
-    """Structural checks a payer's front end applies before any business rule."""
-    problems = claim.problems
-    if not claim.lines:
-        problems.append(
-            ("STR001", f"claim {claim.CLM01} has no service line (2400 LX)", claim.position)
-        )
-        return
-    for role, prov in (
-        ("billing provider 2010AA", claim.billing),
-        ("attending provider 2310A", claim.attending),
-        ("referring provider", claim.referring),
-        ("rendering provider 2310B", claim.rendering),
-    ):
-        if prov is not None and prov.npi and not _npi_ok(prov.npi):
-            problems.append(
-                ("STR002", f"{role} NPI {prov.npi} fails the NPI check digit", prov.position)
-            )
-    if not claim.billing.npi:
-        problems.append(("STR002", "billing provider 2010AA has no NPI (NM108 XX)", claim.position))
-    total = Decimal(0)
-    for line in claim.lines:
-        total += line.charge
-        if line.ordering is not None and line.ordering.npi and not _npi_ok(line.ordering.npi):
-            problems.append(
-                (
-                    "STR002",
-                    f"ordering provider 2420E NPI {line.ordering.npi} fails the NPI check digit",
-                    line.ordering.position,
-                )
-            )
-        if line.date_position is None and claim.form != FORM_837I:
-            # (a DTP*472 that is there but invalid is STR003's, not a missing date)
-            problems.append(
-                (
-                    "STR006",
-                    f"line {line.LX01} has no service date (DTP*472 is required on an 837P)",
-                    line.position,
-                )
-            )
-        if not line.procedure and not line.revenue_code:
-            problems.append(
-                ("STR007", f"line {line.LX01} has no SV1/SV2 service segment", line.position)
-            )
-    unreadable = any(code == "STR005" and text.endswith(_UNREADABLE) for code, text, _ in problems)
-    if claim.total_charge != total and not unreadable:  # a sum over a bad amount is moot
-        problems.append(
-            (
-                "STR004",
-                f"CLM02 total charge {claim.total_charge} does not equal "
-                f"the sum of line charges {total}",
-                claim.position,
-            )
-        )

@@ -118,6 +118,18 @@ class ServiceLine:
         return self.revenue_code
 
 
+@dataclass(frozen=True, slots=True)
+class ReadProblem:
+    """A value the reader could not read, so the model holds none (no date) or 0 (an
+    amount). The structure rules STR003 (dates) and STR005 (amounts) report it; every
+    other structural check reads the model itself."""
+
+    rule: str  # STR003 (a date) or STR005 (an amount)
+    element: str  # as the guides name it: CLM02, SV102, SV104, SV203, SV205, DTP03
+    message: str
+    where: Position
+
+
 @dataclass(slots=True)
 class Claim:
     """Loop 2300 with its hierarchy: one claim as the payer would adjudicate it."""
@@ -146,8 +158,7 @@ class Claim:
     position: Position = field(default_factory=lambda: Position(0, 0))
     last_ordinal: int = 0  # ordinal of the claim's last segment
     hl_ordinals: tuple[int, ...] = ()  # first segment ordinals of the parent HL loops
-    problems: list[tuple[str, str, Position | None]] = field(default_factory=list)
-    # ^ structural problems found while reading: (code, message, where)
+    problems: list[ReadProblem] = field(default_factory=list)  # values the reader could not read
     raw: list[tuple[str, int, int]] = field(default_factory=list)
     # ^ the claim's own segments as read (text, ordinal, byte offset), CLM first: what
     #   the splits and the annotated copy write back, byte for byte

@@ -19,6 +19,13 @@ from edi837.rules import (  # noqa: F401  (imported to register)
     sc016_duplicate,
     sc017_service_after_receipt,
     sc018_traditional_medicare,
+    str001_service_line,
+    str002_npi,
+    str003_dates,
+    str004_balance,
+    str005_claim_id_amounts,
+    str006_service_date,
+    str007_service_segment,
     structure,
 )
 from edi837.rules.registry import RULES, Rule, rules_of

@@ -8,10 +8,11 @@ from datetime import date
 
 from edi837.claim.loop2300 import parse_d8
 from edi837.claim.model import FORM_837I, Claim, Provider, ServiceLine
+from edi837.digest import Digest
 from edi837.feeds import Authorization, AuthorizationFeed, ProviderFeed
 from edi837.policy import Policy
+from edi837.rules.authorization import AuthMatch, match_authorizations
 from edi837.rules.selection import RuleSelection
-from edi837.timeline import Timeline
 
 
 @dataclass(slots=True)
@@ -82,17 +83,38 @@ class RunContext:
 
 @dataclass(slots=True)
 class ClaimContext:
-    """One claim under screening. SC008 records which authorization each line matched;
-    the timeline rules (SC007) read it."""
+    """One claim under the claim rules, with the facts several rules share, each worked
+    out once on first use (so no rule depends on another having run first)."""
 
     run: RunContext
     claim: Claim
-    line_auth: dict[int, Authorization] = field(default_factory=dict)
-    timeline: Timeline = field(default_factory=Timeline)
+    _authorizations: dict[int, AuthMatch] | None = field(default=None, init=False, repr=False)
 
     @property
     def policy(self) -> Policy:
         return self.run.policy
+
+    @property
+    def authorizations(self) -> dict[int, AuthMatch]:
+        """Each S-code line's authorization answer by LX01 (empty without a feed):
+        SC008 reports the refusals, SC007 and SC009 read the covering order."""
+        found = self._authorizations
+        if found is None:
+            feed = self.run.authorizations
+            claim = self.claim
+            found = self._authorizations = (
+                match_authorizations(
+                    feed, claim, lambda ln: {p.npi for _, p in ordering_candidates(claim, ln)}
+                )
+                if feed is not None
+                else {}
+            )
+        return found
+
+    @property
+    def line_auth(self) -> dict[int, Authorization]:
+        """The authorization covering each S-code line that has one, by LX01."""
+        return {lx: m.auth for lx, m in self.authorizations.items() if m.auth is not None}
 
     @property
     def received(self) -> date | None:
@@ -107,6 +129,19 @@ class ClaimContext:
     def order_id(self, line: ServiceLine) -> str:
         """The order id for a line: line REF*G1 (837P), else claim REF*G1 (2300)."""
         return line.REF_G1 or self.claim.REF_G1
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineContext:
+    """One claim under the timeline rules: its digest (the claim was read in step 1;
+    only the digest reached the judge) and the run's policy."""
+
+    run: RunContext
+    claim: Digest
+
+    @property
+    def policy(self) -> Policy:
+        return self.run.policy
 
 
 def ordering_candidates(claim: Claim, line: ServiceLine) -> list[tuple[str, Provider]]:

@@ -13,8 +13,10 @@ values seen, a fix and the citation; `category:status` is what the 277CA STC01 s
 
 Kinds: *claim* rules look at one claim; *timeline* rules compare a claim with the
 patient's accepted S-code services (this run and the history store), judged per patient
-in service-date order; *frequency* handles replacements and voids; *structure* and
-*envelope* findings come from the reader.
+in service-date order; *frequency* handles replacements and voids; *structure* rules
+check the claim's shape as the TR3 requires (STR001-STR007 are rules like the others;
+TR3001/TR3002 come from the TR3 validation in the reading pass); *envelope* findings
+come from the reader.
 
 """
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi837.claim.model import ServiceLine
-from edi837.rules.context import ClaimContext
+from edi837.digest import LineDigest
+from edi837.rules.context import TimelineContext
 from edi837.rules.registry import rule
 from edi837.timeline import Service
 from edi837.verdicts import Finding
@@ -19,12 +19,12 @@ from edi837.verdicts import Finding
     cite="one_form",
     fix="Void one of the two claims; bill the S-code on one form only.",
 )
-def one_form(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iterator[Finding]:
+def one_form(ctx: TimelineContext, line: LineDigest, prior: list[Service]) -> Iterator[Finding]:
     """The same patient's same S-code on the same date, already accepted on the other
     form (in this run or in history), makes this line a cross-form duplicate."""
     if not ctx.policy.one_form:
         return
-    day = ctx.claim.line_date(line)
+    day = line.service_date
     for s in prior:
         if s.procedure == line.procedure and s.service_date == day and s.form != ctx.claim.form:
             yield one_form.finding(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi837.claim.model import ServiceLine
-from edi837.rules.context import ClaimContext
+from edi837.digest import LineDigest
+from edi837.rules.context import TimelineContext
 from edi837.rules.registry import rule
 from edi837.timeline import Service
 from edi837.verdicts import Finding
@@ -19,14 +19,14 @@ from edi837.verdicts import Finding
     cite="s0353_once_per_patient",
     fix="Bill S0354 for an established patient; S0353 only at the onset of treatment.",
 )
-def s0353_once(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iterator[Finding]:
+def s0353_once(ctx: TimelineContext, line: LineDigest, prior: list[Service]) -> Iterator[Finding]:
     """A second S0353 for the patient is rejected, whatever its date. An S0353 dated after
     an accepted S0354 is not "at the onset of treatment" and is rejected too; so is one
     dated fewer than ``s0354_gap_after_s0353_days`` (30) before an accepted S0354 (that
     S0354 was forwarded and stands: the pair would break SC005)."""
     if line.procedure != "S0353" or not ctx.policy.s0353_once_per_patient:
         return
-    day = ctx.claim.line_date(line)
+    day = line.service_date
     where = {"line": line.LX01, "segment": line.date_at, "loop": "2400", "policy": ctx.policy}
     earlier = [s for s in prior if s.procedure == "S0353"]
     if earlier:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi837.claim.model import ServiceLine
-from edi837.rules.context import ClaimContext
+from edi837.digest import LineDigest
+from edi837.rules.context import TimelineContext
 from edi837.rules.registry import rule
 from edi837.timeline import Service, days_between
 from edi837.verdicts import Finding
@@ -20,7 +20,7 @@ from edi837.verdicts import Finding
     fix="Bill S0354 on or after the first date 30 days after the S0353 service date.",
 )
 def gap_after_s0353(
-    ctx: ClaimContext, line: ServiceLine, prior: list[Service]
+    ctx: TimelineContext, line: LineDigest, prior: list[Service]
 ) -> Iterator[Finding]:
     """S0354 needs a service date at least ``s0354_gap_after_s0353_days`` (30) after the
     accepted S0353: day 30 is accepted, day 29 rejected. An S0354 on the same day as, or
@@ -28,7 +28,7 @@ def gap_after_s0353(
     if line.procedure != "S0354":
         return
     gap = ctx.policy.s0354_gap_after_s0353_days
-    day = ctx.claim.line_date(line)
+    day = line.service_date
     if day is None:
         return
     for s in prior:

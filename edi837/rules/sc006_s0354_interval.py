@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi837.claim.model import ServiceLine
-from edi837.rules.context import ClaimContext
+from edi837.digest import LineDigest
+from edi837.rules.context import TimelineContext
 from edi837.rules.registry import rule
 from edi837.timeline import Service, days_between, within
 from edi837.verdicts import Finding
@@ -19,14 +19,16 @@ from edi837.verdicts import Finding
     cite="s0354_min_interval_days",
     fix="Bill the next S0354 on or after 30 days from the previous accepted S0354.",
 )
-def s0354_interval(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iterator[Finding]:
+def s0354_interval(
+    ctx: TimelineContext, line: LineDigest, prior: list[Service]
+) -> Iterator[Finding]:
     """Two accepted S0354 for a patient must be at least ``s0354_min_interval_days`` (30)
     apart: previous + 30 or later. Checked both ways, so a late-arriving claim dated
     between two accepted ones is caught too."""
     if line.procedure != "S0354":
         return
     interval = ctx.policy.s0354_min_interval_days
-    day = ctx.claim.line_date(line)
+    day = line.service_date
     if day is None:
         return
     for s in prior:

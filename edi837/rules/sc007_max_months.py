@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi837.claim.model import ServiceLine
-from edi837.rules.context import ClaimContext
+from edi837.digest import LineDigest
+from edi837.rules.context import TimelineContext
 from edi837.rules.registry import rule
 from edi837.timeline import Service
 from edi837.verdicts import Finding, Severity
@@ -19,7 +19,7 @@ from edi837.verdicts import Finding, Severity
     cite="s0354_max_months",
     fix="The order's S0354 months are used up: request a new order before billing more.",
 )
-def max_months(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> Iterator[Finding]:
+def max_months(ctx: TimelineContext, line: LineDigest, prior: list[Service]) -> Iterator[Finding]:
     """Counts S0354 units already accepted under the same order id. The limit is the
     authorization's ``s0354_max_months`` if the feed gives one, else the profile default
     (11 bcbsma, 5 "as issued" carelon-ma), never above the profile cap (bcbsma: 11). The
@@ -30,10 +30,8 @@ def max_months(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
     order's months, five when the order gives none."""
     if line.procedure != "S0354":
         return
-    auth = ctx.line_auth.get(line.LX01)
-    order_id = auth.order_id if auth else ctx.order_id(line)
-    regimen = auth.regimen if auth else ""
-    limit = ctx.policy.max_months(auth.s0354_max_months if auth else None, regimen)
+    order_id, regimen = line.order_id, line.regimen  # the covering order's, else REF*G1
+    limit = ctx.policy.max_months(line.s0354_max_months, regimen)
     where = {"line": line.LX01, "segment": line.date_at, "loop": "2400", "value": order_id}
     if limit is None:
         yield max_months.finding(
@@ -46,10 +44,11 @@ def max_months(ctx: ClaimContext, line: ServiceLine, prior: list[Service]) -> It
         )
         return
     used = sum(s.units for s in prior if s.procedure == "S0354" and s.order_id == order_id)
-    billed = int(line.units) if line.units == int(line.units) else 1
+    units = line.unit_count
+    billed = int(units) if units == int(units) else 1
     if used + billed > limit:
         yield max_months.finding(
-            f"S0354 on {ctx.claim.line_date(line)} would be month {used + billed} under order "
+            f"S0354 on {line.service_date} would be month {used + billed} under order "
             f"{order_id or '(no order id)'}; the limit is {limit}"
             + (f" ({regimen} regimen)" if regimen else ""),
             policy=ctx.policy,

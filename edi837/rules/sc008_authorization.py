@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi837.claim.model import ServiceLine
-from edi837.feeds import Authorization
-from edi837.rules.context import ClaimContext, ordering_candidates
+from edi837.rules.authorization import AuthMatch, Outcome
+from edi837.rules.context import ClaimContext
 from edi837.rules.registry import rule
 from edi837.verdicts import Finding, Severity
 
@@ -33,63 +32,42 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
     matched by member, ordering NPI and date: a match is a warning (add the order id), no
     match is a rejection. Without an authorization feed this rule cannot run (the run
     reports that once) rather than rejecting every claim."""
-    feed = ctx.run.authorizations
-    if feed is None:
-        return
-    claim = ctx.claim
-    for line in claim.lines:
-        if not line.is_s_code:
-            continue
-        day = claim.line_date(line)
-        order_id = ctx.order_id(line)
-        if order_id:
-            yield from _by_order(ctx, line, order_id, day)
-            continue
-        npis = {p.npi for _, p in ordering_candidates(claim, line)}
-        matches = [
-            a
-            for a in feed.for_member(claim.member_id)
-            if a.status == "authorized"
-            and a.ordering_npi in npis
-            and day is not None
-            and a.covers(day)
-            and line.procedure in a.s_codes
-        ]
-        if matches:
-            auth = matches[0]
-            ctx.line_auth[line.LX01] = auth
-            yield authorization.finding(
-                f"{line.procedure} on {day} has no REF*G1 order id; matched order "
-                f"{auth.order_id} by member {claim.member_id}, ordering NPI "
-                f"{auth.ordering_npi} and date",
-                policy=None,
-                line=line.LX01,
-                segment=line.date_at,
-                loop="2400",
-                severity=Severity.WARNING,
-                value="",
-                fix=f"Send REF*G1*{auth.order_id} on the claim (2300) or the line (2400).",
-            )
-        else:
-            yield authorization.finding(
-                f"{line.procedure} on {day} has no REF*G1 order id and no authorized order "
-                f"for member {claim.member_id}, ordering NPI(s) {', '.join(sorted(npis))} "
-                "covers that date and code",
-                line=line.LX01,
-                segment=line.date_at,
-                loop="2300",
-                category="A6",
-                status_code="252",
-                fix="Add the order id from the order summary in REF*G1, or obtain an "
-                "authorization before billing the S-code.",
-            )
+    for m in ctx.authorizations.values():
+        yield from _findings(ctx, m)
 
 
-def _by_order(ctx: ClaimContext, line: ServiceLine, order_id: str, day) -> Iterator[Finding]:
-    claim = ctx.claim
+def _findings(ctx: ClaimContext, m: AuthMatch) -> Iterator[Finding]:
+    line, day, order_id, member = m.line, m.day, m.order_id, ctx.claim.member_id
     where = {"line": line.LX01, "segment": line.date_at, "loop": "2400", "value": order_id}
-    orders = ctx.run.authorizations.for_order(order_id)  # type: ignore[union-attr]
-    if not orders:
+    if m.outcome is Outcome.MATCHED:
+        auth = m.auth
+        assert auth is not None
+        yield authorization.finding(
+            f"{line.procedure} on {day} has no REF*G1 order id; matched order "
+            f"{auth.order_id} by member {member}, ordering NPI "
+            f"{auth.ordering_npi} and date",
+            policy=None,
+            line=line.LX01,
+            segment=line.date_at,
+            loop="2400",
+            severity=Severity.WARNING,
+            value="",
+            fix=f"Send REF*G1*{auth.order_id} on the claim (2300) or the line (2400).",
+        )
+    elif m.outcome is Outcome.UNMATCHED:
+        yield authorization.finding(
+            f"{line.procedure} on {day} has no REF*G1 order id and no authorized order "
+            f"for member {member}, ordering NPI(s) {m.detail} "
+            "covers that date and code",
+            line=line.LX01,
+            segment=line.date_at,
+            loop="2300",
+            category="A6",
+            status_code="252",
+            fix="Add the order id from the order summary in REF*G1, or obtain an "
+            "authorization before billing the S-code.",
+        )
+    elif m.outcome is Outcome.UNKNOWN_ORDER:
         yield authorization.finding(
             f"order id {order_id} (REF*G1) is not in the authorization feed",
             category="A7",
@@ -97,39 +75,14 @@ def _by_order(ctx: ClaimContext, line: ServiceLine, order_id: str, day) -> Itera
             fix="Check the order id against the order summary; correct REF*G1.",
             **where,
         )
-        return
-    mine = [a for a in orders if a.member_id == claim.member_id]
-    if not mine:
+    elif m.outcome is Outcome.OTHER_MEMBER:
         yield authorization.finding(
-            f"order {order_id} was issued for member {orders[0].member_id}, but this claim "
-            f"is for member {claim.member_id}",
+            f"order {order_id} was issued for member {m.detail}, but this claim "
+            f"is for member {member}",
             category="A8",
             status_code="252",
             fix="Use the order id issued for this member, or correct the member id.",
             **where,
         )
-        return
-    problems: list[str] = []
-    for auth in mine:
-        reason = _refusal(auth, line.procedure, day)
-        if reason is None:
-            ctx.line_auth[line.LX01] = auth
-            return
-        problems.append(reason)
-    yield authorization.finding(f"{line.procedure} on {day}: {problems[0]}", **where)
-
-
-def _refusal(auth: Authorization, procedure: str, day) -> str | None:
-    """Why this authorization does not cover the line, or None when it does."""
-    if auth.status != "authorized":
-        return f"order {auth.order_id} is {auth.status}; no S-codes are awarded"
-    if day is None:
-        return f"no service date to check against order {auth.order_id}"
-    if not auth.covers(day):
-        return f"outside order {auth.order_id}'s valid dates {auth.valid_from} to {auth.valid_to}"
-    if procedure not in auth.s_codes:
-        return (
-            f"order {auth.order_id} awards {', '.join(sorted(auth.s_codes)) or 'no S-code'},"
-            f" not {procedure}"
-        )
-    return None
+    elif m.outcome is Outcome.REFUSED:
+        yield authorization.finding(f"{line.procedure} on {day}: {m.detail}", **where)

@@ -26,11 +26,12 @@ def ordering_provider(ctx: ClaimContext) -> Iterator[Finding]:
     treated as not shown to be in network, and the message says so."""
     claim, policy = ctx.claim, ctx.policy
     providers = ctx.run.providers
+    line_auth = ctx.line_auth  # the order each line is billed under, whether SC008 runs or not
     for line in claim.lines:
         if not line.is_s_code:
             continue
         candidates = ordering_candidates(claim, line)
-        auth = ctx.line_auth.get(line.LX01)
+        auth = line_auth.get(line.LX01)
         chosen = candidates[0]
         if auth is not None and auth.ordering_npi:
             matching = [c for c in candidates if c[1].npi == auth.ordering_npi]

@@ -1,92 +1,31 @@
 """Structural and envelope findings: problems a payer's front end rejects before any
-S-code rule (and which the reader, not a rule, detects)."""
+S-code rule. STR001-STR007 are rules of their own (``str00N_*.py``) run from here; the
+TR3 (TR3001, TR3002) and envelope (ENV001) findings are what the reader detects."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
 from edi837.claim.model import Claim, Position
-from edi837.rules.registry import Rule, register
+from edi837.rules.registry import Rule, register, rules_of
+from edi837.rules.selection import RuleSelection
 from edi837.verdicts import Finding
 from edi837.x12.envelope import SyntaxIssue
 from edi837.x12.tr3.issues import describe, finding_value
 from edi837.x12.tr3.validator import TR3Error
 
-_TR3 = "005010X222A1/005010X223A2 TR3 (as encoded in pyx12's maps)"
+TR3_CITE = "005010X222A1/005010X223A2 TR3 (as encoded in pyx12's maps)"
 
 STRUCTURE = {
     r.code: register(r)
     for r in (
-        Rule(
-            "STR001",
-            "Claim has at least one service line",
-            "structure",
-            "A7",
-            "21",
-            f"{_TR3}: loop 2400 is required",
-            "Add the service line(s) (LX/SV1 or SV2).",
-        ),
-        Rule(
-            "STR002",
-            "NPIs carry a valid check digit",
-            "structure",
-            "A7",
-            "562",
-            "CMS NPI standard: Luhn check digit over 80840 + first 9 digits",
-            "Correct the NPI (a typo usually breaks the check digit).",
-        ),
-        Rule(
-            "STR003",
-            "Dates are valid CCYYMMDD",
-            "structure",
-            "A7",
-            "21",
-            f"{_TR3}: DTP03 / DMG02 date format",
-            "Send a real calendar date.",
-        ),
-        Rule(
-            "STR004",
-            "CLM02 equals the sum of the line charges",
-            "structure",
-            "A7",
-            "178",
-            f"{_TR3}: CLM02 must balance to the sum of SV102/SV203",
-            "Recompute CLM02 as the sum of the line charges.",
-        ),
-        Rule(
-            "STR005",
-            "CLM01 present, amounts numeric",
-            "structure",
-            "A7",
-            "21",
-            f"{_TR3}: CLM01, CLM02, SV1/SV2 amounts",
-            "Fill in the claim id and amounts.",
-        ),
-        Rule(
-            "STR006",
-            "837P lines carry a service date",
-            "structure",
-            "A7",
-            "187",
-            f"{_TR3}: 837P 2400 DTP*472 is required",
-            "Add DTP*472 to the line.",
-        ),
-        Rule(
-            "STR007",
-            "Service line has SV1/SV2",
-            "structure",
-            "A7",
-            "21",
-            f"{_TR3}: SV1 (837P) / SV2 (837I) is required in loop 2400",
-            "Add the SV1/SV2 segment to the line.",
-        ),
         Rule(
             "TR3001",
             "Claim segments follow the TR3 (order, required segments and loops, repeats)",
             "structure",
             "A3",
             "21",
-            f"{_TR3}: segment order, usage and repeat counts of loops 2300-2440 (999 IK3)",
+            f"{TR3_CITE}: segment order, usage and repeat counts of loops 2300-2440 (999 IK3)",
             "Correct the segment named (add, move or remove it) and resend the claim.",
         ),
         Rule(
@@ -95,7 +34,7 @@ STRUCTURE = {
             "structure",
             "A3",
             "21",
-            f"{_TR3}: element usage, length, data type and code values in loops "
+            f"{TR3_CITE}: element usage, length, data type and code values in loops "
             "2300-2440 (999 IK4)",
             "Correct the element named and resend the claim.",
         ),
@@ -112,11 +51,22 @@ STRUCTURE = {
 }
 
 
-def structure_findings(claim: Claim) -> Iterator[Finding]:
-    """The reader's structural problems for this claim, as findings."""
-    for code, message, where in claim.problems:
-        rule = STRUCTURE[code]
-        yield rule.finding(message, segment=where, loop="2300" if code != "STR006" else "2400")
+_CLAIM_STRUCTURE: list[Rule] = []
+
+
+def structure_findings(claim: Claim, selection: RuleSelection) -> list[Finding]:
+    """The structure rules' findings (STR001-STR007, the ones turned on), in code order.
+
+    The rules live in their own modules (``str001_service_line`` ...) and read the
+    claim as built, plus the values the reader could not read (``Claim.problems``).
+    """
+    if not _CLAIM_STRUCTURE:  # filled on first use: the rule modules register on import
+        _CLAIM_STRUCTURE.extend(r for r in rules_of("structure") if r.check is not None)
+    out: list[Finding] = []
+    for rule in _CLAIM_STRUCTURE:
+        if selection.enabled(rule.code):
+            out.extend(rule.check(claim))  # type: ignore[misc]
+    return out
 
 
 def envelope_findings(claim: Claim, issues: Iterable[SyntaxIssue]) -> Iterator[Finding]:
@@ -169,6 +119,7 @@ def tr3_findings(errors: Iterable[TR3Error]) -> list[Finding]:
 
 
 _UNITS_RULES = frozenset({"SC011"})  # rules that read SV104 / SV205
+_UNITS_ELEMENTS = frozenset({"SV104", "SV205"})
 
 
 def root_causes(findings: list[Finding], claim: Claim) -> list[Finding]:
@@ -185,11 +136,7 @@ def root_causes(findings: list[Finding], claim: Claim) -> list[Finding]:
         for f in findings
         if f.rule == "TR3001" and "required " in f.message
     }
-    units_unread = {
-        where.ordinal
-        for code, text, where in claim.problems
-        if code == "STR005" and where is not None and " units " in text
-    }
+    units_unread = {p.where.ordinal for p in claim.problems if p.element in _UNITS_ELEMENTS}
     kept: list[Finding] = []
     for f in findings:
         at = f.segment.ordinal if f.segment else -1

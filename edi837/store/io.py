@@ -247,32 +247,20 @@ def export_history(
     rows = store.timeline_rows(member, include_withdrawn=include_all)
     if include_all:
         rows += store.rejected_rows(member)
-    for (
-        patient_key,
-        member_id,
-        claim_id,
-        _seq,
-        procedure,
-        day,
-        units,
-        order_id,
-        line,
-        form,
-        status,
-        *_rest,
-    ) in rows:
+    for r in rows:
+        service = bool(r.procedure)  # else a rejected claim: no line, units or date
         writer.writerow(
             [
-                member_id,
-                procedure,
-                day.isoformat() if day else "",
-                order_id,
-                form,
-                claim_id,
-                units if procedure else "",
-                line if procedure else "",
-                patient_key,
-                status,
+                r.member_id,
+                r.procedure,
+                r.service_date.isoformat() if r.service_date else "",
+                r.order_id,
+                r.form,
+                r.claim_id,
+                r.units if service else "",
+                r.line if service else "",
+                r.patient_key,
+                r.status,
             ]
         )
     return len(rows)

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from edi837.errors import Edi837Error
@@ -244,10 +244,28 @@ _INSERT_SERVICE = (
     f" VALUES ({', '.join('?' * len(_SERVICE_COLUMNS))})"
 )
 
-# Rows for `history show` / `history export`:
-#   (patient_key, member_id, claim_id, seq, procedure, service_date, units, order_id, line,
-#    form, status, frequency, source_file, sender, isa13)
-TimelineRow = tuple[Any, ...]
+class TimelineRow(NamedTuple):
+    """One row of `history show` / `history export`: an accepted or withdrawn service
+    line, or (``procedure`` empty, no date) a claim whose latest verdict is rejected.
+    Named, so the readers say ``row.service_date`` and not ``row[5]``; the fields are in
+    the order of the SELECTs below."""
+
+    patient_key: str
+    member_id: str
+    claim_id: str
+    seq: int
+    procedure: str
+    service_date: date | None
+    units: int
+    order_id: str
+    line: int
+    form: str
+    status: str  # accepted, withdrawn, rejected
+    frequency: str
+    source_file: str
+    sender: str
+    isa13: str
+    reasons: str = ""  # a rejected claim's reasons, "SC006: ...; SC007: ..."
 
 
 class SqlHistory(HistoryStore):
@@ -502,7 +520,7 @@ class SqlHistory(HistoryStore):
 
     def _row(self, r: Sequence[Any]) -> TimelineRow:
         day = self._date_value(r[5]) if r[5] is not None else None
-        return (*r[:5], day, *r[6:])
+        return TimelineRow(*r[:5], day, *r[6:])  # type: ignore[arg-type]
 
     @staticmethod
     def _member_filter(alias: str, member: str | None) -> tuple[list[str], list[Any]]:

@@ -63,34 +63,33 @@ class PatientSummary:
 
 def _service(r: TimelineRow) -> dict[str, Any]:
     return {
-        "date": r[5].isoformat(),
-        "procedure": r[4],
-        "units": r[6],
-        "claim_id": r[2],
-        "form": r[9],
-        "frequency": r[11],
-        "order_id": r[7],
-        "status": r[10],
-        "source_file": r[12],
-        "isa13": r[14],
+        "date": r.service_date.isoformat(),
+        "procedure": r.procedure,
+        "units": r.units,
+        "claim_id": r.claim_id,
+        "form": r.form,
+        "frequency": r.frequency,
+        "order_id": r.order_id,
+        "status": r.status,
+        "source_file": r.source_file,
+        "isa13": r.isa13,
     }
 
 
 def _rejected(r: TimelineRow) -> dict[str, Any]:
     return {
-        "claim_id": r[2],
-        "form": r[9],
-        "frequency": r[11],
-        "source_file": r[12],
-        "isa13": r[14],
+        "claim_id": r.claim_id,
+        "form": r.form,
+        "frequency": r.frequency,
+        "source_file": r.source_file,
+        "isa13": r.isa13,
         "reasons": reasons(r),
     }
 
 
 def reasons(row: TimelineRow) -> list[str]:
     """A rejected claim's reasons, one per finding ("SC006: ...")."""
-    text = row[15] if len(row) > 15 else ""
-    return [part for part in (text or "").split("; ") if part]
+    return [part for part in (row.reasons or "").split("; ") if part]
 
 
 def member_summary(
@@ -103,9 +102,9 @@ def member_summary(
         return patients.setdefault(key, PatientSummary(key))
 
     for row in store.timeline_rows(member):
-        of(row[0]).services.append(row)
+        of(row.patient_key).services.append(row)
     for row in store.rejected_rows(member):
-        of(row[0]).rejected.append(row)
+        of(row.patient_key).rejected.append(row)
     for summary in patients.values():
         _fill(summary, policy, authorizations)
     return [patients[k] for k in sorted(patients)]
@@ -114,11 +113,11 @@ def member_summary(
 def _fill(
     summary: PatientSummary, policy: Policy, authorizations: AuthorizationFeed | None
 ) -> None:
-    standing = [r for r in summary.services if r[10] == "accepted"]
+    standing = [r for r in summary.services if r.status == "accepted"]
     used: dict[str, int] = defaultdict(int)
     for r in standing:
-        if r[4] == "S0354":
-            used[r[7]] += r[6]
+        if r.procedure == "S0354":
+            used[r.order_id] += r.units
     for order_id in sorted(used):
         auths = authorizations.for_order(order_id) if authorizations else []
         months = auths[0].s0354_max_months if auths else None
@@ -126,8 +125,8 @@ def _fill(
         summary.orders.append(
             OrderUsage(order_id, used[order_id], policy.max_months(months, regimen), regimen)
         )
-    s0354 = [r[5] for r in standing if r[4] == "S0354"]
-    s0353 = [r[5] for r in standing if r[4] == "S0353"]
+    s0354 = [r.service_date for r in standing if r.procedure == "S0354"]
+    s0353 = [r.service_date for r in standing if r.procedure == "S0353"]
     candidates = [d + timedelta(days=policy.s0354_min_interval_days) for d in s0354]
     candidates += [d + timedelta(days=policy.s0354_gap_after_s0353_days) for d in s0353]
     if not candidates:

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TextIO
 
+from edi837.verdicts import Severity
 from edi837.writers.x12out import (
     EnvelopeWriter,
     free_text,
@@ -48,7 +49,7 @@ INTERCHANGE_AK905 = "1"  # functional group not supported (in this interchange)
 
 def syntax_rejected_999_needed(tracker: EnvelopeTracker) -> bool:
     """True when the file has a syntax error a 999 must report (any error issue)."""
-    return any(issue.severity == "error" for issue in tracker.issues)
+    return any(issue.severity is Severity.REJECT for issue in tracker.issues)
 
 
 def write_999(
@@ -88,7 +89,7 @@ def write_999(
         usage=usage,
         line_ending=line_ending,
     )
-    errors = [issue for issue in tracker.issues if issue.severity == "error"]
+    errors = [issue for issue in tracker.issues if issue.severity is Severity.REJECT]
     for k, group in enumerate(tracker.groups):
         w.begin_set("999", st02(nth_control(control_number, k)), VERSION)
         _group_response(w, group, tracker, errors)

@@ -46,6 +46,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import TextIO
 
+from edi837.verdicts import Severity
 from edi837.writers.x12out import EnvelopeWriter, isa_elements
 from edi837.x12.envelope import EnvelopeTracker, Interchange, SyntaxIssue
 from edi837.x12.separators import DEFAULT, Separators
@@ -61,7 +62,7 @@ def interchange_issues(tracker: EnvelopeTracker, isa: Interchange) -> list[Synta
 def ta1_answer(tracker: EnvelopeTracker, isa: Interchange) -> tuple[str, str] | None:
     """(TA104, TA105) for one received interchange, or None when no TA1 is due."""
     issues = interchange_issues(tracker, isa)
-    errors = [i for i in issues if i.severity in ("error", "fatal")]
+    errors = [i for i in issues if i.severity in (Severity.REJECT, Severity.FATAL)]
     if errors:
         return "R", errors[0].ta1
     if issues:

@@ -55,7 +55,7 @@ def format_finding(finding: Finding) -> str:
 
 def format_issue(issue: SyntaxIssue) -> str:
     """``999 error SE_COUNT: <message>``."""
-    return bounded(f"999 {issue.severity} {issue.code}: {_one_line(issue.message)}", MAX_NOTE)
+    return bounded(f"999 {issue.label} {issue.code}: {_one_line(issue.message)}", MAX_NOTE)
 
 
 def write_annotated(

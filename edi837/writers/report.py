@@ -22,7 +22,7 @@ from typing import TextIO
 
 from edi837.screening import FileResult
 from edi837.stc_codes import label
-from edi837.verdicts import Finding, Verdict
+from edi837.verdicts import Finding, Severity, Verdict
 from edi837.writers.base import Writer
 from edi837.writers.claim_json import claim_json_text
 
@@ -307,7 +307,7 @@ class ConciseReport(Report):
                 e = f.fatal
                 self.out.write(f"{f.path}:{e.segment_ordinal}:{e.byte_offset}: ERROR {e.msg}\n")
             for issue in f.issues:
-                tag = "ERROR" if issue.severity == "error" else "WARNING"
+                tag = "ERROR" if issue.severity is Severity.REJECT else "WARNING"
                 pos = issue.position
                 self.out.write(f"{f.path}:{pos.ordinal}:{pos.offset}: {tag} {issue.message}\n")
         self.out.write(summary_line(summary) + "\n")

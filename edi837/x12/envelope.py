@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from edi837.errors import UnsupportedVersionError
 from edi837.safetext import shown_segment_id
+from edi837.verdicts import Severity
 from edi837.x12.position import FORM_837I, FORM_837P, Position
 from edi837.x12.separators import Separators
 from edi837.x12.tokenizer import Segment
@@ -41,16 +42,22 @@ def version_note(label: str) -> str:
     return ""
 
 
+_LABELS = {Severity.REJECT: "error", Severity.WARNING: "warning", Severity.FATAL: "fatal"}
+
+
 @dataclass(slots=True)
 class SyntaxIssue:
     """An envelope or syntax problem, with what a 999 needs to report it.
 
-    ``severity`` is ``error`` (the scope's claims are rejected and the run exits 2),
-    ``warning`` (reported, nothing rejected) or ``fatal`` (the file could not be read
-    past it; kept so that a TA1 can still answer the interchange).
+    ``severity`` is ``Severity.REJECT`` (an error: the scope's claims are rejected and
+    the run exits 2), ``Severity.WARNING`` (reported, nothing rejected) or
+    ``Severity.FATAL`` (the file could not be read past it; kept so that a TA1 can still
+    answer the interchange). The same enum as a finding's, so ``--envelope lenient``
+    turning an error into a warning is the same move as ``--warn`` on a rule; people and
+    the 999 read ``label`` (error, warning, fatal).
     """
 
-    severity: str
+    severity: Severity
     code: str
     message: str
     position: Position
@@ -67,9 +74,14 @@ class SyntaxIssue:
     claim: int = -1  # scope "claim": the claim's index in the file (TR3 errors in 2300..)
     context: str = ""  # scope "claim": CLM01, for the 999's CTX*CLM01:<id>
 
+    @property
+    def label(self) -> str:
+        """What the 999's world calls the severity: ``error``, ``warning`` or ``fatal``."""
+        return _LABELS[self.severity]
+
     def rejects(self, interchange: int, group: int, transaction: int) -> bool:
         """True when this error covers a claim in the given envelope."""
-        if self.severity != "error" or self.scope == "claim":
+        if self.severity is not Severity.REJECT or self.scope == "claim":
             return False  # a claim-scope error rejects only its claim (IK5*E for the set)
         if self.scope == "file":
             return True
@@ -141,8 +153,8 @@ def relax(issues: list[SyntaxIssue]) -> int:
     errors); returns how many were relaxed."""
     n = 0
     for issue in issues:
-        if issue.severity == "error" and issue.code in LENIENT_CODES:
-            issue.severity, issue.relaxed = "warning", True
+        if issue.severity is Severity.REJECT and issue.code in LENIENT_CODES:
+            issue.severity, issue.relaxed = Severity.WARNING, True
             n += 1
     return n
 
@@ -175,7 +187,13 @@ class EnvelopeTracker:
 
     # -- helpers -------------------------------------------------------------
     def _issue(
-        self, severity: str, code: str, message: str, seg: Segment, scope: str, **coords: object
+        self,
+        severity: Severity,
+        code: str,
+        message: str,
+        seg: Segment,
+        scope: str,
+        **coords: object,
     ) -> SyntaxIssue:
         issue = SyntaxIssue(
             severity,
@@ -189,7 +207,7 @@ class EnvelopeTracker:
             **coords,  # type: ignore[arg-type]
         )
         self.issues.append(issue)
-        if self.st is not None and scope == "transaction" and severity == "error":
+        if self.st is not None and scope == "transaction" and severity is Severity.REJECT:
             self.st.errors.append(issue)
         return issue
 
@@ -199,13 +217,13 @@ class EnvelopeTracker:
 
     @property
     def has_errors(self) -> bool:
-        return any(i.severity == "error" for i in self.issues)
+        return any(i.severity is Severity.REJECT for i in self.issues)
 
     # -- envelope segments ---------------------------------------------------
     def on_isa(self, seg: Segment) -> None:
         if self.isa is not None and not self.isa.closed:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "IEA_MISSING",
                 f"interchange {self.isa.ISA[13]} has no IEA before the next ISA",
                 seg,
@@ -223,8 +241,8 @@ class EnvelopeTracker:
                 f"ISA12 {version}: this is a {label} interchange; edi837 reads only "
                 "5010 (00501) 837P/837I and refuses to guess at other versions"
             )
-            # "fatal": recorded for the TA1 only; the exception carries the error itself.
-            self._issue("fatal", "ISA_VERSION", message, seg, "interchange", ta1="017")
+            # FATAL: recorded for the TA1 only; the exception carries the error itself.
+            self._issue(Severity.FATAL, "ISA_VERSION", message, seg, "interchange", ta1="017")
             raise UnsupportedVersionError(
                 message,
                 file=self.file,
@@ -253,7 +271,7 @@ class EnvelopeTracker:
         for element, bad, note, what in checks:
             if bad:
                 self._issue(
-                    "error",
+                    Severity.REJECT,
                     "ISA_VALUE",
                     f"invalid ISA{element:02d} {what}: {seg[element].strip()!r}",
                     seg,
@@ -264,7 +282,7 @@ class EnvelopeTracker:
         if len(isa11) == 1 and isa11.isalnum():
             # 5010 ISA11 is the repetition separator; a letter is the 4010 standards id.
             self._issue(
-                "warning",
+                Severity.WARNING,
                 "ISA11_STANDARDS",
                 f"ISA11 {isa11!r} is a 4010 standards id, not a 5010 repetition separator",
                 seg,
@@ -273,7 +291,7 @@ class EnvelopeTracker:
             )
         if seg[13] in seen:
             self._issue(
-                "warning",
+                Severity.WARNING,
                 "ISA13_DUPLICATE",
                 f"ISA13 {seg[13]} is used by an earlier interchange of this file",
                 seg,
@@ -283,11 +301,11 @@ class EnvelopeTracker:
 
     def on_gs(self, seg: Segment) -> None:
         if self.isa is None:
-            self._issue("error", "GS_OUTSIDE_ISA", "GS outside an interchange", seg, "file")
+            self._issue(Severity.REJECT, "GS_OUTSIDE_ISA", "GS outside an interchange", seg, "file")
             return
         if self.gs is not None and not self.gs.closed:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "GE_MISSING",
                 f"group {self.gs.GS[6]} has no GE before this GS",
                 seg,
@@ -314,7 +332,7 @@ class EnvelopeTracker:
         answered (ENV001), never lost."""
         if self.st is not None and not self.st.closed:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "SE_MISSING",
                 f"transaction set {self.st.ST02} has no SE before this ST",
                 seg,
@@ -341,7 +359,7 @@ class EnvelopeTracker:
         self.transactions.append(self.st)
         if self.gs is None:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "ST_OUTSIDE_GS",
                 "ST outside a functional group (GS missing or GE early)",
                 seg,
@@ -351,7 +369,7 @@ class EnvelopeTracker:
             )
         elif seg[1] != "837":
             self._issue(
-                "error",
+                Severity.REJECT,
                 "ST_NOT_837",
                 f"transaction set {seg[1]!r} is not an 837 claim",
                 seg,
@@ -360,7 +378,7 @@ class EnvelopeTracker:
             )
         elif not form:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "VERSION_UNKNOWN",
                 f"version {label!r} (ST03/GS08) is neither 837P 005010X222 nor 837I 005010X223",
                 seg,
@@ -369,7 +387,7 @@ class EnvelopeTracker:
             )
         elif seg[3] and gs08 and form_for_version(gs08) != form:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "VERSION_MISMATCH",
                 f"ST03 {seg[3]!r} does not match GS08 {gs08!r}",
                 seg,
@@ -380,10 +398,15 @@ class EnvelopeTracker:
         else:
             note = version_note(label)
             if note:
-                self._issue("warning", "ERRATA_LABEL", note, seg, "transaction")
+                self._issue(Severity.WARNING, "ERRATA_LABEL", note, seg, "transaction")
         if not seg[2]:
             self._issue(
-                "error", "ST02_MISSING", "ST02 control number is empty", seg, "transaction", ik5="7"
+                Severity.REJECT,
+                "ST02_MISSING",
+                "ST02 control number is empty",
+                seg,
+                "transaction",
+                ik5="7",
             )
         return self.st
 
@@ -391,7 +414,7 @@ class EnvelopeTracker:
         st = self.st
         if st is None or st.closed:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "SE_UNEXPECTED",
                 "SE without a matching ST",
                 seg,
@@ -402,7 +425,7 @@ class EnvelopeTracker:
         st.segments += 1
         if seg[2] != st.ST02:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "SE_CONTROL",
                 f"SE02 {seg[2]!r} does not match ST02 {st.ST02!r}",
                 seg,
@@ -411,7 +434,7 @@ class EnvelopeTracker:
             )
         if seg[1] != str(st.segments):
             self._issue(
-                "error",
+                Severity.REJECT,
                 "SE_COUNT",
                 f"SE01 says {seg[1] or '(empty)'} segments, the set has {st.segments}",
                 seg,
@@ -420,7 +443,7 @@ class EnvelopeTracker:
             )
         if st.claims > MAX_CLAIMS_PER_ST:
             self._issue(
-                "warning",
+                Severity.WARNING,
                 "ST_OVER_5000",
                 f"transaction set {st.ST02} holds {st.claims} claims; the 837 guides "
                 f"limit a transaction set to {MAX_CLAIMS_PER_ST}",
@@ -436,7 +459,7 @@ class EnvelopeTracker:
         gs = self.gs
         if gs is None or gs.closed:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "GE_UNEXPECTED",
                 "GE without a matching GS",
                 seg,
@@ -446,7 +469,7 @@ class EnvelopeTracker:
             return
         if self.st is not None and not self.st.closed:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "SE_MISSING",
                 f"transaction set {self.st.ST02} has no SE",
                 seg,
@@ -456,7 +479,7 @@ class EnvelopeTracker:
             self.st = None
         if seg[2] != gs.GS[6]:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "GE_CONTROL",
                 f"GE02 {seg[2]!r} does not match GS06 {gs.GS[6]!r}",
                 seg,
@@ -465,7 +488,7 @@ class EnvelopeTracker:
             )
         if seg[1] != str(gs.transactions):
             self._issue(
-                "error",
+                Severity.REJECT,
                 "GE_COUNT",
                 f"GE01 says {seg[1] or '(empty)'} transaction sets, the group has "
                 f"{gs.transactions}",
@@ -479,16 +502,23 @@ class EnvelopeTracker:
     def on_iea(self, seg: Segment) -> None:
         isa = self.isa
         if isa is None or isa.closed:
-            self._issue("error", "IEA_UNEXPECTED", "IEA without a matching ISA", seg, "file")
+            self._issue(
+                Severity.REJECT, "IEA_UNEXPECTED", "IEA without a matching ISA", seg, "file"
+            )
             return
         if self.gs is not None and not self.gs.closed:
             self._issue(
-                "error", "GE_MISSING", f"group {self.gs.GS[6]} has no GE", seg, "group", ak9="3"
+                Severity.REJECT,
+                "GE_MISSING",
+                f"group {self.gs.GS[6]} has no GE",
+                seg,
+                "group",
+                ak9="3",
             )
             self.gs = None
         if seg[2] != isa.ISA[13]:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "IEA_CONTROL",
                 f"IEA02 {seg[2]!r} does not match ISA13 {isa.ISA[13]!r}",
                 seg,
@@ -497,7 +527,7 @@ class EnvelopeTracker:
             )
         if seg[1] != str(isa.groups):
             self._issue(
-                "error",
+                Severity.REJECT,
                 "IEA_COUNT",
                 f"IEA01 says {seg[1] or '(empty)'} groups, the interchange has {isa.groups}",
                 seg,
@@ -510,7 +540,7 @@ class EnvelopeTracker:
         """Count a segment inside ST..SE (or flag one outside any transaction set)."""
         if self.st is None:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "OUTSIDE_ST",
                 f"segment {shown_segment_id(seg.id)} outside a transaction set",
                 seg,
@@ -526,7 +556,7 @@ class EnvelopeTracker:
             return
         if self.st is not None and not self.st.closed:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "TRUNCATED",
                 f"file ends inside transaction set {self.st.ST02} (no SE): truncated",
                 last,
@@ -535,7 +565,7 @@ class EnvelopeTracker:
             )
         if self.gs is not None and not self.gs.closed:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "GE_MISSING",
                 f"file ends inside group {self.gs.GS[6]} (no GE): truncated",
                 last,
@@ -544,7 +574,7 @@ class EnvelopeTracker:
             )
         if self.isa is not None and not self.isa.closed:
             self._issue(
-                "error",
+                Severity.REJECT,
                 "IEA_MISSING",
                 f"file ends inside interchange {self.isa.ISA[13]} (no IEA): truncated",
                 last,
@@ -557,7 +587,7 @@ class EnvelopeTracker:
         shown = shown_segment_id(seg.id)  # never the text of a mis-separated segment
         valid_id = shown == seg.id
         self._issue(
-            "error",
+            Severity.REJECT,
             "UNKNOWN_SEGMENT",
             f"segment id {shown} is not an 837 segment (garbage or wrong separator)",
             seg,
@@ -569,7 +599,7 @@ class EnvelopeTracker:
     def on_orphan(self, seg: Segment, what: str, position_in_set: int) -> None:
         """A segment out of its place in the 837 hierarchy (e.g. LX before any CLM)."""
         self._issue(
-            "error",
+            Severity.REJECT,
             "SEGMENT_ORDER",
             what,
             seg,
@@ -591,7 +621,7 @@ class EnvelopeTracker:
         birth date that is not a date: the transaction set is rejected, as a 999 would."""
         value = seg[element]
         self._issue(
-            "error",
+            Severity.REJECT,
             "BAD_VALUE",
             message,
             seg,

@@ -33,6 +33,7 @@ import pyx12.params
 import pyx12.x12context
 import pyx12.x12n_document
 
+from edi837.verdicts import Severity
 from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue, Transaction
 from edi837.x12.position import Position
 from edi837.x12.tokenizer import SegmentReader, read_segments
@@ -176,7 +177,7 @@ def pyx12_issues(path: str | os.PathLike[str], tracker: EnvelopeTracker) -> list
         ik4 = ik4s[0] if ik4s else None
         issues.append(
             SyntaxIssue(
-                "error",
+                Severity.REJECT,
                 "TR3",
                 f"TR3 validation (pyx12): {text}",
                 Position(ordinal, offsets.get(ordinal, 0), ik3[1]),
@@ -196,7 +197,7 @@ def pyx12_issues(path: str | os.PathLike[str], tracker: EnvelopeTracker) -> list
         )
     for message in loose + [m for ms in by_line.values() for m in ms]:
         issues.append(
-            SyntaxIssue("warning", "TR3_NOTE", f"pyx12: {message}", Position(0, 0), "file")
+            SyntaxIssue(Severity.WARNING, "TR3_NOTE", f"pyx12: {message}", Position(0, 0), "file")
         )
     return issues
 

@@ -4,7 +4,9 @@ from datetime import date
 
 import pytest
 
-from tests.scenario import Auth, Scenario, days, rules_of, s_claim
+from edi837.rules.selection import RuleSelection
+from edi837.screening import Screening
+from tests.scenario import OTHER_NPI, Auth, Scenario, days, rules_of, s_claim
 
 
 def test_authorized_order_accepts(tmp_path):
@@ -73,3 +75,31 @@ def test_no_ref_g1_and_no_match_rejects(tmp_path):
 def test_without_feed_the_rule_does_not_reject(tmp_path):
     sc = Scenario(tmp_path, use_auths=False)
     assert sc.file(s_claim("X", order="ANY")).run()["X"].accepted
+
+
+def _run_ignoring_sc008(sc: Scenario) -> dict:
+    """The scenario screened with ``--ignore SC008``."""
+    run = sc.run_context()
+    run.rules = RuleSelection.build(run.policy.rules, ignore=["SC008"])
+    with Screening(sc.paths(), run) as screening:
+        return {v.claim.CLM01: v for v in screening.verdicts()}
+
+
+def test_sc007_reads_the_order_when_sc008_is_ignored(tmp_path):
+    """The covering authorization is worked out once for SC007, SC008 and SC009: turning
+    SC008 off must not make SC007 forget the order's month limit (3, not the default 11)."""
+    sc = Scenario(tmp_path, auths=[Auth(s0354_max_months="3")])
+    sc.file(*[s_claim(f"M{i}", "S0354", days(30 * i)) for i in range(4)])
+    v = _run_ignoring_sc008(sc)
+    assert [v[f"M{i}"].accepted for i in range(4)] == [True, True, True, False]
+    assert rules_of(v["M3"]) == {"SC007"} and "the limit is 3" in v["M3"].rejections[0].message
+    assert not any(f.rule == "SC008" for x in v.values() for f in x.findings)
+
+
+def test_sc009_reads_the_order_when_sc008_is_ignored(tmp_path):
+    """SC009 compares the billed ordering provider with the order's, also with SC008 off
+    (the ordering NPI is in network, so only the order comparison can reject)."""
+    sc = Scenario(tmp_path, auths=[Auth(ordering_npi=OTHER_NPI)])
+    v = _run_ignoring_sc008(sc.file(s_claim("X")))["X"]
+    assert rules_of(v) == {"SC009"}
+    assert f"ordering provider {OTHER_NPI} of order ORD1001" in v.rejections[0].message

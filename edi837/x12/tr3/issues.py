@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from edi837.verdicts import Severity
 from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue
 from edi837.x12.position import Position
 from edi837.x12.tr3.validator import TR3Error
@@ -46,7 +47,7 @@ def to_issues(errors: Iterable[TR3Error], tracker: EnvelopeTracker) -> list[Synt
         in_claim = err.claim >= 0
         out.append(
             SyntaxIssue(
-                "error",
+                Severity.REJECT,
                 "TR3",
                 describe(err),
                 Position(err.ordinal, err.offset, err.shown_id),
