@@ -265,14 +265,15 @@ class Judge:
         self,
         patients: Iterable[str],
         groups: Iterable[tuple[str, Iterable[Digest]]],
-        chunk: int = LOCK_CHUNK,
+        chunk: int | None = None,
     ) -> Iterator[Judgement]:
         """Judge a run's patients: ``groups`` yields (patient, digests) one patient at a
         time, and ``patients`` the same keys in the same (ascending code-point) order,
         read ahead ``chunk`` at a time to lock (``lock_patients``) and read
         (``prefetch``) each chunk before its first patient is judged. Neither the locks'
         statements nor what is read ahead grows with the batch, and every worker takes
-        its locks in the same order."""
+        its locks in the same order. ``chunk`` defaults to ``LOCK_CHUNK``."""
+        chunk = chunk or LOCK_CHUNK
         keys = iter(patients)
         ahead: deque[str] = deque()
         for patient, digests in groups:
