@@ -42,10 +42,36 @@ import psycopg
 from psycopg import sql
 
 from edi837.store.base import LOCK_CHUNK
-from edi837.store.schema import MIGRATIONS, SCHEMA_VERSION, SqlHistory, StoreError
+from edi837.store.schema import (
+    _CLAIM_COLUMNS,
+    _SERVICE_COLUMNS,
+    _UPSERT_CLAIM,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SqlHistory,
+    StoreError,
+)
 from edi837.store.schema import describe_url as masked
 
 _LOCK_CLASS = 8370837  # first key of the migration advisory lock ("837 0 837")
+
+_SERVICE_TYPES = ("text", "text", "int", "text", "text", "date", "int", "text", "int")
+_BULK_INSERT_SERVICE = (
+    f"INSERT INTO service ({', '.join(_SERVICE_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"%s::{t}[]" for t in (*_SERVICE_TYPES, *["text"] * (len(_SERVICE_COLUMNS) - 9)))
+    + ")"
+)
+_BULK_UPSERT_CLAIM = (
+    f"INSERT INTO claim (patient_key, origin, {', '.join(_CLAIM_COLUMNS)}, recorded_at)"
+    " SELECT t.*, now() FROM unnest("
+    + ", ".join(["%s::text[]"] * (len(_CLAIM_COLUMNS) + 2))
+    + ") AS t"
+    + _UPSERT_CLAIM[_UPSERT_CLAIM.index(" ON CONFLICT") :]
+)
+_BULK_DELETE_SERVICE = (
+    "DELETE FROM service s USING unnest(%s::text[], %s::text[]) AS t(p, o)"
+    " WHERE s.patient_key = t.p AND s.source = t.o"
+)
 
 
 def split_schema(url: str) -> tuple[str, str | None]:
@@ -181,6 +207,26 @@ class PostgresHistory(SqlHistory):
         pipeline, self._pipeline = self._pipeline, None
         if pipeline is not None:
             pipeline.__exit__(None, None, None)
+
+    # -- bulk writes: one statement per table and flush -----------------------------
+    # psycopg's executemany sends one statement per row; unnest() of one array per
+    # column writes a whole flush (a chunk of patients) in one statement per table. A
+    # flush never holds two rows of one (patient, origin) (see SqlHistory.record), so
+    # the upsert never meets its own row twice.
+    _BULK_ROWS = 5000
+
+    def _write_rows(self, kind: str, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        bulk = {
+            "claims": _BULK_UPSERT_CLAIM,
+            "deletes": _BULK_DELETE_SERVICE,
+            "services": _BULK_INSERT_SERVICE,
+        }.get(kind)
+        if bulk is None:
+            super()._write_rows(kind, sql, rows)
+            return
+        for start in range(0, len(rows), self._BULK_ROWS):
+            part = rows[start : start + self._BULK_ROWS]
+            self.conn.execute(bulk, [list(column) for column in zip(*part, strict=True)])
 
     # -- the interface ---------------------------------------------------------------
     def lock_patients(self, patient_keys: Iterable[str]) -> None:

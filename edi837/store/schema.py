@@ -298,6 +298,11 @@ class SqlHistory(HistoryStore):
     def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         raise NotImplementedError
 
+    def _write_rows(self, kind: str, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Write a flush's rows of one kind ("claims", "deletes", "services"): ``sql``
+        by ``executemany``, unless the dialect has a bulk form."""
+        self._executemany(sql, rows)
+
     def _date_param(self, day: date) -> Any:
         return day
 
@@ -552,13 +557,15 @@ class SqlHistory(HistoryStore):
             return
         self._pending = _Pending()
         if pending.claims:
-            self._executemany(_UPSERT_CLAIM.replace("{now}", self.NOW), pending.claims)
+            self._write_rows("claims", _UPSERT_CLAIM.replace("{now}", self.NOW), pending.claims)
         if pending.deletes:
-            self._executemany(
-                "DELETE FROM service WHERE patient_key = ? AND source = ?", pending.deletes
+            self._write_rows(
+                "deletes",
+                "DELETE FROM service WHERE patient_key = ? AND source = ?",
+                pending.deletes,
             )
         if pending.services:
-            self._executemany(_INSERT_SERVICE, pending.services)
+            self._write_rows("services", _INSERT_SERVICE, pending.services)
         if pending.withdrawals:
             self._executemany(
                 "UPDATE service SET withdrawn = TRUE WHERE patient_key = ? AND NOT withdrawn"
