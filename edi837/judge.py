@@ -17,10 +17,12 @@ void or replacement (or the ``history`` commands) changes an accepted claim.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 
 from edi837.claim.model import Claim
 from edi837.digest import Digest, LineDigest, Source
@@ -29,7 +31,7 @@ from edi837.rules import sc014_frequency as sc014
 from edi837.rules.context import ClaimContext, RunContext, TimelineContext, ordering_candidates
 from edi837.rules.sc016_duplicate import duplicate as sc016
 from edi837.rules.sc016_duplicate import money
-from edi837.store.base import ClaimRecord, HistoryStore
+from edi837.store.base import LOCK_CHUNK, ClaimRecord, HistoryStore
 from edi837.timeline import Service, Timeline
 from edi837.verdicts import ACCEPTED, REJECTED, Finding
 from edi837.x12.envelope import SyntaxIssue
@@ -162,6 +164,34 @@ class Judge:
             issue.rejects(source.interchange, source.group, source.transaction)
             for issue in self.issues.get(source.file, ())
         )
+
+    def judge_patients(
+        self,
+        patients: Iterable[str],
+        groups: Iterable[tuple[str, Iterable[Digest]]],
+        chunk: int | None = None,
+    ) -> Iterator[Judgement]:
+        """Judge a run's patients: ``groups`` yields (patient, digests) one patient at a
+        time, and ``patients`` the same keys in the same (ascending code-point) order,
+        read ahead ``chunk`` at a time to lock (``lock_patients``) and read
+        (``prefetch``) each chunk before its first patient is judged. Neither the locks'
+        statements nor what is read ahead grows with the batch, and every worker takes
+        its locks in the same order. ``chunk`` defaults to ``LOCK_CHUNK``."""
+        chunk = chunk or LOCK_CHUNK
+        keys = iter(patients)
+        ahead: deque[str] = deque()
+        for patient, digests in groups:
+            if not ahead:
+                batch = list(islice(keys, chunk))
+                self.history.lock_patients(batch)
+                self.history.prefetch(batch)
+                ahead.extend(batch)
+            expected = ahead.popleft() if ahead else None
+            if patient != expected:
+                raise RuntimeError(
+                    f"judge: patient {patient!r} out of order (expected {expected!r})"
+                )
+            yield from self.judge_patient(patient, digests)
 
     def judge_patient(self, patient_key: str, digests: Iterable[Digest]) -> Iterator[Judgement]:
         """Judge one patient's claims. Call it after ``lock_patients``: what the store

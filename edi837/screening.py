@@ -381,11 +381,9 @@ class Screening:
             judge = Judge(
                 self.run, self.history, hashes, {f.path: f.issues for f in self.files if f.readable}
             )
-            self.history.lock_patients(spool.patients())
-            for patient, digests in spool.by_patient():
-                for judgement in judge.judge_patient(patient, digests):
-                    if judgement.findings:
-                        judged.add(judgement.key, judgement.findings)
+            for judgement in judge.judge_patients(spool.patients(), spool.by_patient()):
+                if judgement.findings:
+                    judged.add(judgement.key, judgement.findings)
 
         run_in_transaction(self.history, judge_step)
 

@@ -66,18 +66,25 @@ class DigestSpool:
     def by_patient(self) -> Iterator[tuple[str, Iterator[Digest]]]:
         """(patient, digests in judging order), one patient at a time."""
         self._flush()
-        self.db.execute(
-            "CREATE INDEX IF NOT EXISTS by_patient ON digest (patient, day, rank, claim, key)"
-        )
+        self._index()
         rows = self.db.execute(
             "SELECT patient, body FROM digest ORDER BY patient, day, rank, claim, key"
         )
         for patient, group in groupby(rows, key=lambda row: row[0]):
             yield patient, (pickle.loads(body) for _, body in group)
 
-    def patients(self) -> list[str]:
+    def patients(self) -> Iterator[str]:
+        """The patient keys in ``by_patient`` order (code points), streamed from a cursor
+        of their own: the judge reads a chunk of them ahead to lock and prefetch."""
         self._flush()
-        return [r[0] for r in self.db.execute("SELECT DISTINCT patient FROM digest ORDER BY 1")]
+        self._index()
+        for (patient,) in self.db.execute("SELECT DISTINCT patient FROM digest ORDER BY 1"):
+            yield patient
+
+    def _index(self) -> None:
+        self.db.execute(
+            "CREATE INDEX IF NOT EXISTS by_patient ON digest (patient, day, rank, claim, key)"
+        )
 
     def close(self) -> None:
         self.db.close()

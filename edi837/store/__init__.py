@@ -3,7 +3,7 @@
 ``open_store(url)`` picks the backend from a URL:
 
 =================================  =========================================================
-``None``, ``""`` or ``"none"``     ``MemoryStore``: nothing outlives the process
+``None``, ``""`` or ``"none"``     ``MemoryStore``: nothing outlives the run
 ``sqlite:///relative/path.db``     SQLite file, relative to the working directory
 ``sqlite:////absolute/path.db``    SQLite file, absolute (SQLAlchemy's convention: the
                                    path is whatever follows ``sqlite:///``)
@@ -33,13 +33,14 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import parse_qsl
 
 from edi837.store.base import ClaimRecord, HistoryStore, MemoryHistory
 from edi837.store.schema import SCHEMA_VERSION, SqlHistory, StoreError, describe_url
+from edi837.timeline import Service
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -61,15 +62,56 @@ T = TypeVar("T")
 
 
 class MemoryStore(MemoryHistory):
-    """``MemoryHistory`` with control-number counters (which then restart every run)."""
+    """The ``--no-history`` store: only the patient being judged, and control-number
+    counters (which restart every run).
+
+    The judge takes a run's patients one at a time and never comes back to one (see
+    ``edi837.store.base``), and what it needs of a patient's earlier claims in this run
+    it keeps itself until it moves on; so this store forgets a patient as soon as another
+    is asked for, and everything at ``begin()``: memory stays flat at any batch size, and
+    each run is judged alone, as it would be against an empty history. Nothing reads the
+    store after a run (the ``history`` commands refuse it). Seed or inspect a history in
+    memory with ``MemoryHistory``, which keeps every patient.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.counters: dict[str, int] = {}
+        self._patient: str | None = None
 
     def next_control_number(self, kind: str) -> int:
         self.counters[kind] = self.counters.get(kind, 0) + 1
         return self.counters[kind]
+
+    def _focus(self, patient_key: str | None) -> None:
+        if patient_key != self._patient:
+            self.by_patient.clear()
+            self.records.clear()
+            self.withdrawn.clear()
+            self._patient = patient_key
+
+    def begin(self) -> None:
+        self._focus(None)
+
+    def services(self, patient_key: str) -> list[Service]:
+        self._focus(patient_key)
+        return super().services(patient_key)
+
+    def claims(self, patient_key: str) -> dict[str, ClaimRecord]:
+        self._focus(patient_key)
+        return super().claims(patient_key)
+
+    def withdrawn_services(self, patient_key: str, by: str) -> list[Service]:
+        self._focus(patient_key)
+        return super().withdrawn_services(patient_key, by)
+
+    def record(self, record: ClaimRecord) -> None:
+        self._focus(record.patient_key)
+        super().record(record)
+
+    def withdraw(self, patient_key: str, origins: Iterable[str], by: str = "") -> None:
+        self._focus(patient_key)
+        super().withdraw(patient_key, origins, by)
 
 
 def default_history_path() -> Path:

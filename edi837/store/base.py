@@ -2,16 +2,24 @@
 
 The judge works one patient at a time: it loads that patient's accepted S-code services,
 judges the run's claims for the patient in service-date order, then records what it
-accepted, voided or replaced. ``MemoryHistory`` keeps nothing between runs (--no-history);
-SQLite and PostgreSQL stores implement the same interface.
+accepted, voided or replaced. It takes the patients in chunks of ``LOCK_CHUNK``, in
+code-point order of their keys: ``lock_patients(chunk)``, then ``prefetch(chunk)`` (one
+query per table for the whole chunk), then the chunk's patients one by one; so no
+statement, lock list or read-ahead grows with the batch. ``MemoryHistory`` keeps every
+patient in memory (tests, seeding a run); ``edi837.store.MemoryStore`` (--no-history)
+only the patient being judged. SQLite and PostgreSQL stores implement the same interface.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from edi837.timeline import Service
+
+LOCK_CHUNK = 1000
+"""Patients per ``lock_patients`` statement and per ``prefetch``: bounds the statements'
+size and what is read ahead, whatever the batch holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +74,15 @@ class HistoryStore:
         return []
 
     def lock_patients(self, patient_keys: Iterable[str]) -> None:
-        """Serialize concurrent workers on these patients (no-op without sharing)."""
+        """Serialize concurrent workers on these patients (no-op without sharing).
+
+        Called once per chunk of patients as the judge goes, chunks in ascending
+        code-point order of the keys: every worker takes its locks in the same order."""
+
+    def prefetch(self, patient_keys: Sequence[str]) -> None:
+        """Read these (locked) patients' services and claims ahead, one query per table,
+        for the judge's ``services``/``claims``/``withdrawn_services`` calls that follow
+        (each patient's once). A hint: the reads give the same answers without it."""
 
     def record(self, record: ClaimRecord) -> None:
         """Remember a judged claim (replacing an earlier record of the same origin)."""
@@ -89,32 +105,35 @@ class HistoryStore:
 
 @dataclass
 class MemoryHistory(HistoryStore):
-    """History kept in memory: used by tests and to seed a run from a list of services."""
+    """History kept in memory: used by tests and to seed a run from a list of services.
+
+    Everything is filed by patient (``claims`` is a look-up, not a scan of every record).
+    """
 
     by_patient: dict[str, list[Service]] = field(default_factory=dict)
-    records: dict[tuple[str, str], ClaimRecord] = field(default_factory=dict)
+    records: dict[str, dict[str, ClaimRecord]] = field(default_factory=dict)  # patient, origin
     withdrawn: dict[str, list[Service]] = field(default_factory=dict)
 
     def services(self, patient_key: str) -> list[Service]:
         return list(self.by_patient.get(patient_key, []))
 
     def claims(self, patient_key: str) -> dict[str, ClaimRecord]:
-        return {o: r for (p, o), r in self.records.items() if p == patient_key}
+        return dict(self.records.get(patient_key, {}))
 
     def withdrawn_services(self, patient_key: str, by: str) -> list[Service]:
-        origins = {
-            o
-            for (p, o), r in self.records.items()
-            if p == patient_key and by and r.withdrawn_by == by
-        }
+        if not by:
+            return []
+        records = self.records.get(patient_key, {})
+        origins = {o for o, r in records.items() if r.withdrawn_by == by}
         return [s for s in self.withdrawn.get(patient_key, []) if s.source in origins]
 
     def record(self, record: ClaimRecord) -> None:
         key = record.key
-        self.records[(record.patient_key, key)] = replace(record, origin=key, services=())
+        patient = record.patient_key
+        self.records.setdefault(patient, {})[key] = replace(record, origin=key, services=())
         if record.status == "accepted":
-            kept = [s for s in self.by_patient.get(record.patient_key, []) if s.source != key]
-            self.by_patient[record.patient_key] = kept + [
+            kept = [s for s in self.by_patient.get(patient, []) if s.source != key]
+            self.by_patient[patient] = kept + [
                 s if s.source else replace(s, source=key) for s in record.services
             ]
 
@@ -123,7 +142,8 @@ class MemoryHistory(HistoryStore):
         services = self.by_patient.get(patient_key, [])
         self.withdrawn.setdefault(patient_key, []).extend(s for s in services if s.source in gone)
         self.by_patient[patient_key] = [s for s in services if s.source not in gone]
+        records = self.records.get(patient_key, {})
         for origin in gone:
-            old = self.records.get((patient_key, origin))
+            old = records.get(origin)
             if old is not None:
-                self.records[(patient_key, origin)] = replace(old, withdrawn_by=by)
+                records[origin] = replace(old, withdrawn_by=by)

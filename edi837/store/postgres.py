@@ -6,10 +6,12 @@ so several independent stores can share one database. Without it, the connection
 ``search_path`` decides (e.g. ``options=-csearch_path%3Dedi837``, or ``public``).
 
 Locking. One run (the judge step of one screening) is one transaction, READ COMMITTED.
-``lock_patients`` upserts the run's patient keys into ``patient`` in sorted order, then
-takes a row lock on each (``SELECT ... WHERE patient_key = ANY(...) ORDER BY patient_key
-FOR UPDATE``), also in sorted order, so two workers sharing patients queue behind each
-other rather than deadlock. Row locks live in the rows, not in the shared lock table:
+The judge locks the run's patients in chunks as it goes (``LOCK_CHUNK`` keys, chunks in
+ascending order): ``lock_patients`` upserts a chunk's keys into ``patient``, then takes
+a row lock on each (``SELECT ... WHERE patient_key = ANY(...) ORDER BY patient_key
+COLLATE "C" FOR UPDATE``), both in code-point order, so every worker takes its locks in
+one global order and two workers sharing patients queue behind each other rather than
+deadlock. Row locks live in the rows, not in the shared lock table:
 a run of 100,000 patients does not overflow ``max_locks_per_transaction`` (one advisory
 lock per patient would). A worker that gets a patient's lock reads the patient's
 services afterwards, and READ COMMITTED gives it what the previous holder committed. A
@@ -39,10 +41,37 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from edi837.store.schema import MIGRATIONS, SCHEMA_VERSION, SqlHistory, StoreError
+from edi837.store.base import LOCK_CHUNK
+from edi837.store.schema import (
+    _CLAIM_COLUMNS,
+    _SERVICE_COLUMNS,
+    _UPSERT_CLAIM,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SqlHistory,
+    StoreError,
+)
 from edi837.store.schema import describe_url as masked
 
 _LOCK_CLASS = 8370837  # first key of the migration advisory lock ("837 0 837")
+
+_SERVICE_TYPES = ("text", "text", "int", "text", "text", "date", "int", "text", "int")
+_BULK_INSERT_SERVICE = (
+    f"INSERT INTO service ({', '.join(_SERVICE_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"%s::{t}[]" for t in (*_SERVICE_TYPES, *["text"] * (len(_SERVICE_COLUMNS) - 9)))
+    + ")"
+)
+_BULK_UPSERT_CLAIM = (
+    f"INSERT INTO claim (patient_key, origin, {', '.join(_CLAIM_COLUMNS)}, recorded_at)"
+    " SELECT t.*, now() FROM unnest("
+    + ", ".join(["%s::text[]"] * (len(_CLAIM_COLUMNS) + 2))
+    + ") AS t"
+    + _UPSERT_CLAIM[_UPSERT_CLAIM.index(" ON CONFLICT") :]
+)
+_BULK_DELETE_SERVICE = (
+    "DELETE FROM service s USING unnest(%s::text[], %s::text[]) AS t(p, o)"
+    " WHERE s.patient_key = t.p AND s.source = t.o"
+)
 
 
 def split_schema(url: str) -> tuple[str, str | None]:
@@ -103,6 +132,9 @@ class PostgresHistory(SqlHistory):
     def _executemany(self, text: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.conn.cursor() as cur:
             cur.executemany(self._sql(text), list(rows))  # type: ignore[arg-type]
+
+    def _keys_in(self, column: str, keys: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+        return f"{column} = ANY(?::text[])", (list(keys),)
 
     def _rollback_quietly(self) -> None:
         with contextlib.suppress(psycopg.Error):  # nothing to roll back, or connection gone
@@ -176,24 +208,48 @@ class PostgresHistory(SqlHistory):
         if pipeline is not None:
             pipeline.__exit__(None, None, None)
 
+    # -- bulk writes: one statement per table and flush -----------------------------
+    # psycopg's executemany sends one statement per row; unnest() of one array per
+    # column writes a whole flush (a chunk of patients) in one statement per table. A
+    # flush never holds two rows of one (patient, origin) (see SqlHistory.record), so
+    # the upsert never meets its own row twice.
+    _BULK_ROWS = 5000
+
+    def _write_rows(self, kind: str, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        bulk = {
+            "claims": _BULK_UPSERT_CLAIM,
+            "deletes": _BULK_DELETE_SERVICE,
+            "services": _BULK_INSERT_SERVICE,
+        }.get(kind)
+        if bulk is None:
+            super()._write_rows(kind, sql, rows)
+            return
+        for start in range(0, len(rows), self._BULK_ROWS):
+            part = rows[start : start + self._BULK_ROWS]
+            self.conn.execute(bulk, [list(column) for column in zip(*part, strict=True)])
+
     # -- the interface ---------------------------------------------------------------
     def lock_patients(self, patient_keys: Iterable[str]) -> None:
-        """Row-lock every patient of the run, in key order, until commit or rollback."""
+        """Row-lock these patients, in code-point order of their keys, until commit or
+        rollback: at most ``LOCK_CHUNK`` keys per statement. The judge calls it once per
+        chunk, chunks ascending, so every worker takes its locks in one global order
+        (``COLLATE "C"``: the code-point order of the chunks, whatever the database's
+        collation) and two workers sharing patients queue rather than deadlock."""
         if not self._in_tx:
             raise StoreError("lock_patients needs an open transaction (call begin() first)")
         keys = sorted(set(patient_keys))
-        if not keys:
-            return
-        self.conn.execute(
-            "INSERT INTO patient (patient_key) SELECT k FROM unnest(%s::text[]) AS t(k)"
-            " ORDER BY k ON CONFLICT DO NOTHING",
-            (keys,),
-        )
-        self.conn.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM patient WHERE patient_key = ANY(%s::text[])"
-            " ORDER BY patient_key FOR UPDATE) AS locked",
-            (keys,),
-        )
+        for start in range(0, len(keys), LOCK_CHUNK):
+            chunk = keys[start : start + LOCK_CHUNK]
+            self.conn.execute(
+                "INSERT INTO patient (patient_key) SELECT k FROM unnest(%s::text[]) AS t(k)"
+                ' ORDER BY k COLLATE "C" ON CONFLICT DO NOTHING',
+                (chunk,),
+            )
+            self.conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM patient WHERE patient_key = ANY(%s::text[])"
+                ' ORDER BY patient_key COLLATE "C" FOR UPDATE) AS locked',
+                (chunk,),
+            )
 
     def next_control_number(self, kind: str) -> int:
         if self._side is None or self._side.closed:

@@ -36,7 +36,7 @@ a no-op. Never edit a released step: append a new one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -267,6 +267,25 @@ class TimelineRow(NamedTuple):
     isa13: str
     reasons: str = ""  # a rejected claim's reasons, "SC006: ...; SC007: ..."
 
+@dataclass
+class _Pending:
+    """Writes queued in a run's transaction, in the order they are flushed."""
+
+    claims: list[tuple[Any, ...]] = field(default_factory=list)  # upsert rows
+    deletes: list[tuple[str, str]] = field(default_factory=list)  # (patient, origin)
+    services: list[tuple[Any, ...]] = field(default_factory=list)  # insert rows
+    withdrawals: list[tuple[str, str, str]] = field(default_factory=list)  # patient, origin, by
+    touched: set[tuple[str, str]] = field(default_factory=set)  # (patient, origin) queued
+
+
+@dataclass
+class _Ahead:
+    """One prefetched patient: services and claims until the judge takes them."""
+
+    services: list[Service] | None = field(default_factory=list)
+    claims: dict[str, ClaimRecord] | None = field(default_factory=dict)
+    withdrawn: list[tuple[str, Service]] = field(default_factory=list)  # (withdrawn_by, it)
+
 
 class SqlHistory(HistoryStore):
     """The history store over a DB-API connection; subclasses supply the dialect.
@@ -282,6 +301,8 @@ class SqlHistory(HistoryStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self._in_tx = False
+        self._pending = _Pending()
+        self._ahead: dict[str, _Ahead] = {}
 
     # -- dialect hooks ---------------------------------------------------------
     def _sql(self, sql: str) -> str:
@@ -292,6 +313,11 @@ class SqlHistory(HistoryStore):
 
     def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         raise NotImplementedError
+
+    def _write_rows(self, kind: str, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Write a flush's rows of one kind ("claims", "deletes", "services"): ``sql``
+        by ``executemany``, unless the dialect has a bulk form."""
+        self._executemany(sql, rows)
 
     def _date_param(self, day: date) -> Any:
         return day
@@ -313,18 +339,31 @@ class SqlHistory(HistoryStore):
     def begin(self) -> None:
         if self._in_tx:
             raise StoreError("a history transaction is already open on this store")
+        self._forget()
         self._execute(self._begin_sql())
         self._in_tx = True
 
     def commit(self) -> None:
         if self._in_tx:
+            try:
+                self._flush()
+            except BaseException:
+                self.rollback()
+                raise
+            self._forget()
             self._execute("COMMIT")
             self._in_tx = False
 
     def rollback(self) -> None:
+        self._forget()
         if self._in_tx:
             self._in_tx = False
             self._rollback_quietly()
+
+    def _forget(self) -> None:
+        """Drop queued writes and read-ahead: they belong to one transaction."""
+        self._pending = _Pending()
+        self._ahead = {}
 
     def __enter__(self) -> SqlHistory:
         return self
@@ -333,9 +372,15 @@ class SqlHistory(HistoryStore):
         self.close()
 
     # -- the judge's interface ----------------------------------------------------
-    _SERVICE_SELECT = (
-        "SELECT procedure, service_date, units, claim_id, form, order_id, member_id,"
-        " source, line, chain, charge, ordering_npi, billing_npi FROM service"
+    _SERVICE_COLUMNS_SQL = (
+        "procedure, service_date, units, claim_id, form, order_id, member_id,"
+        " source, line, chain, charge, ordering_npi, billing_npi"
+    )
+    _SERVICE_SELECT = f"SELECT {_SERVICE_COLUMNS_SQL} FROM service"
+    _SERVICE_ORDER = "service_date, claim_id, source, seq"
+    _CLAIM_SELECT = (
+        "SELECT origin, claim_id, member_id, form, frequency, status, source_file, sender,"
+        " isa13, content_hash, chain, withdrawn_by, reasons, patient_key FROM claim"
     )
 
     def _service(self, r: Sequence[Any]) -> Service:
@@ -355,10 +400,72 @@ class SqlHistory(HistoryStore):
             r[12],
         )
 
+    @staticmethod
+    def _claim(patient_key: str, r: Sequence[Any]) -> ClaimRecord:
+        return ClaimRecord(
+            patient_key,
+            r[2],
+            r[1],
+            r[3],
+            r[4],
+            r[5],
+            (),
+            source_file=r[6],
+            sender=r[7],
+            isa13=r[8],
+            content_hash=r[9],
+            origin=r[0],
+            chain=r[10],
+            withdrawn_by=r[11],
+            reasons=r[12],
+        )
+
+    def _keys_in(self, column: str, keys: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+        """``column`` is one of ``keys``: SQL and its parameters (PostgreSQL: ``= ANY``)."""
+        return f"{column} IN ({', '.join('?' * len(keys))})", tuple(keys)
+
+    def prefetch(self, patient_keys: Sequence[str]) -> None:
+        """Three queries for the whole chunk (services, claims, withdrawn services)
+        instead of two or three per patient. Each patient's services and claims are
+        handed out once (the judge reads a patient once), and forgotten when the store
+        writes for that patient; the next chunk's prefetch replaces this one's."""
+        self._flush()
+        keys = list(dict.fromkeys(patient_keys))
+        self._ahead = {}
+        if not keys:
+            return
+        ahead = {k: _Ahead() for k in keys}
+        where, params = self._keys_in("patient_key", keys)
+        for r in self._execute(
+            f"SELECT patient_key, {self._SERVICE_COLUMNS_SQL} FROM service"
+            f" WHERE {where} AND NOT withdrawn ORDER BY patient_key, {self._SERVICE_ORDER}",
+            params,
+        ).fetchall():
+            ahead[r[0]].services.append(self._service(r[1:]))
+        for r in self._execute(f"{self._CLAIM_SELECT} WHERE {where}", params).fetchall():
+            ahead[r[13]].claims[r[0]] = self._claim(r[13], r)
+        where, params = self._keys_in("s.patient_key", keys)
+        for r in self._execute(
+            "SELECT c.withdrawn_by, s.patient_key, "
+            + ", ".join(f"s.{c.strip()}" for c in self._SERVICE_COLUMNS_SQL.split(","))
+            + " FROM service s JOIN claim c ON c.patient_key = s.patient_key"
+            f" AND c.origin = s.source WHERE {where} AND s.withdrawn"
+            " ORDER BY s.patient_key, "
+            + ", ".join(f"s.{c.strip()}" for c in self._SERVICE_ORDER.split(",")),
+            params,
+        ).fetchall():
+            ahead[r[1]].withdrawn.append((r[0], self._service(r[2:])))
+        self._ahead = ahead
+
     def services(self, patient_key: str) -> list[Service]:
+        ahead = self._ahead.get(patient_key)
+        if ahead is not None and ahead.services is not None:
+            services, ahead.services = ahead.services, None
+            return services
+        self._flush()
         rows = self._execute(
             self._SERVICE_SELECT + " WHERE patient_key = ? AND NOT withdrawn"
-            " ORDER BY service_date, claim_id, source, seq",
+            f" ORDER BY {self._SERVICE_ORDER}",
             (patient_key,),
         ).fetchall()
         return [self._service(r) for r in rows]
@@ -366,107 +473,125 @@ class SqlHistory(HistoryStore):
     def withdrawn_services(self, patient_key: str, by: str) -> list[Service]:
         if not by:
             return []
+        ahead = self._ahead.get(patient_key)
+        if ahead is not None:
+            return [s for withdrawn_by, s in ahead.withdrawn if withdrawn_by == by]
+        self._flush()
         rows = self._execute(
             self._SERVICE_SELECT + " WHERE patient_key = ? AND withdrawn AND source IN"
             " (SELECT origin FROM claim WHERE patient_key = ? AND withdrawn_by = ?)"
-            " ORDER BY service_date, claim_id, source, seq",
+            f" ORDER BY {self._SERVICE_ORDER}",
             (patient_key, patient_key, by),
         ).fetchall()
         return [self._service(r) for r in rows]
 
     def claims(self, patient_key: str) -> dict[str, ClaimRecord]:
-        rows = self._execute(
-            "SELECT origin, claim_id, member_id, form, frequency, status, source_file, sender,"
-            " isa13, content_hash, chain, withdrawn_by, reasons FROM claim"
-            " WHERE patient_key = ?",
-            (patient_key,),
-        ).fetchall()
-        return {
-            r[0]: ClaimRecord(
-                patient_key,
-                r[2],
-                r[1],
-                r[3],
-                r[4],
-                r[5],
-                (),
-                source_file=r[6],
-                sender=r[7],
-                isa13=r[8],
-                content_hash=r[9],
-                origin=r[0],
-                chain=r[10],
-                withdrawn_by=r[11],
-                reasons=r[12],
-            )
-            for r in rows
-        }
+        ahead = self._ahead.get(patient_key)
+        if ahead is not None and ahead.claims is not None:
+            claims, ahead.claims = ahead.claims, None
+            return claims
+        self._flush()
+        rows = self._execute(f"{self._CLAIM_SELECT} WHERE patient_key = ?", (patient_key,))
+        return {r[0]: self._claim(patient_key, r) for r in rows.fetchall()}
 
     def record(self, record: ClaimRecord) -> None:
+        """Queued (inside a transaction) and written with the chunk's other records by
+        ``executemany``: before the next read, the next chunk, or commit."""
         origin = record.key
-        values = (
-            record.claim_id,
-            record.member_id,
-            record.form,
-            record.frequency,
-            record.status,
-            record.source_file,
-            record.sender,
-            record.isa13,
-            record.content_hash,
-            record.chain,
-            record.withdrawn_by,
-            record.reasons,
-        )
-        # The upsert rewrites the row (and recorded_at) only when something changed.
-        self._execute(
-            _UPSERT_CLAIM.replace("{now}", self.NOW), (record.patient_key, origin, *values)
-        )
-        if record.status != "accepted":
-            return  # seen, never counted
-        self._execute(
-            "DELETE FROM service WHERE patient_key = ? AND source = ?",
-            (record.patient_key, origin),
-        )
-        if record.services:
-            self._executemany(
-                _INSERT_SERVICE,
-                [
-                    (
-                        record.patient_key,
-                        origin,
-                        seq,
-                        s.claim_id or record.claim_id,
-                        s.procedure,
-                        self._date_param(s.service_date),
-                        s.units,
-                        s.order_id,
-                        s.line,
-                        s.member_id or record.member_id,
-                        s.form or record.form,
-                        s.chain,
-                        s.charge,
-                        s.ordering_npi,
-                        s.billing_npi,
-                    )
-                    for seq, s in enumerate(record.services, 1)
-                ],
+        patient = record.patient_key
+        self._ahead.pop(patient, None)
+        pending = self._pending
+        if (patient, origin) in pending.touched:
+            self._flush()  # a second write of one origin: keep the order of the two
+            pending = self._pending
+        pending.touched.add((patient, origin))
+        pending.claims.append(
+            (
+                patient,
+                origin,
+                record.claim_id,
+                record.member_id,
+                record.form,
+                record.frequency,
+                record.status,
+                record.source_file,
+                record.sender,
+                record.isa13,
+                record.content_hash,
+                record.chain,
+                record.withdrawn_by,
+                record.reasons,
             )
+        )
+        if record.status == "accepted":  # a rejected claim is seen, never counted
+            pending.deletes.append((patient, origin))
+            pending.services.extend(
+                (
+                    patient,
+                    origin,
+                    seq,
+                    s.claim_id or record.claim_id,
+                    s.procedure,
+                    self._date_param(s.service_date),
+                    s.units,
+                    s.order_id,
+                    s.line,
+                    s.member_id or record.member_id,
+                    s.form or record.form,
+                    s.chain,
+                    s.charge,
+                    s.ordering_npi,
+                    s.billing_npi,
+                )
+                for seq, s in enumerate(record.services, 1)
+            )
+        if not self._in_tx:
+            self._flush()
 
     def withdraw(self, patient_key: str, origins: Iterable[str], by: str = "") -> None:
+        """Queued like ``record``; applied after the queued records (a record of an
+        origin already withdrawn in the queue flushes the queue first)."""
         keys = sorted({o for o in origins if o})
         if not keys:
             return
-        marks = ", ".join("?" * len(keys))
-        self._execute(
-            "UPDATE service SET withdrawn = TRUE WHERE patient_key = ? AND NOT withdrawn"
-            f" AND source IN ({marks})",
-            (patient_key, *keys),
-        )
-        self._execute(
-            f"UPDATE claim SET withdrawn_by = ? WHERE patient_key = ? AND origin IN ({marks})",
-            (by or "withdrawn", patient_key, *keys),
-        )
+        self._ahead.pop(patient_key, None)
+        pending = self._pending
+        for origin in keys:
+            pending.touched.add((patient_key, origin))
+            pending.withdrawals.append((patient_key, origin, by or "withdrawn"))
+        if not self._in_tx:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the queued records and withdrawals: claim upserts, then the accepted
+        claims' old service rows out and new ones in, then withdrawals, each one
+        ``executemany``. Equivalent to writing them one by one, because a queue never
+        holds two writes of one (patient, origin) but a record followed by withdrawals
+        (see ``record``): a withdrawal only touches its own origin's rows."""
+        pending = self._pending
+        if not pending.touched:
+            return
+        self._pending = _Pending()
+        if pending.claims:
+            self._write_rows("claims", _UPSERT_CLAIM.replace("{now}", self.NOW), pending.claims)
+        if pending.deletes:
+            self._write_rows(
+                "deletes",
+                "DELETE FROM service WHERE patient_key = ? AND source = ?",
+                pending.deletes,
+            )
+        if pending.services:
+            self._write_rows("services", _INSERT_SERVICE, pending.services)
+        if pending.withdrawals:
+            self._executemany(
+                "UPDATE service SET withdrawn = TRUE WHERE patient_key = ? AND NOT withdrawn"
+                " AND source = ?",
+                [(p, o) for p, o, _ in pending.withdrawals],
+            )
+            self._executemany(
+                "UPDATE claim SET withdrawn_by = ? WHERE patient_key = ? AND origin = ?",
+                [(by, p, o) for p, o, by in pending.withdrawals],
+            )
 
     # -- control numbers ------------------------------------------------------------
     _COUNTER_SQL = (
@@ -481,6 +606,7 @@ class SqlHistory(HistoryStore):
 
     # -- reading, for people (history show / export) -----------------------------
     def schema_version(self) -> int:
+        self._flush()
         row = self._execute("SELECT max(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
 
@@ -489,6 +615,7 @@ class SqlHistory(HistoryStore):
     ) -> list[TimelineRow]:
         """Service lines (accepted, and withdrawn if asked) in date order; a member's
         only (patient key MEMBER or MEMBER/...) if ``member`` is given."""
+        self._flush()
         where, params = self._member_filter("s", member)
         if not include_withdrawn:
             where.append("NOT s.withdrawn")
@@ -508,6 +635,7 @@ class SqlHistory(HistoryStore):
 
     def rejected_rows(self, member: str | None = None) -> list[TimelineRow]:
         """Claims whose latest verdict is rejected (seen; they never count)."""
+        self._flush()
         where, params = self._member_filter("c", member)
         where.append("c.status = 'rejected'")
         rows = self._execute(
@@ -533,6 +661,7 @@ class SqlHistory(HistoryStore):
         )
 
     def counts(self) -> dict[str, int]:
+        self._flush()
         out = {}
         for table in ("patient", "claim", "service", "counter"):
             out[table] = int(self._execute(f"SELECT count(*) FROM {table}").fetchone()[0])
@@ -540,6 +669,7 @@ class SqlHistory(HistoryStore):
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every history table, sorted: for tests and for diffing a store."""
+        self._flush()
         out = {}
         for table, order in (
             ("patient", "patient_key"),

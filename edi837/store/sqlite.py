@@ -128,10 +128,9 @@ class SqliteHistory(SqlHistory):
     # -- the interface ---------------------------------------------------------------
     def lock_patients(self, patient_keys: Iterable[str]) -> None:
         """Register the patients; no lock to take: ``BEGIN IMMEDIATE`` already holds the
-        whole file's write lock."""
+        whole file's write lock. Keys are streamed (the judge passes one chunk)."""
         self.db.executemany(
-            "INSERT OR IGNORE INTO patient (patient_key) VALUES (?)",
-            [(k,) for k in sorted(set(patient_keys))],
+            "INSERT OR IGNORE INTO patient (patient_key) VALUES (?)", ((k,) for k in patient_keys)
         )
 
     def next_control_number(self, kind: str) -> int:
