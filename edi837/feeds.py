@@ -24,13 +24,17 @@ from datetime import date
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from edi837.errors import FeedError
-from edi837.feed_index import FeedIndex, Row
 from edi837.npi import is_valid_npi
 from edi837.numeric import ascii_int
 from edi837.safetext import escape
+
+if TYPE_CHECKING:
+    from edi837.feed_index import FeedIndex
+
+Row = tuple[Any, ...]  # a row of a feed's index: (line, *columns)
 
 AUTH_COLUMNS = (
     "order_id",
@@ -361,6 +365,8 @@ class _Spill:
 
     def _flush(self) -> None:
         if self.index is None:
+            from edi837.feed_index import FeedIndex  # sqlite3: only for a big feed
+
             self.index = FeedIndex(self.columns, self.keys)
             self._limit = _BATCH
         self.index.add(self.pending)
