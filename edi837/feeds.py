@@ -225,6 +225,8 @@ def _csv_rows(
     # A column the header lacks (an optional one) reads past the header: always "".
     wanted = [last.get(c, len(header)) for c in (*columns, *optional)]
     need = max(wanted) + 1
+    width = len(header)
+    missing_optional = need > width
     values_of = itemgetter(*wanted)
     strip = str.strip
     read = reader.__next__
@@ -239,6 +241,8 @@ def _csv_rows(
             continue
         if not row:
             continue
+        if missing_optional:  # values past the header are not that column's
+            del row[width:]
         if len(row) < need:
             row += [""] * (need - len(row))
         values = tuple(map(strip, values_of(row)))

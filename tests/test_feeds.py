@@ -299,3 +299,23 @@ def test_forked_child_reads_the_index_with_its_own_connection(tmp_path) -> None:
     assert got == expected == [f"ORD{n}" for n in range(3, 50, 7)]
     assert Path(feed._index.path).exists()  # the child's exit left the parent's file
     assert feed.for_order("ORD3")[0].member_id == "M3"
+
+
+def test_values_past_the_header_are_not_an_optional_column(tmp_path) -> None:
+    """Without a ``regimen`` header, a row's extra value is not read as its regimen (a
+    ``csv.DictReader`` files it under no column)."""
+    path = tmp_path / "auths.csv"
+    path.write_text(
+        ",".join(AUTH_COLUMNS) + "\n"
+        "ORD1,M1,,2026-01-01,2026-12-31,S0353,,PE1,authorized,bogus\n"
+        "ORD2,M1,,2026-01-01,2026-12-31,S0353,,PE1,authorized\n"
+        " ORD3 ,M1\n"  # a short row: the missing values are empty
+    )
+    for indexed in (True, False):
+        assert error_lines(AuthorizationFeed, path, indexed=indexed) == [
+            f"{path}:4: status '' is not one of authorized, non-authorized, cancelled"
+        ]
+    path.write_text("\n".join(path.read_text().splitlines()[:3]) + "\n")
+    for indexed in (True, False):
+        feed = load(AuthorizationFeed, path, indexed=indexed)
+        assert [a.regimen for a in feed.for_member("M1")] == ["", ""]
