@@ -108,6 +108,7 @@ def write_feed(path: Path, rows: list, newline: str) -> dict[str, list[Authoriza
     return expected
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -138,6 +139,7 @@ bad_cells = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
