@@ -6,21 +6,35 @@ silently dropped authorization would turn into a false rejection later, which is
 worst thing a screener can do. So is a conflicting duplicate (one order id with two
 statuses, one NPI in two networks): both lines are named and the feed is refused.
 Columns beyond the ones read are allowed.
+
+A feed is read once, streamed line by line. Up to ``MEMORY_ROWS`` rows are kept as
+objects in dicts; a bigger feed goes to a temporary SQLite index (``feed_index``) and is
+looked up there, through a small cache, so a 1M-row feed loads in bounded memory.
 """
 
 from __future__ import annotations
 
 import csv
+import heapq
+import io
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from edi837.errors import FeedError
 from edi837.npi import is_valid_npi
 from edi837.numeric import ascii_int
 from edi837.safetext import escape
+
+if TYPE_CHECKING:
+    from edi837.feed_index import FeedIndex
+
+Row = tuple[Any, ...]  # a row of a feed's index: (line, *columns)
 
 AUTH_COLUMNS = (
     "order_id",
@@ -71,96 +85,173 @@ class ProviderRecord:
 
 
 MAX_SHOWN = 20  # bad rows listed one by one; the rest are counted
+MEMORY_ROWS = 20_000  # a feed with more rows is indexed in SQLite rather than kept in dicts
+LOOKUP_CACHE = 4096  # SQLite-indexed feeds: keys whose records are kept (LRU)
+_BATCH = 5000  # rows per executemany
 _MAX_MONTHS_DIGITS = 3
 _FIELD_LIMIT = 1 << 20  # a CSV field this long is reported, not a crash (default 131,072)
 
 
 class FeedProblems:
     """Every bad row of one feed; ``raise_if_any`` turns them into one ``FeedError``
-    listing the first ``MAX_SHOWN`` (one line each) and how many more there are."""
+    listing the first ``MAX_SHOWN`` (one line each) and how many more there are. Only
+    those first rows are kept (a feed of a million bad rows is counted, not stored)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.found: list[tuple[int, str]] = []
+        self.count = 0
+        self.undecodable = False  # a line is not UTF-8 (``_report_undecodable`` finds it)
+        self._first: list[tuple[int, int, int, str]] = []  # max-heap: (-line, first, -n, message)
 
-    def add(self, line: int, message: str) -> None:
-        self.found.append((line, message))
+    def add(self, line: int, message: str, *, first: bool = False) -> None:
+        """Note a problem; ``first``: listed before the line's other problems."""
+        self.count += 1
+        item = (-line, first, -self.count, message)
+        if len(self._first) < MAX_SHOWN:
+            heapq.heappush(self._first, item)
+        elif item > self._first[0]:
+            heapq.heapreplace(self._first, item)
+
+    @property
+    def found(self) -> list[tuple[int, str]]:
+        """The first ``MAX_SHOWN`` problems by line (in the order found within a line)."""
+        return [(-line, message) for line, _, _, message in sorted(self._first, reverse=True)]
 
     def raise_if_any(self) -> None:
-        if not self.found:
+        if not self.count:
             return
-        found = sorted(self.found, key=lambda item: item[0])
+        found = self.found
         first_line, first = found[0]
         error = FeedError(first, file=self.name, line=first_line)
-        shown = [f"{escape(self.name)}:{line}: {message}" for line, message in found[:MAX_SHOWN]]
-        if len(found) > MAX_SHOWN:
-            shown.append(f"{escape(self.name)}: ... and {len(found) - MAX_SHOWN} more bad row(s)")
+        shown = [f"{escape(self.name)}:{line}: {message}" for line, message in found]
+        if self.count > MAX_SHOWN:
+            shown.append(f"{escape(self.name)}: ... and {self.count - MAX_SHOWN} more bad row(s)")
         error.lines = shown
         error.args = ("\n".join(shown),)
         raise error
 
 
-def _decoded_lines(data: bytes, problems: FeedProblems) -> Iterator[str]:
-    """The file's lines as text; a line that is not UTF-8 is reported at its own number
-    (and read with replacement characters, so the rows after it are still checked)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    for number, raw in enumerate(data.splitlines(keepends=True), 1):
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.add(
-                number,
-                f"not UTF-8 text at byte {exc.start} of the line "
-                "(a CSV export in another encoding?)",
-            )
-            yield raw.decode("utf-8", errors="replace")
+def _report_undecodable(handle: BinaryIO, problems: FeedProblems, lines: int = 0) -> None:
+    """Report every line (or the first ``lines``) that is not UTF-8, at its own number.
+    Lines are split as ``bytes.splitlines`` splits them (LF, CR or CRLF), as the text
+    reader did. Only run on a feed already known to be bad: reading the file twice is
+    cheaper than checking every line of every good feed in Python."""
+    handle.seek(0)
+    number = 0
+    for chunk in handle:  # split at LF; a lone CR inside is split below
+        if number == 0 and chunk.startswith(b"\xef\xbb\xbf"):
+            chunk = chunk[3:]
+        for raw in chunk.splitlines(keepends=True) if b"\r" in chunk else (chunk,):
+            number += 1
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problems.add(
+                    number,
+                    f"not UTF-8 text at byte {exc.start} of the line "
+                    "(a CSV export in another encoding?)",
+                    first=True,
+                )
+            if number == lines:
+                return
+
+
+def _undecodable(row: list[str]) -> bool:
+    """Whether a row holds bytes that were not UTF-8 (read as lone surrogates)."""
+    text = "".join(row)
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _rows(
-    path: str | Path, columns: tuple[str, ...], problems: FeedProblems
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) for every non-blank row; extra columns are kept (a feed may
-    carry more than edi837 reads, e.g. ``regimen``), bad rows go to ``problems``."""
+    path: str | Path,
+    columns: tuple[str, ...],
+    problems: FeedProblems,
+    optional: tuple[str, ...] = (),
+) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """(line number, values of ``columns`` then ``optional``, stripped) for every
+    non-blank row; other columns are allowed and ignored, bad rows go to ``problems``.
+
+    Read as ``csv.DictReader`` reads (a column named twice: its last value; a short row:
+    empty values), without building a dict per row. The file is streamed (a UTF-8
+    byte-order mark skipped); a row on a line that is not UTF-8 is not checked further,
+    the line is reported (``_report_undecodable``).
+    """
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the last row
     except OSError as exc:
         raise FeedError(f"cannot open: {exc.strerror}", file=name, line=0) from None
+    with handle:
+        text = io.TextIOWrapper(handle, "utf-8-sig", errors="surrogateescape", newline="")
+        yield from _csv_rows(text, name, columns, problems, optional)
+        if problems.undecodable or problems.count:
+            _report_undecodable(text.detach(), problems)
+
+
+def _csv_rows(
+    text: io.TextIOWrapper,
+    name: str,
+    columns: tuple[str, ...],
+    problems: FeedProblems,
+    optional: tuple[str, ...],
+) -> Iterator[tuple[int, tuple[str, ...]]]:
     csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
-    reader = csv.DictReader(_decoded_lines(data, problems))
+    reader = csv.reader(text)
     try:
-        header = [h.strip() for h in reader.fieldnames or []]
+        first = next(reader, [])
     except csv.Error as exc:
         raise FeedError(f"unreadable CSV header ({exc})", file=name, line=1) from None
+    header = [h.strip() for h in first]
     missing = [c for c in columns if c not in header]
-    if missing and problems.found and problems.found[0][0] == 1:
-        problems.raise_if_any()  # the header itself is not UTF-8: say that
+    if missing and _undecodable(first):  # the header itself is not UTF-8: say that
+        _report_undecodable(text.detach(), problems, lines=1)
+        problems.raise_if_any()
     if missing:
         raise FeedError(
             f"header lacks column(s) {', '.join(missing)}; expected {','.join(columns)}",
             file=name,
             line=1,
         )
-    reader.fieldnames = header
-    undecodable = {line for line, _ in problems.found}
+    if _undecodable(first):
+        problems.undecodable = True
+    last = {h: i for i, h in enumerate(header)}  # a repeated name: its last column wins
+    kept = sorted(last.values())  # what a DictReader row's values are
+    # A column the header lacks (an optional one) reads past the header: always "".
+    wanted = [last.get(c, len(header)) for c in (*columns, *optional)]
+    need = max(wanted) + 1
+    width = len(header)
+    missing_optional = need > width
+    values_of = itemgetter(*wanted)
+    strip = str.strip
+    read = reader.__next__
     while True:
         start = reader.line_num + 1
         try:
-            row = next(reader)
+            row = read()
         except StopIteration:
             return
         except csv.Error as exc:
             problems.add(start, f"unreadable CSV row ({exc})")
             continue
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+        if not row:
             continue
-        if any(line in undecodable for line in range(start, reader.line_num + 1)):
-            continue  # already reported
-        yield (
-            reader.line_num,
-            {k: (v or "").strip() for k, v in row.items() if k and isinstance(v, str)},
-        )
+        if missing_optional:  # values past the header are not that column's
+            del row[width:]
+        if len(row) < need:
+            row += [""] * (need - len(row))
+        values = tuple(map(strip, values_of(row)))
+        if not any(values) and not any(row[i].strip() for i in kept if i < len(row)):
+            continue  # a blank row (a DictReader would read only these columns)
+        if _undecodable(row):
+            problems.undecodable = True
+            continue  # the line will be reported; the row is not checked
+        yield reader.line_num, values
 
 
 def _date(value: str, column: str) -> date:
@@ -170,16 +261,155 @@ def _date(value: str, column: str) -> date:
         raise ValueError(f"{column} {value[:40]!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
+@lru_cache(maxsize=8192)
+def _npi_ok(npi: str) -> bool:
+    """``is_valid_npi``, cached: a feed names the same few ordering providers again and
+    again."""
+    return is_valid_npi(npi)
+
+
+@lru_cache(maxsize=256)
+def _s_codes(text: str) -> tuple[frozenset[str], str] | None:
+    """(codes, canonical '|'-joined text) of an ``s_codes`` value; None when a code is
+    not S0353/S0354."""
+    codes = frozenset(c.strip().upper() for c in text.split("|") if c.strip())
+    if not codes <= {"S0353", "S0354"}:
+        return None
+    return codes, "|".join(sorted(codes))
+
+
+@lru_cache(maxsize=256)
+def _codes_of(text: str) -> frozenset[str]:
+    return frozenset(text.split("|")) if text else frozenset()
+
+
+_AUTH_INDEX_COLUMNS = ("order_id", "member_id", "pathway_eligible_id", "checked")
+"""An authorization as a row (after ``line``): the free-text fields as they are, the
+checked ones (ASCII, no separator possible) joined by ``_SEP`` in ``_CHECKED`` order,
+canonical (dates ISO, codes sorted): fewer columns make a 1M-row feed quicker to write."""
+_CHECKED = ("ordering_npi", "valid_from", "valid_to", "s_codes", "months", "status", "regimen")
+_SEP = "\x1f"
+
+
+def _auth_row(line: int, values: tuple[str, ...]) -> Row:
+    """One row's values (``AUTH_COLUMNS`` then ``regimen``), checked, as a row of the
+    index; ``ValueError`` says what is wrong with it."""
+    order_id, member_id, npi, valid_from_text, valid_to_text, codes_text = values[:6]
+    months_text, pathway, status_text, regimen_text = values[6:]
+    if not order_id or not member_id:
+        raise ValueError("order_id and member_id are required")
+    status = status_text.lower()
+    if status not in AUTH_STATUSES:
+        raise ValueError(f"status {status_text[:40]!r} is not one of {', '.join(AUTH_STATUSES)}")
+    if npi and not _npi_ok(npi):
+        raise ValueError(f"ordering_npi {npi[:20]!r} is not a valid NPI")
+    codes = _s_codes(codes_text)
+    if codes is None:
+        raise ValueError(f"s_codes {codes_text[:40]!r} must be S0353 and/or S0354, '|'-separated")
+    if months_text:
+        months = ascii_int(months_text, _MAX_MONTHS_DIGITS)
+        if months is None or months < 1:
+            raise ValueError(
+                f"s0354_max_months {months_text[:20]!r} is not a whole number of "
+                f"months (1 to {10**_MAX_MONTHS_DIGITS - 1})"
+            )
+        months_text = str(months)
+    valid_from = _date(valid_from_text, "valid_from")
+    valid_to = _date(valid_to_text, "valid_to")
+    if valid_to < valid_from:
+        raise ValueError(f"valid_to {valid_to} is before valid_from {valid_from}")
+    regimen = regimen_text.lower()
+    if regimen and regimen not in REGIMENS:
+        raise ValueError(f"regimen {regimen_text[:20]!r} is not one of {', '.join(REGIMENS)}")
+    checked = (
+        npi,
+        valid_from.isoformat(),
+        valid_to.isoformat(),
+        codes[1],
+        months_text,
+        status,
+        regimen,
+    )
+    return (line, order_id, member_id, pathway, _SEP.join(checked))
+
+
+def _auth_from_row(row: Row, name: str) -> Authorization:
+    """The ``Authorization`` of an index row (``source``: ``name:line``)."""
+    line, order_id, member_id, pathway, checked = row
+    npi, valid_from, valid_to, codes, months, status, regimen = checked.split(_SEP)
+    return Authorization(
+        order_id,
+        member_id,
+        npi,
+        date.fromisoformat(valid_from),
+        date.fromisoformat(valid_to),
+        _codes_of(codes),
+        int(months) if months else None,
+        pathway,
+        status,
+        f"{name}:{line}",
+        regimen,
+    )
+
+
+class _Spill:
+    """Checked rows kept in memory until there are more than ``MEMORY_ROWS``, then
+    written to a ``FeedIndex`` in batches of ``_BATCH``."""
+
+    def __init__(self, columns: tuple[str, ...], keys: tuple[str, ...]) -> None:
+        self.columns, self.keys = columns, keys
+        self.pending: list[Row] = []  # rows not (yet) in the index
+        self.index: FeedIndex | None = None
+        self._limit = MEMORY_ROWS
+
+    def add(self, row: Row) -> None:
+        self.pending.append(row)
+        if len(self.pending) > self._limit:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.index is None:
+            from edi837.feed_index import FeedIndex  # sqlite3: only for a big feed
+
+            self.index = FeedIndex(self.columns, self.keys)
+            self._limit = _BATCH
+        self.index.add(self.pending)
+        self.pending.clear()
+
+    def finish(self) -> FeedIndex:
+        """The index, complete (only when rows were spilled)."""
+        assert self.index is not None
+        if not self.index.finished:
+            self._flush()
+            self.index.finish()
+        return self.index
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
+
+
 class AuthorizationFeed:
     """Authorizations indexed by order id and by member, for the two ways a claim matches."""
 
-    def __init__(self, records: list[Authorization], source: str = "") -> None:
+    def __init__(self, records: Iterable[Authorization] = (), source: str = "") -> None:
         self.source = source
-        self.by_order: dict[str, list[Authorization]] = defaultdict(list)
-        self.by_member: dict[str, list[Authorization]] = defaultdict(list)
+        self._index: FeedIndex | None = None
+        self._by_order: dict[str, list[Authorization]] = defaultdict(list)
+        self._by_member: dict[str, list[Authorization]] = defaultdict(list)
         for auth in records:
-            self.by_order[auth.order_id].append(auth)
-            self.by_member[auth.member_id].append(auth)
+            self._by_order[auth.order_id].append(auth)
+            self._by_member[auth.member_id].append(auth)
+        self._lookup = _no_lookup
+
+    def _use_index(self, index: FeedIndex) -> None:
+        self._index = index
+        name = self.source
+
+        def lookup(key: str, value: str) -> list[Authorization]:
+            return [_auth_from_row(row, name) for row in index.lookup(key, value)]
+
+        self._lookup = lru_cache(maxsize=LOOKUP_CACHE)(lookup)
 
     @classmethod
     def load(cls, path: str | Path) -> AuthorizationFeed:
@@ -187,76 +417,81 @@ class AuthorizationFeed:
         reported (``FeedError``) and then nothing is used."""
         name = str(path)
         problems = FeedProblems(name)
-        records: list[Authorization] = []
-        first: dict[str, Authorization] = {}
-        for line, row in _rows(path, AUTH_COLUMNS, problems):
-            try:
-                auth = _authorization(row, f"{name}:{line}")
-            except ValueError as exc:
-                problems.add(line, str(exc))
-                continue
-            seen = first.setdefault(auth.order_id, auth)
-            if seen is not auth:
+        spill = _Spill(_AUTH_INDEX_COLUMNS, ("order_id", "member_id"))
+        add = spill.add
+        try:
+            for line, values in _rows(path, AUTH_COLUMNS, problems, ("regimen",)):
+                try:
+                    add(_auth_row(line, values))
+                except ValueError as exc:
+                    problems.add(line, str(exc))
+            if spill.index is None:
+                feed = cls((_auth_from_row(row, name) for row in spill.pending), name)
+                repeats: Iterable[tuple[Authorization, Authorization]] = (
+                    (records[0], later)
+                    for records in feed._by_order.values()
+                    for later in records[1:]
+                )
+            else:
+                index = spill.finish()
+                feed = cls((), name)
+                feed._use_index(index)
+                repeats = (
+                    (_auth_from_row(first, name), _auth_from_row(later, name))
+                    for first, later in index.repeats("order_id")
+                )
+            for seen, auth in repeats:
                 conflict = _auth_conflict(seen, auth)
                 if conflict:
                     problems.add(
-                        line,
+                        int(_line_of(auth)),
                         f"order_id {auth.order_id[:40]!r} has {conflict} here "
                         f"but not on line {_line_of(seen)}",
                     )
-                    continue
-            records.append(auth)
-        problems.raise_if_any()
-        return cls(records, name)
+            problems.raise_if_any()
+        except BaseException:
+            spill.close()
+            raise
+        return feed
+
+    def __len__(self) -> int:
+        if self._index is not None:
+            return len(self._index)
+        return sum(len(records) for records in self._by_order.values())
 
     def for_order(self, order_id: str) -> list[Authorization]:
-        return self.by_order.get(order_id, [])
+        if self._index is not None:
+            return self._lookup("order_id", order_id)
+        return self._by_order.get(order_id, [])
 
     def for_member(self, member_id: str) -> list[Authorization]:
-        return self.by_member.get(member_id, [])
+        if self._index is not None:
+            return self._lookup("member_id", member_id)
+        return self._by_member.get(member_id, [])
+
+    def close(self) -> None:
+        """Remove the SQLite index now rather than at exit (a long-running process that
+        reloads its feeds); the feed must not be used afterwards."""
+        if self._index is not None:
+            self._index.close()
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (a Spark broadcast) without the lookup cache; an indexed feed travels
+        as its SQLite file's bytes (``FeedIndex.__reduce__``)."""
+        return {"source": self.source, "index": self._index,
+                "by_order": self._by_order, "by_member": self._by_member}  # fmt: skip
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.source = state["source"]  # type: ignore[assignment]
+        self._by_order = state["by_order"]  # type: ignore[assignment]
+        self._by_member = state["by_member"]  # type: ignore[assignment]
+        self._index, self._lookup = None, _no_lookup
+        if state["index"] is not None:
+            self._use_index(state["index"])  # type: ignore[arg-type]
 
 
-def _authorization(row: dict[str, str], source: str) -> Authorization:
-    """One row as an ``Authorization``; ``ValueError`` says what is wrong with it."""
-    if not row["order_id"] or not row["member_id"]:
-        raise ValueError("order_id and member_id are required")
-    status = row["status"].lower()
-    if status not in AUTH_STATUSES:
-        raise ValueError(f"status {row['status'][:40]!r} is not one of {', '.join(AUTH_STATUSES)}")
-    if row["ordering_npi"] and not is_valid_npi(row["ordering_npi"]):
-        raise ValueError(f"ordering_npi {row['ordering_npi'][:20]!r} is not a valid NPI")
-    codes = frozenset(c.strip().upper() for c in row["s_codes"].split("|") if c.strip())
-    if not codes <= {"S0353", "S0354"}:
-        raise ValueError(
-            f"s_codes {row['s_codes'][:40]!r} must be S0353 and/or S0354, '|'-separated"
-        )
-    months_text = row["s0354_max_months"]
-    months = ascii_int(months_text, _MAX_MONTHS_DIGITS)
-    if months_text and (months is None or months < 1):
-        raise ValueError(
-            f"s0354_max_months {months_text[:20]!r} is not a whole number of "
-            f"months (1 to {10**_MAX_MONTHS_DIGITS - 1})"
-        )
-    valid_from = _date(row["valid_from"], "valid_from")
-    valid_to = _date(row["valid_to"], "valid_to")
-    if valid_to < valid_from:
-        raise ValueError(f"valid_to {valid_to} is before valid_from {valid_from}")
-    regimen = (row.get("regimen") or "").lower()
-    if regimen and regimen not in REGIMENS:
-        raise ValueError(f"regimen {row['regimen'][:20]!r} is not one of {', '.join(REGIMENS)}")
-    return Authorization(
-        row["order_id"],
-        row["member_id"],
-        row["ordering_npi"],
-        valid_from,
-        valid_to,
-        codes,
-        months,
-        row["pathway_eligible_id"],
-        status,
-        source,
-        regimen,
-    )
+def _no_lookup(key: str, value: str) -> list:
+    return []
 
 
 def _auth_conflict(a: Authorization, b: Authorization) -> str:
@@ -278,12 +513,50 @@ def _line_of(auth: Authorization) -> str:
     return auth.source.rsplit(":", 1)[-1]
 
 
-class ProviderFeed:
-    """Network status and state per NPI."""
+_PROVIDER_INDEX_COLUMNS = ("npi", "name", "network", "state")
 
-    def __init__(self, records: dict[str, ProviderRecord], source: str = "") -> None:
-        self.records = records
+
+def _provider_row(line: int, values: tuple[str, ...]) -> Row:
+    """One row's values (``PROVIDER_COLUMNS``), checked, as a row of the index;
+    ``ValueError`` says what is wrong with it."""
+    npi, name, network_text, state = values
+    if not _npi_ok(npi):
+        raise ValueError(f"npi {npi[:20]!r} is not a valid NPI")
+    network = network_text.lower()
+    if network not in ("in", "out"):
+        raise ValueError(f"network {network_text[:20]!r} must be 'in' or 'out'")
+    return (line, npi, name, network, state.upper())
+
+
+def _provider_conflict(later: Row, first: Row) -> str:
+    """The problem with an NPI listed again ('' when network and state agree)."""
+    npi, _, network, state = later[1:]
+    first_line, _, _, seen_network, seen_state = first
+    if (seen_network, seen_state) == (network, state):
+        return ""
+    return (
+        f"npi {npi} has network {network}, state {state[:10]!r} here but network "
+        f"{seen_network}, state {seen_state[:10]!r} on line {first_line}"
+    )
+
+
+class ProviderFeed:
+    """Network status and state per NPI (an NPI listed again: its first row)."""
+
+    def __init__(self, records: dict[str, ProviderRecord] | None = None, source: str = "") -> None:
+        self.records = records if records is not None else {}
         self.source = source
+        self._index: FeedIndex | None = None
+        self._lookup = _no_lookup
+
+    def _use_index(self, index: FeedIndex) -> None:
+        self._index = index
+
+        def lookup(npi: str) -> ProviderRecord | None:
+            rows = index.lookup("npi", npi)
+            return ProviderRecord(*rows[0][1:]) if rows else None
+
+        self._lookup = lru_cache(maxsize=LOOKUP_CACHE)(lookup)
 
     @classmethod
     def load(cls, path: str | Path) -> ProviderFeed:
@@ -291,31 +564,59 @@ class ProviderFeed:
         network or state is reported (``FeedError``) and then nothing is used."""
         name = str(path)
         problems = FeedProblems(name)
-        records: dict[str, ProviderRecord] = {}
-        lines: dict[str, int] = {}
-        for line, row in _rows(path, PROVIDER_COLUMNS, problems):
-            npi = row["npi"]
-            if not is_valid_npi(npi):
-                problems.add(line, f"npi {npi[:20]!r} is not a valid NPI")
-                continue
-            network = row["network"].lower()
-            if network not in ("in", "out"):
-                problems.add(line, f"network {row['network'][:20]!r} must be 'in' or 'out'")
-                continue
-            record = ProviderRecord(npi, row["name"], network, row["state"].upper())
-            seen = records.get(npi)
-            if seen is not None:
-                if (seen.network, seen.state) != (record.network, record.state):
-                    problems.add(
-                        line,
-                        f"npi {npi} has network {record.network}, state "
-                        f"{record.state[:10]!r} here but network {seen.network}, "
-                        f"state {seen.state[:10]!r} on line {lines[npi]}",
-                    )
-                continue
-            records[npi], lines[npi] = record, line
-        problems.raise_if_any()
-        return cls(records, name)
+        spill = _Spill(_PROVIDER_INDEX_COLUMNS, ("npi",))
+        try:
+            for line, values in _rows(path, PROVIDER_COLUMNS, problems):
+                try:
+                    spill.add(_provider_row(line, values))
+                except ValueError as exc:
+                    problems.add(line, str(exc))
+            feed = cls({}, name)
+            if spill.index is None:
+                firsts: dict[str, Row] = {}
+                repeats: Iterable[tuple[Row, Row]] = (
+                    (first, row)
+                    for row in spill.pending
+                    if (first := firsts.setdefault(row[1], row)) is not row
+                )
+            else:
+                index = spill.finish()
+                feed._use_index(index)
+                repeats = index.repeats("npi")
+            for first, later in repeats:
+                problem = _provider_conflict(later, first)
+                if problem:
+                    problems.add(later[0], problem)
+            problems.raise_if_any()
+        except BaseException:
+            spill.close()
+            raise
+        if spill.index is None:
+            feed.records = {npi: ProviderRecord(*row[1:]) for npi, row in firsts.items()}
+        return feed
+
+    def __len__(self) -> int:
+        """How many NPIs (an NPI listed twice counts once)."""
+        if self._index is not None:
+            return self._index.distinct("npi")
+        return len(self.records)
 
     def get(self, npi: str) -> ProviderRecord | None:
+        if self._index is not None:
+            return self._lookup(npi)
         return self.records.get(npi)
+
+    def close(self) -> None:
+        """Remove the SQLite index now (see ``AuthorizationFeed.close``)."""
+        if self._index is not None:
+            self._index.close()
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"source": self.source, "records": self.records, "index": self._index}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.source = state["source"]  # type: ignore[assignment]
+        self.records = state["records"]  # type: ignore[assignment]
+        self._index, self._lookup = None, _no_lookup
+        if state["index"] is not None:
+            self._use_index(state["index"])  # type: ignore[arg-type]

@@ -215,6 +215,22 @@ def test_spark_engine_matches_the_single_process_engine(spark, batch):
     ]
 
 
+def test_feeds_indexed_in_sqlite_reach_the_executors(spark, batch, monkeypatch):
+    """A feed above ``MEMORY_ROWS`` rows is a SQLite index; the broadcast RunContext
+    carries it as the file's bytes, and the executors judge with it as the driver does."""
+    import edi837.feeds as feeds
+
+    sc, paths, run, verdicts = batch
+    monkeypatch.setattr(feeds, "MEMORY_ROWS", 0)
+    indexed = dataclasses.replace(
+        run,
+        authorizations=feeds.AuthorizationFeed.load(sc.tmp / "auths.csv"),
+        providers=feeds.ProviderFeed.load(sc.tmp / "providers.csv"),
+    )
+    assert indexed.authorizations._index is not None and indexed.providers._index is not None
+    assert outcome(SparkScreening(paths, indexed, spark=spark).verdicts()) == outcome(verdicts)
+
+
 def test_screen_dataframe_has_one_row_per_claim(spark, batch, tmp_path):
     sc, paths, run, verdicts = batch
     df = screen(
