@@ -16,12 +16,6 @@ from edi837.rules.registry import RULES, Rule
 from edi837.rules.selection import RuleSelection, RuleSelectionError, nearest_code
 from edi837.stc_codes import meaning
 
-# Codes some rules send instead of their default one (see each rule's module).
-OTHER_STC: dict[str, tuple[str, ...]] = {
-    "SC008": ("A6:252", "A7:252", "A8:252"),
-    "SC009": ("A8:84",),
-}
-
 # One representative finding message per rule, with invented values (the real message
 # carries the claim's own dates, ids and numbers).
 EXAMPLES: dict[str, str] = {
@@ -101,12 +95,20 @@ class Explanation:
         selection = RuleSelection.build(self.policy.rules, policy_name=self.policy.source_path)
         return selection.level(self.rule.code)
 
-    def stc(self) -> list[dict[str, str]]:
-        codes = [
-            f"{self.rule.category}:{self.rule.status_code}",
-            *OTHER_STC.get(self.rule.code, ()),
-        ]
-        return [meaning(c) for c in codes]
+    def stc(self) -> list[dict[str, Any]]:
+        """Every 277CA answer the rule declares: its usual one, then each branch (SC008:
+        missing order id, unknown order, ...), with STC10's second code where the status
+        code needs one (21, 732) and every code's official meaning."""
+        out: list[dict[str, Any]] = []
+        for branch, stc in self.rule.answers():
+            entry: dict[str, Any] = {**meaning(stc.code), "branch": branch or None}
+            entry["stc10"] = meaning(stc.detail) if stc.detail else None
+            out.append(entry)
+        return out
+
+    def example_stc(self) -> str:
+        """The example finding's STC01 (and STC10) as the 277CA spells them."""
+        return str(self.rule.stc)
 
     def example(self) -> dict[str, Any]:
         message = EXAMPLES.get(self.rule.code, self.rule.title)
@@ -152,14 +154,22 @@ class Explanation:
             out.append(f"Citation: {r.cite}")
         out += ["", f"Fix: {r.fix}", "", "277CA:"]
         for s in self.stc():
-            out.append(f"  {s['code']}  {s['category']}: {s['category_meaning']}")
-            out.append(f"  {' ' * len(s['code'])}  {s['status']}: {s['status_meaning']}")
+            pad = " " * len(s["code"])
+            when = f"  (branch: {s['branch']})" if s["branch"] else ""
+            out.append(f"  {s['code']}{when}")
+            out.append(f"  {pad}  {s['category']}: {s['category_meaning']}")
+            out.append(f"  {pad}  {s['status']}: {s['status_meaning']}")
+            if "entity" in s:
+                out.append(f"  {pad}  {s['entity']}: {s['entity_meaning']}")
+            if s["stc10"]:
+                d = s["stc10"]
+                out.append(f"  {pad}  STC10 {d['code']}: {d['status']}: {d['status_meaning']}")
         ex = self.example()
         out += [
             "",
             "Example finding:",
             f"  {ex['rule']} {ex['severity']}: {ex['message']}",
-            f"      277CA {ex['category']}:{ex['status_code']}",
+            f"      277CA {self.example_stc()}",
         ]
         if ex["fix"]:
             out.append(f"      fix: {ex['fix']}")

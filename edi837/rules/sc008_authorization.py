@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from edi837.claim.model import ServiceLine
 from edi837.feeds import Authorization
-from edi837.rules.context import ClaimContext, ordering_candidates
+from edi837.rules.context import ClaimContext, ordering_candidates, role_entity
 from edi837.rules.registry import rule
 from edi837.verdicts import Finding, Severity
 
@@ -22,6 +22,22 @@ CITE = (
     title="Authorization exists, is authorized, covers date and code",
     kind="claim",
     stc="A7:84",
+    branches={
+        # REF*G1 absent and no authorization found by member, ordering NPI and date
+        "missing": "A6:252:DK",
+        # REF*G1 absent, an authorization found: a warning (never in a 277CA)
+        "matched": "A6:252:DK",
+        # REF*G1 names no order in the feed
+        "unknown": "A7:252:DK",
+        # the order was issued for another member: REF*G1 against the subscriber
+        "other_member": "A8:252:IL",
+        # the service date is outside the order's valid dates
+        "outside_dates": "A8:84",
+        # the billed S-code is not among the order's awarded codes
+        "not_awarded": "A8:84",
+        # no service date to hold against the order's dates
+        "no_date": "A6:187",
+    },
     cite=CITE,
     fix="Bill only S-codes awarded on an authorized order, within its valid dates, with its "
     "order id in REF*G1.",
@@ -32,7 +48,14 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
     service date in its valid range and award the billed code. Without REF*G1 the line is
     matched by member, ordering NPI and date: a match is a warning (add the order id), no
     match is a rejection. Without an authorization feed this rule cannot run (the run
-    reports that once) rather than rejecting every claim."""
+    reports that once) rather than rejecting every claim.
+
+    277CA answers by what is wrong: a missing order id ``A6:252`` (missing), an order id
+    the feed does not know ``A7:252`` (invalid), an order of another member ``A8:252:IL``
+    and a date or code the order does not cover ``A8:84`` (relational: two fields that
+    do not agree), an order not authorized ``A7:84``. 252's entity is the ordering
+    provider the order was issued to, as the claim names it (DK 2420E, 82 rendering,
+    85 billing; 837I: 71 attending, DN referring)."""
     feed = ctx.run.authorizations
     if feed is None:
         return
@@ -45,7 +68,9 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
         if order_id:
             yield from _by_order(ctx, line, order_id, day)
             continue
-        npis = {p.npi for _, p in ordering_candidates(claim, line)}
+        candidates = ordering_candidates(claim, line)
+        npis = {p.npi for _, p in candidates}
+        entity = role_entity(candidates[0][0])
         matches = [
             a
             for a in feed.for_member(claim.member_id)
@@ -68,6 +93,8 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
                 loop="2400",
                 severity=Severity.WARNING,
                 value="",
+                branch="matched",
+                entity=entity,
                 fix=f"Send REF*G1*{auth.order_id} on the claim (2300) or the line (2400).",
             )
         else:
@@ -78,8 +105,8 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
                 line=line.LX01,
                 segment=line.date_at,
                 loop="2300",
-                category="A6",
-                status_code="252",
+                branch="missing",
+                entity=entity,
                 fix="Add the order id from the order summary in REF*G1, or obtain an "
                 "authorization before billing the S-code.",
             )
@@ -88,12 +115,13 @@ def authorization(ctx: ClaimContext) -> Iterator[Finding]:
 def _by_order(ctx: ClaimContext, line: ServiceLine, order_id: str, day) -> Iterator[Finding]:
     claim = ctx.claim
     where = {"line": line.LX01, "segment": line.date_at, "loop": "2400", "value": order_id}
+    entity = role_entity(ordering_candidates(claim, line)[0][0])
     orders = ctx.run.authorizations.for_order(order_id)  # type: ignore[union-attr]
     if not orders:
         yield authorization.finding(
             f"order id {order_id} (REF*G1) is not in the authorization feed",
-            category="A7",
-            status_code="252",
+            branch="unknown",
+            entity=entity,
             fix="Check the order id against the order summary; correct REF*G1.",
             **where,
         )
@@ -103,32 +131,35 @@ def _by_order(ctx: ClaimContext, line: ServiceLine, order_id: str, day) -> Itera
         yield authorization.finding(
             f"order {order_id} was issued for member {orders[0].member_id}, but this claim "
             f"is for member {claim.member_id}",
-            category="A8",
-            status_code="252",
+            branch="other_member",
             fix="Use the order id issued for this member, or correct the member id.",
             **where,
         )
         return
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     for auth in mine:
-        reason = _refusal(auth, line.procedure, day)
-        if reason is None:
+        refusal = _refusal(auth, line.procedure, day)
+        if refusal is None:
             ctx.line_auth[line.LX01] = auth
             return
-        problems.append(reason)
-    yield authorization.finding(f"{line.procedure} on {day}: {problems[0]}", **where)
+        problems.append(refusal)
+    branch, reason = problems[0]
+    yield authorization.finding(f"{line.procedure} on {day}: {reason}", branch=branch, **where)
 
 
-def _refusal(auth: Authorization, procedure: str, day) -> str | None:
-    """Why this authorization does not cover the line, or None when it does."""
+def _refusal(auth: Authorization, procedure: str, day) -> tuple[str, str] | None:
+    """(branch, why) this authorization does not cover the line, or None when it does;
+    the branch ("" = the rule's usual A7:84) picks the 277CA answer."""
     if auth.status != "authorized":
-        return f"order {auth.order_id} is {auth.status}; no S-codes are awarded"
+        return "", f"order {auth.order_id} is {auth.status}; no S-codes are awarded"
     if day is None:
-        return f"no service date to check against order {auth.order_id}"
+        return "no_date", f"no service date to check against order {auth.order_id}"
     if not auth.covers(day):
-        return f"outside order {auth.order_id}'s valid dates {auth.valid_from} to {auth.valid_to}"
+        return "outside_dates", (
+            f"outside order {auth.order_id}'s valid dates {auth.valid_from} to {auth.valid_to}"
+        )
     if procedure not in auth.s_codes:
-        return (
+        return "not_awarded", (
             f"order {auth.order_id} awards {', '.join(sorted(auth.s_codes)) or 'no S-code'},"
             f" not {procedure}"
         )

@@ -4,15 +4,49 @@ S-code rule (and which the reader, not a rule, detects)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from types import MappingProxyType
 
 from edi837.claim.model import Claim, Position
-from edi837.rules.registry import Rule, register
+from edi837.rules.registry import Rule, Stc, register
 from edi837.verdicts import Finding
 from edi837.x12.envelope import SyntaxIssue
 from edi837.x12.tr3.issues import describe, finding_value
 from edi837.x12.tr3.validator import TR3Error
 
 _TR3 = "005010X222A1/005010X223A2 TR3 (as encoded in pyx12's maps)"
+
+# 21 ("missing or invalid information") needs a second code; for a TR3 error inside a
+# claim it is 684: "syntax error noted for this claim ... see the 999", whose usage note
+# limits it to transaction sets accepted with errors -- exactly IK5*E.
+_SYNTAX_SEE_999 = "A3:684"
+
+
+def _branches(**table: str) -> MappingProxyType[str, Stc]:
+    return MappingProxyType({name: Stc.parse(code) for name, code in table.items()})
+
+
+# The reader reports a structural problem as (code, message, position); which field it
+# is about -- and so the 277CA answer -- is read off the message's start. Declared here,
+# next to the rules, so docs/rules.md and `edi837 rules CODE` show every answer.
+PROBLEM_BRANCHES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    # (message prefix, branch, STC01-3 entity): the entity whose NPI it is
+    "STR002": (
+        ("billing provider 2010AA has no NPI", "missing", "85"),
+        ("billing provider 2010AA", "", "85"),
+        ("attending provider 2310A", "", "71"),
+        ("referring provider", "", "DN"),
+        ("rendering provider 2310B", "", "82"),
+        ("ordering provider 2420E", "", "DK"),
+    ),
+    "STR003": (("DTP*434", "statement_dates", ""),),
+    "STR005": (
+        ("CLM01", "claim_id", ""),
+        ("SV102 charge", "line_charge", ""),
+        ("SV203 charge", "line_charge", ""),
+        ("SV104 units", "units", ""),
+        ("SV205 units", "units", ""),
+    ),
+}
 
 STRUCTURE = {
     r.code: register(r)
@@ -21,8 +55,8 @@ STRUCTURE = {
             "STR001",
             "Claim has at least one service line",
             "structure",
-            "A7",
-            "21",
+            "A6",  # missing: 247 line information
+            "247",
             f"{_TR3}: loop 2400 is required",
             "Add the service line(s) (LX/SV1 or SV2).",
         ),
@@ -34,22 +68,25 @@ STRUCTURE = {
             "562",
             "CMS NPI standard: Luhn check digit over 80840 + first 9 digits",
             "Correct the NPI (a typo usually breaks the check digit).",
+            entity="85",  # by the NPI's role: 85, 71 attending, DN, 82, DK (see below)
+            branches=_branches(missing="A6:562:85"),
         ),
         Rule(
             "STR003",
             "Dates are valid CCYYMMDD",
             "structure",
             "A7",
-            "21",
+            "187",  # date(s) of service (DTP*472)
             f"{_TR3}: DTP03 / DMG02 date format",
             "Send a real calendar date.",
+            branches=_branches(statement_dates="A7:188"),  # DTP*434 statement from-through
         ),
         Rule(
             "STR004",
             "CLM02 equals the sum of the line charges",
             "structure",
-            "A7",
-            "178",
+            "A8",  # relational: CLM02 against the line charges
+            "400",  # claim is out of balance
             f"{_TR3}: CLM02 must balance to the sum of SV102/SV203",
             "Recompute CLM02 as the sum of the line charges.",
         ),
@@ -58,15 +95,20 @@ STRUCTURE = {
             "CLM01 present, amounts numeric",
             "structure",
             "A7",
-            "21",
+            "178",  # submitted charges (CLM02)
             f"{_TR3}: CLM01, CLM02, SV1/SV2 amounts",
             "Fill in the claim id and amounts.",
+            branches=_branches(
+                claim_id="A6:478",  # claim submitter's identifier (CLM01) missing
+                line_charge="A7:583",  # line item charge amount (SV102/SV203)
+                units="A7:476",  # missing or invalid units of service (SV104/SV205)
+            ),
         ),
         Rule(
             "STR006",
             "837P lines carry a service date",
             "structure",
-            "A7",
+            "A6",  # missing
             "187",
             f"{_TR3}: 837P 2400 DTP*472 is required",
             "Add DTP*472 to the line.",
@@ -75,8 +117,8 @@ STRUCTURE = {
             "STR007",
             "Service line has SV1/SV2",
             "structure",
-            "A7",
-            "21",
+            "A6",  # missing: 247 line information
+            "247",
             f"{_TR3}: SV1 (837P) / SV2 (837I) is required in loop 2400",
             "Add the SV1/SV2 segment to the line.",
         ),
@@ -88,6 +130,7 @@ STRUCTURE = {
             "21",
             f"{_TR3}: segment order, usage and repeat counts of loops 2300-2440 (999 IK3)",
             "Correct the segment named (add, move or remove it) and resend the claim.",
+            detail=_SYNTAX_SEE_999,
         ),
         Rule(
             "TR3002",
@@ -98,6 +141,7 @@ STRUCTURE = {
             f"{_TR3}: element usage, length, data type and code values in loops "
             "2300-2440 (999 IK4)",
             "Correct the element named and resend the claim.",
+            detail=_SYNTAX_SEE_999,
         ),
         Rule(
             "ENV001",
@@ -107,6 +151,7 @@ STRUCTURE = {
             "21",
             "X12 005010 envelope (ISA/IEA, GS/GE, ST/SE) and 999 005010X231A1",
             "Correct the envelope and resend the transaction set; see the 999.",
+            detail="A3:481",  # claim/submission format is invalid (the 999 rejected the set)
         ),
     )
 }
@@ -116,7 +161,23 @@ def structure_findings(claim: Claim) -> Iterator[Finding]:
     """The reader's structural problems for this claim, as findings."""
     for code, message, where in claim.problems:
         rule = STRUCTURE[code]
-        yield rule.finding(message, segment=where, loop="2300" if code != "STR006" else "2400")
+        branch, entity = problem_branch(code, message)
+        yield rule.finding(
+            message,
+            segment=where,
+            loop="2300" if code != "STR006" else "2400",
+            branch=branch,
+            entity=entity,
+        )
+
+
+def problem_branch(code: str, message: str) -> tuple[str, str | None]:
+    """(branch, entity or None for the branch's own) of a reader problem, by
+    ``PROBLEM_BRANCHES``; ("", None) -- the rule's usual answer -- when none matches."""
+    for prefix, branch, entity in PROBLEM_BRANCHES.get(code, ()):
+        if message.startswith(prefix):
+            return branch, entity or None
+    return "", None
 
 
 def envelope_findings(claim: Claim, issues: Iterable[SyntaxIssue]) -> Iterator[Finding]:
