@@ -21,7 +21,7 @@ values seen, a fix and the citation; `category:status[:entity]` is what the 277C
 STC01 says (`+ STC10 ...`: the second, specific code that status codes 21 and 732 need,
 sent in STC10 of the same STC). Categories by kind: A6 missing data, A7 invalid value,
 A8 two fields that do not agree (relational), A3 returned as unprocessable. Accepted
-claims answer `A1:19:AY` (see docs/acknowledgments.md).
+claims answer `A1:19:40` (see docs/acknowledgments.md).
 
 Kinds: *claim* rules look at one claim; *timeline* rules compare a claim with the
 patient's accepted S-code services (this run and the history store), judged per patient

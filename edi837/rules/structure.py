@@ -4,6 +4,7 @@ S-code rule (and which the reader, not a rule, detects)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from types import MappingProxyType
 
 from edi837.claim.model import Claim, Position
@@ -229,6 +230,16 @@ def tr3_findings(errors: Iterable[TR3Error]) -> list[Finding]:
     return out
 
 
+def _line_at(claim: Claim, ordinal: int) -> int | None:
+    """LX01 of the service line whose segments include ``ordinal`` (the last LX at or
+    before it), or None."""
+    found = None
+    for line in claim.lines:
+        if line.position is not None and line.position.ordinal <= ordinal:
+            found = line.LX01
+    return found
+
+
 _UNITS_RULES = frozenset({"SC011"})  # rules that read SV104 / SV205
 
 
@@ -239,6 +250,9 @@ def root_causes(findings: list[Finding], claim: Claim) -> list[Finding]:
     seen again (SV102 ``3X0``: TR3002, not also STR005); a missing 2400 or SV1/SV2 that
     the TR3 check reported is not also STR001/STR007; a units rule says nothing about
     units the reader could not read (they count as 0).
+
+    A TR3 error inside a service line (loop 24xx) is given that line's number, so the
+    277CA answers it in the line's 2220D (SVC with the units as sent) like any line rule.
     """
     tr3_at = {f.segment.ordinal for f in findings if f.rule.startswith("TR3") and f.segment}
     tr3_missing = {
@@ -254,6 +268,9 @@ def root_causes(findings: list[Finding], claim: Claim) -> list[Finding]:
     kept: list[Finding] = []
     for f in findings:
         at = f.segment.ordinal if f.segment else -1
+        if f.rule.startswith("TR3") and f.line is None and f.loop.startswith("24"):
+            lx = _line_at(claim, at)
+            f = replace(f, line=lx) if lx is not None else f
         if f.rule.startswith("STR") and at in tr3_at:
             continue
         if f.rule == "STR001" and "2400" in tr3_missing:

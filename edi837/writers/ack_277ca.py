@@ -9,7 +9,7 @@ Layout, as pyx12's ``277.5010.X214.xml`` map has it (the map wins over prose):
   per 2000A, so every input transaction set (batch) gets its own 2000A/2000B pair.
 * 2000C billing provider (``NM1*85``, NPI) with 2200C ``TRN*1`` and a provider ``STC``
   with that provider's totals; 2000D patient (``HL*n*p*PT``, ``NM1*QC``).
-* 2200D one claim: ``TRN*2*<CLM01>``, ``STC`` (``A1:19:AY`` accepted / ``WQ``, or one
+* 2200D one claim: ``TRN*2*<CLM01>``, ``STC`` (``A1:19:40`` accepted / ``WQ``, or one
   per rejection reason with ``U``), ``REF*D9`` (our trace number), ``REF*BLT`` (837I
   bill type), ``DTP*472``.
 * 2220D only for rejected lines: ``SVC``, one ``STC`` (up to three codes: STC01,
@@ -21,7 +21,7 @@ category (A6 missing, A7 invalid, A8 relational, A3), the status code, the entit
 specific second code (``Finding.detail``), sent in STC10 of the same STC. The writer
 looks nothing up: it spells what the rule declared.
 
-Accepted claims answer ``A1:19:AY`` (received by the clearinghouse; not "accepted into
+Accepted claims answer ``A1:19:40`` (received by the clearinghouse; not "accepted into
 the adjudication system", A2, which only the payer's adjudication system can say): see
 docs/acknowledgments.md. Nothing is invented: a billing provider without an NPI gets no
 NM108/NM109, and a 2200C without one has no TRN (the map makes both situational).
@@ -55,9 +55,13 @@ from edi837.writers.x12out import (
 from edi837.x12.separators import DEFAULT, Separators
 
 VERSION = "005010X214"
-# The clearinghouse (NM1*AY, us) acknowledges receipt: 19 needs the entity, AY.
+# We acknowledge receipt; 19 needs the entity. 2200B/2200C name us as 2100A does, AY
+# (clearinghouse); the map does not allow AY in 2200D, where we are 40, the receiver --
+# the 837's 1000B NM1*40, to which the claims were sent.
 RECEIPT_STC = ("A1", "19", "AY")  # entity acknowledges receipt of claim/encounter
-ACCEPTED_STC = RECEIPT_STC  # a pre-payer screen receives; only the payer accepts (A2)
+# An accepted claim: received, not "accepted into the adjudication system" (A2:20): a
+# pre-payer screen is not the payer's adjudication system (docs/acknowledgments.md).
+ACCEPTED_STC = ("A1", "19", "40")
 REJECTED_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
 _SVC_QUALIFIERS = frozenset({"AD", "ER", "HC", "HP", "IV", "NU", "WK"})
 MAX_LINE_CODES = 3  # 2220D STC is used once: STC01, STC10 and STC11
