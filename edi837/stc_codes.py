@@ -174,7 +174,16 @@ def meaning(stc: str) -> dict[str, str]:
     return out
 
 
-def label(category: str, code: str) -> str:
+def label(category: str, code: str, entity: str = "", detail: str = "") -> str:
     """``277CA A7:455 (Rejected for invalid information: Revenue code ...)``: a status
-    code with its meaning, as the text and HTML reports print it."""
-    return f"277CA {category}:{code} ({describe(category, code)})"
+    code with its meaning, as the text and HTML reports print it; with the entity
+    (``A7:562:85 (...: Entity's National Provider Identifier (NPI); Billing Provider)``)
+    and the STC10 second code when the 277CA sends them."""
+    stc = ":".join(p for p in (category, code, entity) if p)
+    text = describe(category, code) + (f"; {entity_text(entity)}" if entity else "")
+    out = f"277CA {stc} ({text})"
+    if detail:
+        d_category, _, rest = detail.partition(":")
+        d_status = rest.partition(":")[0]
+        out += f" + STC10 {detail} ({status_text(d_status)})"
+    return out
