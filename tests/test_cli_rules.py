@@ -77,7 +77,9 @@ def test_rules_shows_the_second_code_732_needs():
     assert "277CA A8:732 + STC10 A8:454" in text  # the example finding's answer
     [usual] = json.loads(invoke("rules", "SC001", "--format", "json").output)["stc"]
     assert usual["stc10"]["code"] == "A8:454" and usual["branch"] is None
-    assert "(branch: outside_dates)" in invoke("rules", "SC008").output
+    sc008 = invoke("rules", "SC008").output
+    assert "(branch: outside_dates)" in sc008
+    assert "277CA A7:252:DK" in sc008  # the example (unknown order id) as its branch answers
 
 
 def test_unknown_rule_exits_2_with_the_nearest():

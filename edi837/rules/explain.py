@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from edi837.policy import Policy
-from edi837.rules.registry import RULES, Rule
+from edi837.rules.registry import RULES, Rule, Stc
 from edi837.rules.selection import RuleSelection, RuleSelectionError, nearest_code
 from edi837.stc_codes import meaning
+from edi837.verdicts import Finding
 
 # One representative finding message per rule, with invented values (the real message
 # carries the claim's own dates, ids and numbers).
@@ -56,6 +57,16 @@ EXAMPLES: dict[str, str] = {
     "TR3002": "TR3: SV102: invalid character for type R in loop 2400 (999 IK304 8, IK403 6)",
     "ENV001": "transaction set rejected: SE01 segment count 40 does not match 41 "
     "(seg 42 (SE) @1893)",
+}
+
+
+# The answer each example message gets when it is not the rule's usual one:
+# (branch, entity or None for the branch's own).
+EXAMPLE_ANSWERS: dict[str, tuple[str, str | None]] = {
+    "SC008": ("unknown", None),
+    "SC009": ("other_provider", None),
+    "STR002": ("", "82"),
+    "STR005": ("claim_id", None),
 }
 
 
@@ -106,13 +117,19 @@ class Explanation:
             out.append(entry)
         return out
 
+    def example_finding(self) -> Finding:
+        message = EXAMPLES.get(self.rule.code, self.rule.title)
+        branch, entity = EXAMPLE_ANSWERS.get(self.rule.code, ("", None))
+        return self.rule.finding(message, policy=self.policy, branch=branch, entity=entity)
+
     def example_stc(self) -> str:
         """The example finding's STC01 (and STC10) as the 277CA spells them."""
-        return str(self.rule.stc)
+        f = self.example_finding()
+        stc = Stc(f.category, f.status_code, f.entity, f.detail)
+        return str(stc)
 
     def example(self) -> dict[str, Any]:
-        message = EXAMPLES.get(self.rule.code, self.rule.title)
-        return self.rule.finding(message, policy=self.policy).to_json()
+        return self.example_finding().to_json()
 
     def to_json(self) -> dict[str, Any]:
         r = self.rule
