@@ -23,8 +23,10 @@ looks nothing up: it spells what the rule declared.
 
 Accepted claims answer ``A1:19:40`` (received by the clearinghouse; not "accepted into
 the adjudication system", A2, which only the payer's adjudication system can say): see
-docs/acknowledgments.md. Nothing is invented: a billing provider without an NPI gets no
-NM108/NM109, and a 2200C without one has no TRN (the map makes both situational).
+docs/acknowledgments.md. Nothing is invented: a billing provider without an NPI is named
+by the 837's REF*EI tax id (NM108 FI), and with neither gets no NM108/NM109 (never
+``XX*0000000000``); 2200C's required TRN02 is then a trace number we assign, not ``0``;
+REF*D9 is the claim's trace id (``Verdict.trace_id``).
 
 Streaming: claims are grouped only with *consecutive* claims of the same batch, billing
 provider and patient. Totals must precede the claims they count, so a provider's claims
@@ -40,7 +42,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TextIO
 
-from edi837.claim.model import FORM_837I, Claim, ServiceLine
+from edi837.claim.model import FORM_837I, Claim, Provider, ServiceLine
 from edi837.verdicts import Finding, Verdict
 from edi837.writers.x12out import (
     EnvelopeWriter,
@@ -428,14 +430,13 @@ def _trace_number(verdict: Verdict, separators: Separators) -> str:
     return ""
 
 
-def _provider_id(billing, separators: Separators) -> tuple[str, str]:
+def _provider_id(billing: Provider, separators: Separators) -> tuple[str, str]:
     """(NM108, NM109) for 2100C from the 837's billing provider: XX NPI, FI tax id, or
     ("", "") when the 837 carried neither."""
     if billing.npi:
         return "XX", free_text(billing.npi, separators, 80)
-    tax_id = getattr(billing, "tax_id", "")
-    if tax_id:
-        return "FI", free_text(tax_id, separators, 80)
+    if billing.tax_id:
+        return "FI", free_text(billing.tax_id, separators, 80)
     return "", ""
 
 
