@@ -176,10 +176,24 @@ def test_sc008_837i_missing_order_names_the_attending(tmp_path):
     assert stc01(loops, "I") == ["A6:252:71"]
 
 
-def test_str002_entity_is_the_npi_that_failed(tmp_path):
-    sc = Scenario(tmp_path).file(s_claim("B", billing_npi="1234567890"))
-    verdicts, loops = run(sc)
-    assert "A7:562:85" in stc01(loops, "B")
+BAD_NPI = "1234567890"  # fails the check digit
+
+
+@pytest.mark.parametrize(
+    ("claim_kw", "expected"),
+    [
+        ({"billing_npi": BAD_NPI}, "A7:562:85"),
+        ({"rendering_npi": BAD_NPI}, "A7:562:82"),
+        ({"referring_npi": BAD_NPI}, "A7:562:DN"),
+        ({"line_kw": {"ordering_npi": BAD_NPI}}, "A7:562:DK"),
+        ({"form": "837I", "attending_npi": BAD_NPI}, "A7:562:71"),
+    ],
+    ids=["billing", "rendering", "referring", "ordering", "attending"],
+)
+def test_str002_entity_is_the_npi_that_failed(tmp_path, claim_kw, expected):
+    verdicts, loops = run(Scenario(tmp_path).file(s_claim("B", **claim_kw)))
+    assert "STR002" in {f.rule for f in verdicts["B"].rejections}
+    assert expected in stc01(loops, "B")
 
 
 def test_sc010_677_names_the_billing_provider(tmp_path):
