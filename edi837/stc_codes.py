@@ -26,6 +26,7 @@ CATEGORIES: dict[str, str] = {
 
 # STC01-2, code source 508
 STATUS_CODES: dict[str, str] = {
+    "16": "Claim/encounter has been forwarded to entity",
     "19": "Entity acknowledges receipt of claim/encounter",
     "20": "Accepted for processing",
     "21": "Missing or invalid information",
@@ -35,14 +36,26 @@ STATUS_CODES: dict[str, str] = {
     "116": "Claim submitted to the incorrect payer",
     "178": "Submitted charges",
     "187": "Date(s) of service",
+    "188": "Statement from-through dates",
     "252": "Entity's prior authorization/certification number",
+    "247": "Line information",
     "259": "Frequency of service",
+    "276": "UB04/HCFA-1450/1500 claim form",
     "400": "Claim is out of balance",
     "454": "Procedure code for services rendered",
     "455": "Revenue code for services rendered",
+    "464": "Payer Assigned Claim Control Number",
+    "476": "Missing or invalid units of service",
+    "478": "Claim submitter's identifier",
+    "481": "Claim/submission format is invalid",
     "562": "Entity's National Provider Identifier (NPI)",
+    "583": "Line Item Charge Amount",
     "674": "Authorization exceeded",
     "677": "Entity not affiliated",
+    "684": (
+        "Rejected. Syntax error noted for this claim/service/inquiry. See Functional or "
+        "Implementation Acknowledgement for details"
+    ),
     "718": "Claim/service not submitted within the required timeframe (timely filing)",
     "732": "Information submitted inconsistent with billing guidelines",
 }
@@ -79,10 +92,31 @@ CATEGORY_DEFINITIONS: dict[str, str] = {
         "information as specified in the Status details and has been rejected."
     ),
     "A8": "Acknowledgement/Rejected for relational field in error.",
+    "A0": ("Acknowledgement/Forwarded: the claim/encounter has been forwarded to another entity."),
+}
+
+# STC01-3 / STC10-3, code source 98 (Entity Identifier Code): the entities edi837 names
+ENTITIES: dict[str, str] = {
+    "1P": "Provider",
+    "41": "Submitter",
+    "71": "Attending Physician",
+    "72": "Operating Physician",
+    "77": "Service Location",
+    "82": "Rendering Provider",
+    "85": "Billing Provider",
+    "AY": "Clearinghouse",
+    "DK": "Ordering Physician",
+    "DN": "Referring Provider",
+    "DQ": "Supervising Physician",
+    "IL": "Insured or Subscriber",
+    "PR": "Payer",
+    "QC": "Patient",
 }
 
 # Usage notes of code source 508: what a status code needs beside it in the STC
 USAGE_NOTES: dict[str, str] = {
+    "16": "this code requires use of an Entity Code.",
+    "19": "this code requires use of an Entity Code.",
     "21": (
         "at least one other status code is required to identify the missing or invalid information."
     ),
@@ -90,6 +124,10 @@ USAGE_NOTES: dict[str, str] = {
     "252": "this code requires use of an Entity Code.",
     "562": "this code requires use of an Entity Code.",
     "677": "this code requires use of an Entity Code.",
+    "684": (
+        "only for use to reject claims or status requests in transactions that were "
+        "'accepted with errors' on a 997 or 999 Acknowledgement."
+    ),
     "732": "at least one other status code is required to identify the inconsistent information.",
 }
 
@@ -109,23 +147,43 @@ def describe(category: str, code: str) -> str:
     return f"{category_text(category)}: {status_text(code)}"
 
 
+def entity_text(code: str) -> str:
+    """The STC01-3 entity's name, or ``unknown entity X``."""
+    return ENTITIES.get(code, f"unknown entity {code}")
+
+
 def meaning(stc: str) -> dict[str, str]:
-    """``A7:454`` -> its category and status with their official descriptions (and the
-    status code's usage note, if it has one), for ``edi837 rules CODE``."""
-    category, _, status = stc.partition(":")
+    """``A7:454`` or ``A7:562:85`` -> its category, status (and entity) with their
+    official descriptions (and the status code's usage note, if it has one), for
+    ``edi837 rules CODE``."""
+    category, _, rest = stc.partition(":")
+    status, _, entity = rest.partition(":")
     text = STATUS_CODES.get(status, "(not in edi837's table)")
     if status in USAGE_NOTES:
         text = f"{text}. Usage: {USAGE_NOTES[status]}"
-    return {
+    out = {
         "code": stc,
         "category": category,
         "category_meaning": CATEGORY_DEFINITIONS.get(category, "(not in edi837's table)"),
         "status": status,
         "status_meaning": text,
     }
+    if entity:
+        out["entity"] = entity
+        out["entity_meaning"] = ENTITIES.get(entity, "(not in edi837's table)")
+    return out
 
 
-def label(category: str, code: str) -> str:
+def label(category: str, code: str, entity: str = "", detail: str = "") -> str:
     """``277CA A7:455 (Rejected for invalid information: Revenue code ...)``: a status
-    code with its meaning, as the text and HTML reports print it."""
-    return f"277CA {category}:{code} ({describe(category, code)})"
+    code with its meaning, as the text and HTML reports print it; with the entity
+    (``A7:562:85 (...: Entity's National Provider Identifier (NPI); Billing Provider)``)
+    and the STC10 second code when the 277CA sends them."""
+    stc = ":".join(p for p in (category, code, entity) if p)
+    text = describe(category, code) + (f"; {entity_text(entity)}" if entity else "")
+    out = f"277CA {stc} ({text})"
+    if detail:
+        d_category, _, rest = detail.partition(":")
+        d_status = rest.partition(":")[0]
+        out += f" + STC10 {detail} ({status_text(d_status)})"
+    return out

@@ -41,6 +41,8 @@ class Finding:
     segment: Position | None = None  # the segment the finding points at
     loop: str = ""  # 2300, 2400, 2420E...
     value: str = ""  # the offending value as sent
+    entity: str = ""  # 277CA STC01-3: whose data it is (85 billing, DK ordering, ...)
+    detail: str = ""  # 277CA STC10 ("A8:454"): the specific code a 21 or 732 needs
 
     @property
     def rejects(self) -> bool:

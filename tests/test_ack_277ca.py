@@ -33,8 +33,10 @@ def segments(text: str) -> list[list[str]]:
     return [s.elements for s in SegmentReader(io.BytesIO(text.encode("latin-1")), name="out")]
 
 
-def reject(rule: str, stc: str, *, line: int | None = None, loop: str = "") -> Finding:
-    category, status = stc.split(":")
+def reject(
+    rule: str, stc: str, *, line: int | None = None, loop: str = "", detail: str = ""
+) -> Finding:
+    category, status, *entity = stc.split(":")
     return Finding(
         rule,
         Severity.REJECT,
@@ -44,6 +46,8 @@ def reject(rule: str, stc: str, *, line: int | None = None, loop: str = "") -> F
         status_code=status,
         line=line,
         loop=loop,
+        entity=entity[0] if entity else "",
+        detail=detail,
     )
 
 
@@ -156,14 +160,14 @@ def mixed_verdicts(text: str) -> list[Verdict]:
     findings = {
         "P2": [
             reject("SC005", "A7:259", line=2, loop="2400"),
-            reject("SC009", "A7:562", line=2, loop="2420E"),
+            reject("SC009", "A7:562:DK", line=2, loop="2420E"),
             reject("SC011", "A8:454", line=2),
             reject("SC012", "A3:718", line=2),
         ],
         "K1": [Finding("SC099", Severity.WARNING, "just a note")],
-        "I1": [reject("SC010", "A3:96", loop="2010AA"), reject("SC002", "A7:455", line=1)],
+        "I1": [reject("SC010", "A3:96:85", loop="2010AA"), reject("SC002", "A7:455", line=1)],
         "I2": [reject("SC002", "A7:455", line=1)],
-        "O1": [reject("SC001", "A6:732")],
+        "O1": [reject("SC001", "A8:732", detail="A8:454")],
     }
     return [Verdict(c, findings.get(c.CLM01, [])) for c in claims]
 
@@ -180,7 +184,7 @@ def test_277ca_answers_every_claim_and_validates(mixed_text: str) -> None:
         assert stcs, verdict.claim.CLM01
         if verdict.accepted:
             assert [s[1:5] for s in stcs] == [
-                ["A2:20", "20261103", "WQ", str(verdict.claim.total_charge)]
+                ["A1:19:40", "20261103", "WQ", str(verdict.claim.total_charge)]
             ]
             assert loops[verdict.claim.CLM01]["lines"] == []
         else:

@@ -130,7 +130,37 @@ def test_group_level_error_rejects_every_set() -> None:
     assert pyx12_errors(out) == []
     b = body(out)
     assert [el for el in b if el[0] == "IK5"] == [["IK5", "R"], ["IK5", "R"]]
-    assert b[-1] == ["AK9", "R", "2", "2", "0", "5"]
+    # AK902 is GE01 as sent (3), AK903 the sets received (2); AK905 5: the count differs
+    assert b[-1] == ["AK9", "R", "3", "2", "0", "5"]
+
+
+def test_group_control_number_mismatch_is_ak905_4() -> None:
+    """GE02 != GS06: the sets are rejected with the group, and AK9 says why (4)."""
+    text = render_837(claims(2), claims_per_st=1)
+    gs06 = next(el for el in segments(text) if el[0] == "GS")[6]
+    text = text.replace(f"GE*2*{gs06}~", "GE*2*99999~")
+    assert "GE*2*99999~" in text
+    _, out = ack(text)
+    assert pyx12_errors(out) == []
+    b = body(out)
+    assert [el for el in b if el[0] == "IK5"] == [["IK5", "R"], ["IK5", "R"]]
+    assert b[-1] == ["AK9", "R", "2", "2", "0", "4"]
+
+
+def test_both_group_trailer_errors_are_reported() -> None:
+    text = render_837(claims(2), claims_per_st=1)
+    gs06 = next(el for el in segments(text) if el[0] == "GS")[6]
+    text = text.replace(f"GE*2*{gs06}~", "GE*1*99999~")
+    _, out = ack(text)
+    assert pyx12_errors(out) == []
+    assert body(out)[-1] == ["AK9", "R", "1", "2", "0", "4", "5"]
+
+
+def test_unreadable_ge01_falls_back_to_the_count_found() -> None:
+    text = render_837(claims(2), claims_per_st=1).replace("GE*2*", "GE*X*")
+    _, out = ack(text)
+    assert pyx12_errors(out) == []
+    assert body(out)[-1] == ["AK9", "R", "2", "2", "0", "5"]
 
 
 def test_input_separators_are_kept() -> None:

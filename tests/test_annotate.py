@@ -117,3 +117,13 @@ def test_newline_terminator_does_not_double_lines() -> None:
 def test_messages_stay_on_one_line() -> None:
     finding = Finding("SC009", Severity.REJECT, "two\nlines", fix="a\tb")
     assert format_finding(finding) == "SC009 reject: two lines | fix: a b | A7:21"
+
+
+def test_annotation_spells_the_whole_277ca_answer() -> None:
+    """Entity (STC01-3) and the STC10 second code are part of what the 277CA says."""
+    npi = Finding("STR002", Severity.REJECT, "bad", category="A7", status_code="562", entity="DK")
+    assert format_finding(npi).endswith("| A7:562:DK")
+    mixed = Finding(
+        "SC001", Severity.REJECT, "mixed", category="A8", status_code="732", detail="A8:454"
+    )
+    assert format_finding(mixed).endswith("| A8:732 + STC10 A8:454")

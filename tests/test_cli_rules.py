@@ -51,11 +51,35 @@ def test_rules_json_and_lowercase_code():
     result = invoke("rules", "sc008", "--format", "json")
     data = json.loads(result.output)
     assert data["code"] == "SC008" and data["parameter"] is None and data["citation"]
-    assert [s["code"] for s in data["stc"]] == ["A7:84", "A6:252", "A7:252", "A8:252"]
+    assert [(s["branch"], s["code"]) for s in data["stc"]] == [
+        (None, "A7:84"),
+        ("missing", "A6:252:DK"),
+        ("matched", "A6:252:DK"),
+        ("unknown", "A7:252:DK"),
+        ("other_member", "A8:252:IL"),
+        ("outside_dates", "A8:84"),
+        ("not_awarded", "A8:84"),
+        ("no_date", "A6:187"),
+    ]
+    missing = data["stc"][1]
+    assert missing["entity"] == "DK" and missing["entity_meaning"] == "Ordering Physician"
+    assert "requires use of an Entity Code" in missing["status_meaning"]
     assert data["stc"][0]["status_meaning"] == "Service not authorized"
     assert data["example"]["rule"] == "SC008"
     everything = json.loads(invoke("rules", "--format", "json").output)
     assert [d["code"] for d in everything] == sorted(RULES)
+
+
+def test_rules_shows_the_second_code_732_needs():
+    """STC10 of SC001 in text and JSON: the specific code its 732 needs."""
+    text = invoke("rules", "SC001").output
+    assert "A8:732" in text and "STC10 A8:454: 454: Procedure code for services rendered" in text
+    assert "277CA A8:732 + STC10 A8:454" in text  # the example finding's answer
+    [usual] = json.loads(invoke("rules", "SC001", "--format", "json").output)["stc"]
+    assert usual["stc10"]["code"] == "A8:454" and usual["branch"] is None
+    sc008 = invoke("rules", "SC008").output
+    assert "(branch: outside_dates)" in sc008
+    assert "277CA A7:252:DK" in sc008  # the example (unknown order id) as its branch answers
 
 
 def test_unknown_rule_exits_2_with_the_nearest():
@@ -87,10 +111,14 @@ def test_status_table_covers_every_code_the_rules_send():
     sent = set()
     for path in (ROOT / "edi837" / "rules").glob("*.py"):
         text = path.read_text()
-        sent |= set(re.findall(r'stc="A\d:(\d+)"', text))
+        sent |= set(re.findall(r'stc="A\d:(\d+)', text))
         sent |= set(re.findall(r'status_code="(\d+)"', text))
-    sent |= {r.status_code for r in RULES.values()}
-    sent.add("20")  # the 277CA's accepted answer, A2:20
+    for rule in RULES.values():
+        for _, stc in rule.answers():
+            sent.add(stc.status)
+            if stc.detail:
+                sent.add(stc.detail.split(":")[1])
+    sent.add("19")  # the 277CA's receipt and accepted answer, A1:19
     assert sent <= set(STATUS_CODES), sent - set(STATUS_CODES)
     assert {f"A{n}" for n in range(1, 9)} <= set(CATEGORY_DEFINITIONS)
 

@@ -74,6 +74,13 @@ def test_every_rule_status_has_a_meaning():
         "277CA A7:455 (Rejected for invalid information: Revenue code for services rendered)"
     )
     assert "unknown status code 9999" in describe("A7", "9999")
+    assert label("A7", "562", "DK") == (
+        "277CA A7:562:DK (Rejected for invalid information: Entity's National Provider "
+        "Identifier (NPI); Ordering Physician)"
+    )
+    assert label("A8", "732", detail="A8:454").endswith(
+        "+ STC10 A8:454 (Procedure code for services rendered)"
+    )
 
 
 # --- concise -----------------------------------------------------------------------------

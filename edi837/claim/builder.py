@@ -330,6 +330,9 @@ class ClaimReader:
                                     "DMG02 birth date is not a valid CCYYMMDD date",
                                 )
                         person.gender = el[3] if n > 3 else ""
+                elif sid == "REF":
+                    if loop == "2010AA" and n > 2 and el[1] == "EI":
+                        billing.tax_id = el[2]  # the 277CA's NM1*85 FI when no NPI
                 elif sid == "SBR":
                     filing = el[9] if n > 9 else ""
                 elif sid == "BHT":

@@ -70,6 +70,7 @@ class Provider:
     name: str = ""
     state: str = ""
     position: Position | None = None
+    tax_id: str = ""  # 2010AA REF*EI (billing provider only)
 
 
 @dataclass(slots=True)

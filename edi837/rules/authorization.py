@@ -44,6 +44,7 @@ class AuthMatch:
     outcome: Outcome
     auth: Authorization | None = None
     detail: str = ""
+    branch: str = ""  # REFUSED: why, as SC008's 277CA branch (outside_dates, not_awarded...)
 
 
 def match_authorizations(
@@ -73,13 +74,14 @@ def _by_order(
     mine = [a for a in orders if a.member_id == claim.member_id]
     if not mine:
         return AuthMatch(line, day, order_id, Outcome.OTHER_MEMBER, detail=orders[0].member_id)
-    reasons: list[str] = []
+    reasons: list[tuple[str, str]] = []
     for auth in mine:
         reason = refusal(auth, line.procedure, day)
         if reason is None:
             return AuthMatch(line, day, order_id, Outcome.COVERED, auth)
         reasons.append(reason)
-    return AuthMatch(line, day, order_id, Outcome.REFUSED, detail=reasons[0])
+    branch, why = reasons[0]
+    return AuthMatch(line, day, order_id, Outcome.REFUSED, detail=why, branch=branch)
 
 
 def _by_member(
@@ -97,16 +99,19 @@ def _by_member(
     return AuthMatch(line, day, "", Outcome.UNMATCHED, detail=", ".join(sorted(npis)))
 
 
-def refusal(auth: Authorization, procedure: str, day: date | None) -> str | None:
-    """Why this authorization does not cover the line, or None when it does."""
+def refusal(auth: Authorization, procedure: str, day: date | None) -> tuple[str, str] | None:
+    """(branch, why) this authorization does not cover the line, or None when it does;
+    the branch ("" = SC008's usual A7:84) picks the 277CA answer."""
     if auth.status != "authorized":
-        return f"order {auth.order_id} is {auth.status}; no S-codes are awarded"
+        return "", f"order {auth.order_id} is {auth.status}; no S-codes are awarded"
     if day is None:
-        return f"no service date to check against order {auth.order_id}"
+        return "no_date", f"no service date to check against order {auth.order_id}"
     if not auth.covers(day):
-        return f"outside order {auth.order_id}'s valid dates {auth.valid_from} to {auth.valid_to}"
+        return "outside_dates", (
+            f"outside order {auth.order_id}'s valid dates {auth.valid_from} to {auth.valid_to}"
+        )
     if procedure not in auth.s_codes:
-        return (
+        return "not_awarded", (
             f"order {auth.order_id} awards {', '.join(sorted(auth.s_codes)) or 'no S-code'},"
             f" not {procedure}"
         )

@@ -144,6 +144,23 @@ class TimelineContext:
         return self.run.policy
 
 
+# 277CA entity identifier (STC01-3) of each provider role ``ordering_candidates`` names:
+# status codes about an entity (96 no agreement, 252 authorization, 562 NPI) need it.
+ROLE_ENTITY: dict[str, str] = {
+    "ordering provider 2420E": "DK",
+    "rendering provider 2420A": "82",
+    "rendering provider 2310B": "82",
+    "attending provider 2310A": "71",
+    "referring provider 2310F": "DN",
+    "billing provider 2010AA": "85",
+}
+
+
+def role_entity(role: str) -> str:
+    """The entity code of a provider role (``ordering provider 2420E`` -> ``DK``)."""
+    return ROLE_ENTITY[role]
+
+
 def ordering_candidates(claim: Claim, line: ServiceLine) -> list[tuple[str, Provider]]:
     """Who ordered the service, as the guides let an 837 say it, best source first.
 

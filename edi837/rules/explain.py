@@ -12,15 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from edi837.policy import Policy
-from edi837.rules.registry import RULES, Rule
+from edi837.rules.registry import RULES, Rule, Stc
 from edi837.rules.selection import RuleSelection, RuleSelectionError, nearest_code
 from edi837.stc_codes import meaning
-
-# Codes some rules send instead of their default one (see each rule's module).
-OTHER_STC: dict[str, tuple[str, ...]] = {
-    "SC008": ("A6:252", "A7:252", "A8:252"),
-    "SC009": ("A8:84",),
-}
+from edi837.verdicts import Finding
 
 # One representative finding message per rule, with invented values (the real message
 # carries the claim's own dates, ids and numbers).
@@ -65,6 +60,16 @@ EXAMPLES: dict[str, str] = {
 }
 
 
+# The answer each example message gets when it is not the rule's usual one:
+# (branch, entity or None for the branch's own).
+EXAMPLE_ANSWERS: dict[str, tuple[str, str | None]] = {
+    "SC008": ("unknown", None),
+    "SC009": ("other_provider", None),
+    "STR002": ("", "82"),
+    "STR005": ("claim_id", None),
+}
+
+
 def find_rule(code: str) -> Rule:
     """The rule with this code; RuleSelectionError with the nearest code otherwise."""
     rule = RULES.get(code.strip().upper())
@@ -101,16 +106,30 @@ class Explanation:
         selection = RuleSelection.build(self.policy.rules, policy_name=self.policy.source_path)
         return selection.level(self.rule.code)
 
-    def stc(self) -> list[dict[str, str]]:
-        codes = [
-            f"{self.rule.category}:{self.rule.status_code}",
-            *OTHER_STC.get(self.rule.code, ()),
-        ]
-        return [meaning(c) for c in codes]
+    def stc(self) -> list[dict[str, Any]]:
+        """Every 277CA answer the rule declares: its usual one, then each branch (SC008:
+        missing order id, unknown order, ...), with STC10's second code where the status
+        code needs one (21, 732) and every code's official meaning."""
+        out: list[dict[str, Any]] = []
+        for branch, stc in self.rule.answers():
+            entry: dict[str, Any] = {**meaning(stc.code), "branch": branch or None}
+            entry["stc10"] = meaning(stc.detail) if stc.detail else None
+            out.append(entry)
+        return out
+
+    def example_finding(self) -> Finding:
+        message = EXAMPLES.get(self.rule.code, self.rule.title)
+        branch, entity = EXAMPLE_ANSWERS.get(self.rule.code, ("", None))
+        return self.rule.finding(message, policy=self.policy, branch=branch, entity=entity)
+
+    def example_stc(self) -> str:
+        """The example finding's STC01 (and STC10) as the 277CA spells them."""
+        f = self.example_finding()
+        stc = Stc(f.category, f.status_code, f.entity, f.detail)
+        return str(stc)
 
     def example(self) -> dict[str, Any]:
-        message = EXAMPLES.get(self.rule.code, self.rule.title)
-        return self.rule.finding(message, policy=self.policy).to_json()
+        return self.example_finding().to_json()
 
     def to_json(self) -> dict[str, Any]:
         r = self.rule
@@ -152,14 +171,22 @@ class Explanation:
             out.append(f"Citation: {r.cite}")
         out += ["", f"Fix: {r.fix}", "", "277CA:"]
         for s in self.stc():
-            out.append(f"  {s['code']}  {s['category']}: {s['category_meaning']}")
-            out.append(f"  {' ' * len(s['code'])}  {s['status']}: {s['status_meaning']}")
+            pad = " " * len(s["code"])
+            when = f"  (branch: {s['branch']})" if s["branch"] else ""
+            out.append(f"  {s['code']}{when}")
+            out.append(f"  {pad}  {s['category']}: {s['category_meaning']}")
+            out.append(f"  {pad}  {s['status']}: {s['status_meaning']}")
+            if "entity" in s:
+                out.append(f"  {pad}  {s['entity']}: {s['entity_meaning']}")
+            if s["stc10"]:
+                d = s["stc10"]
+                out.append(f"  {pad}  STC10 {d['code']}: {d['status']}: {d['status_meaning']}")
         ex = self.example()
         out += [
             "",
             "Example finding:",
             f"  {ex['rule']} {ex['severity']}: {ex['message']}",
-            f"      277CA {ex['category']}:{ex['status_code']}",
+            f"      277CA {self.example_stc()}",
         ]
         if ex["fix"]:
             out.append(f"      fix: {ex['fix']}")

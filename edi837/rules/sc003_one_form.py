@@ -15,13 +15,16 @@ from edi837.verdicts import Finding
     "SC003",
     title="Not billed on both 837P and 837I",
     kind="timeline",
-    stc="A7:732",
+    stc="A8:732",
+    detail="A8:276",  # the inconsistent information: the claim form (1500 vs UB-04)
     cite="one_form",
     fix="Void one of the two claims; bill the S-code on one form only.",
 )
 def one_form(ctx: TimelineContext, line: LineDigest, prior: list[Service]) -> Iterator[Finding]:
     """The same patient's same S-code on the same date, already accepted on the other
-    form (in this run or in history), makes this line a cross-form duplicate."""
+    form (in this run or in history), makes this line a cross-form duplicate. 277CA
+    ``A8:732`` (relational: this claim against the one on the other form) with
+    ``A8:276`` (UB04/HCFA-1450/1500 claim form) in STC10."""
     if not ctx.policy.one_form:
         return
     day = line.service_date

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from edi837.rules.context import ClaimContext, ordering_candidates
+from edi837.rules.context import ClaimContext, ordering_candidates, role_entity
 from edi837.rules.registry import rule
 from edi837.verdicts import Finding
 
@@ -13,7 +13,11 @@ from edi837.verdicts import Finding
     "SC009",
     title="Ordering provider matches the order and is in network",
     kind="claim",
-    stc="A7:96",
+    stc="A7:96:DK",
+    branches={
+        # the claim's ordering provider is not the order's (two fields that disagree)
+        "other_provider": "A8:84",
+    },
     cite="in_network_required",
     fix="Bill under the in-network ordering provider named on the order summary "
     "(837P: 2420E NM1*DK; 837I: attending 2310A or referring 2310F).",
@@ -23,7 +27,11 @@ def ordering_provider(ctx: ClaimContext) -> Iterator[Finding]:
     2420E NM1*DK names it (falling back to rendering, then billing); an 837I has no
     ordering loop, so the attending or referring provider must be the order's provider.
     That provider must be in network in the provider feed; one missing from the feed is
-    treated as not shown to be in network, and the message says so."""
+    treated as not shown to be in network, and the message says so.
+
+    277CA: out of network ``A7:96`` (no agreement with entity), the entity being the
+    provider checked (DK 2420E, 82 rendering, 85 billing; 837I: 71 attending, DN
+    referring); a provider other than the order's ``A8:84``."""
     claim, policy = ctx.claim, ctx.policy
     providers = ctx.run.providers
     line_auth = ctx.line_auth  # the order each line is billed under, whether SC008 runs or not
@@ -45,8 +53,7 @@ def ordering_provider(ctx: ClaimContext) -> Iterator[Finding]:
                     segment=prov.position or line.position,
                     loop="2420E" if role.startswith("ordering") else "2310",
                     value=prov.npi,
-                    category="A8",
-                    status_code="84",
+                    branch="other_provider",
                 )
                 continue
             chosen = matching[0]
@@ -64,4 +71,5 @@ def ordering_provider(ctx: ClaimContext) -> Iterator[Finding]:
                 segment=prov.position or line.position,
                 loop="2420E" if role.startswith("ordering") else "2310",
                 value=prov.npi,
+                entity=role_entity(role),
             )

@@ -13,7 +13,7 @@ from edi837.verdicts import Finding
     "SC010",
     title="Provider state eligible for the program",
     kind="claim",
-    stc="A7:677",
+    stc="A7:677:85",  # 677 needs an entity: the billing provider
     cite="eligible_states",
     fix="Only providers in the program's states may bill these S-codes; do not bill "
     "them from this location.",

@@ -17,6 +17,7 @@ CITE = "DOMAIN.md section 4 (claim frequency CLM05-3: 7 replacement, 8 void; REF
     title="Replacement/void matches an original",
     kind="frequency",
     stc="A7:21",
+    detail="A7:464",  # payer assigned claim control number (REF*F8)
     cite=CITE,
     severity=Severity.WARNING,
     fix="Send the original claim's number in REF*F8 (or keep its CLM01) so the "

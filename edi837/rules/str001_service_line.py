@@ -14,7 +14,7 @@ from edi837.verdicts import Finding
     "STR001",
     title="Claim has at least one service line",
     kind="structure",
-    stc="A7:21",
+    stc="A6:247",  # missing: 247 line information
     cite=f"{TR3_CITE}: loop 2400 is required",
     fix="Add the service line(s) (LX/SV1 or SV2).",
 )

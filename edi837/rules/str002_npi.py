@@ -20,7 +20,8 @@ def _npi_ok(npi: str) -> bool:
     "STR002",
     title="NPIs carry a valid check digit",
     kind="structure",
-    stc="A7:562",
+    stc="A7:562:85",  # entity by the NPI's role: 85, 71 attending, DN, 82, DK
+    branches={"missing": "A6:562:85"},
     cite="CMS NPI standard: Luhn check digit over 80840 + first 9 digits",
     fix="Correct the NPI (a typo usually breaks the check digit).",
 )
@@ -33,21 +34,25 @@ def npi(claim: Claim) -> Iterator[Finding]:
     (STR001 rejects it whole)."""
     if not claim.lines:
         return
-    for role, prov in (
-        ("billing provider 2010AA", claim.billing),
-        ("attending provider 2310A", claim.attending),
-        ("referring provider", claim.referring),
-        ("rendering provider 2310B", claim.rendering),
+    for role, prov, entity in (
+        ("billing provider 2010AA", claim.billing, "85"),
+        ("attending provider 2310A", claim.attending, "71"),
+        ("referring provider", claim.referring, "DN"),
+        ("rendering provider 2310B", claim.rendering, "82"),
     ):
         if prov is not None and prov.npi and not _npi_ok(prov.npi):
             yield npi.finding(
                 f"{role} NPI {prov.npi} fails the NPI check digit",
                 segment=prov.position,
                 loop="2300",
+                entity=entity,
             )
     if not claim.billing.npi:
         yield npi.finding(
-            "billing provider 2010AA has no NPI (NM108 XX)", segment=claim.position, loop="2300"
+            "billing provider 2010AA has no NPI (NM108 XX)",
+            segment=claim.position,
+            loop="2300",
+            branch="missing",
         )
     for line in claim.lines:
         ordering = line.ordering
@@ -56,4 +61,5 @@ def npi(claim: Claim) -> Iterator[Finding]:
                 f"ordering provider 2420E NPI {ordering.npi} fails the NPI check digit",
                 segment=ordering.position,
                 loop="2300",
+                entity="DK",
             )

@@ -14,7 +14,8 @@ from edi837.verdicts import Finding
     "STR003",
     title="Dates are valid CCYYMMDD",
     kind="structure",
-    stc="A7:21",
+    stc="A7:187",  # date(s) of service (DTP*472)
+    branches={"statement_dates": "A7:188"},  # DTP*434 statement from-through dates
     cite=f"{TR3_CITE}: DTP03 / DMG02 date format",
     fix="Send a real calendar date.",
 )
@@ -25,4 +26,5 @@ def dates(claim: Claim) -> Iterator[Finding]:
     reader notes each such date (the model then holds no date); this rule reports it."""
     for problem in claim.problems:
         if problem.rule == "STR003":
-            yield dates.finding(problem.message, segment=problem.where, loop="2300")
+            branch = "statement_dates" if problem.message.startswith("DTP*434") else ""
+            yield dates.finding(problem.message, segment=problem.where, loop="2300", branch=branch)

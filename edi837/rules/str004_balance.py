@@ -15,7 +15,7 @@ from edi837.verdicts import Finding
     "STR004",
     title="CLM02 equals the sum of the line charges",
     kind="structure",
-    stc="A7:178",
+    stc="A8:400",  # relational: CLM02 against the line charges; claim out of balance
     cite=f"{TR3_CITE}: CLM02 must balance to the sum of SV102/SV203",
     fix="Recompute CLM02 as the sum of the line charges.",
 )

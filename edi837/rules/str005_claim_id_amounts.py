@@ -9,12 +9,25 @@ from edi837.rules.registry import rule
 from edi837.rules.structure import TR3_CITE
 from edi837.verdicts import Finding
 
+# Which 277CA answer an unreadable amount gets, by the element it sits in.
+_BRANCH_OF_ELEMENT = {
+    "SV102": "line_charge",
+    "SV203": "line_charge",
+    "SV104": "units",
+    "SV205": "units",
+}
+
 
 @rule(
     "STR005",
     title="CLM01 present, amounts numeric",
     kind="structure",
-    stc="A7:21",
+    stc="A7:178",  # submitted charges (CLM02)
+    branches={
+        "claim_id": "A6:478",  # claim submitter's identifier (CLM01) missing
+        "line_charge": "A7:583",  # line item charge amount (SV102 / SV203)
+        "units": "A7:476",  # missing or invalid units of service (SV104 / SV205)
+    },
     cite=f"{TR3_CITE}: CLM01, CLM02, SV1/SV2 amounts",
     fix="Fill in the claim id and amounts.",
 )
@@ -26,8 +39,16 @@ def claim_id_amounts(claim: Claim) -> Iterator[Finding]:
     about units that could not be read)."""
     if not claim.CLM01:
         yield claim_id_amounts.finding(
-            "CLM01 (patient control number) is empty", segment=claim.position, loop="2300"
+            "CLM01 (patient control number) is empty",
+            segment=claim.position,
+            loop="2300",
+            branch="claim_id",
         )
     for problem in claim.problems:
         if problem.rule == "STR005":
-            yield claim_id_amounts.finding(problem.message, segment=problem.where, loop="2300")
+            yield claim_id_amounts.finding(
+                problem.message,
+                segment=problem.where,
+                loop="2300",
+                branch=_BRANCH_OF_ELEMENT.get(problem.element, ""),
+            )

@@ -14,7 +14,7 @@ from edi837.verdicts import Finding
     "STR006",
     title="837P lines carry a service date",
     kind="structure",
-    stc="A7:187",
+    stc="A6:187",  # missing date(s) of service
     cite=f"{TR3_CITE}: 837P 2400 DTP*472 is required",
     fix="Add DTP*472 to the line.",
 )

@@ -14,7 +14,7 @@ from edi837.verdicts import Finding
     "STR007",
     title="Service line has SV1/SV2",
     kind="structure",
-    stc="A7:21",
+    stc="A6:247",  # missing: 247 line information
     cite=f"{TR3_CITE}: SV1 (837P) / SV2 (837I) is required in loop 2400",
     fix="Add the SV1/SV2 segment to the line.",
 )

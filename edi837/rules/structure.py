@@ -5,6 +5,7 @@ TR3 (TR3001, TR3002) and envelope (ENV001) findings are what the reader detects.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from edi837.claim.model import Claim, Position
 from edi837.rules.registry import Rule, register, rules_of
@@ -15,6 +16,12 @@ from edi837.x12.tr3.issues import describe, finding_value
 from edi837.x12.tr3.validator import TR3Error
 
 TR3_CITE = "005010X222A1/005010X223A2 TR3 (as encoded in pyx12's maps)"
+
+# 21 ("missing or invalid information") needs a second code; for a TR3 error inside a
+# claim it is 684: "syntax error noted for this claim ... see the 999", whose usage note
+# limits it to transaction sets accepted with errors -- exactly IK5*E.
+_SYNTAX_SEE_999 = "A3:684"
+
 
 STRUCTURE = {
     r.code: register(r)
@@ -27,6 +34,7 @@ STRUCTURE = {
             "21",
             f"{TR3_CITE}: segment order, usage and repeat counts of loops 2300-2440 (999 IK3)",
             "Correct the segment named (add, move or remove it) and resend the claim.",
+            detail=_SYNTAX_SEE_999,
         ),
         Rule(
             "TR3002",
@@ -37,6 +45,7 @@ STRUCTURE = {
             f"{TR3_CITE}: element usage, length, data type and code values in loops "
             "2300-2440 (999 IK4)",
             "Correct the element named and resend the claim.",
+            detail=_SYNTAX_SEE_999,
         ),
         Rule(
             "ENV001",
@@ -46,6 +55,7 @@ STRUCTURE = {
             "21",
             "X12 005010 envelope (ISA/IEA, GS/GE, ST/SE) and 999 005010X231A1",
             "Correct the envelope and resend the transaction set; see the 999.",
+            detail="A3:481",  # claim/submission format is invalid (the 999 rejected the set)
         ),
     )
 }
@@ -118,6 +128,16 @@ def tr3_findings(errors: Iterable[TR3Error]) -> list[Finding]:
     return out
 
 
+def _line_at(claim: Claim, ordinal: int) -> int | None:
+    """LX01 of the service line whose segments include ``ordinal`` (the last LX at or
+    before it), or None."""
+    found = None
+    for line in claim.lines:
+        if line.position is not None and line.position.ordinal <= ordinal:
+            found = line.LX01
+    return found
+
+
 _UNITS_RULES = frozenset({"SC011"})  # rules that read SV104 / SV205
 _UNITS_ELEMENTS = frozenset({"SV104", "SV205"})
 
@@ -129,6 +149,9 @@ def root_causes(findings: list[Finding], claim: Claim) -> list[Finding]:
     seen again (SV102 ``3X0``: TR3002, not also STR005); a missing 2400 or SV1/SV2 that
     the TR3 check reported is not also STR001/STR007; a units rule says nothing about
     units the reader could not read (they count as 0).
+
+    A TR3 error inside a service line (loop 24xx) is given that line's number, so the
+    277CA answers it in the line's 2220D (SVC with the units as sent) like any line rule.
     """
     tr3_at = {f.segment.ordinal for f in findings if f.rule.startswith("TR3") and f.segment}
     tr3_missing = {
@@ -140,6 +163,9 @@ def root_causes(findings: list[Finding], claim: Claim) -> list[Finding]:
     kept: list[Finding] = []
     for f in findings:
         at = f.segment.ordinal if f.segment else -1
+        if f.rule.startswith("TR3") and f.line is None and f.loop.startswith("24"):
+            lx = _line_at(claim, at)
+            f = replace(f, line=lx) if lx is not None else f
         if f.rule.startswith("STR") and at in tr3_at:
             continue
         if f.rule == "STR001" and "2400" in tr3_missing:

@@ -9,10 +9,24 @@ Layout, as pyx12's ``277.5010.X214.xml`` map has it (the map wins over prose):
   per 2000A, so every input transaction set (batch) gets its own 2000A/2000B pair.
 * 2000C billing provider (``NM1*85``, NPI) with 2200C ``TRN*1`` and a provider ``STC``
   with that provider's totals; 2000D patient (``HL*n*p*PT``, ``NM1*QC``).
-* 2200D one claim: ``TRN*2*<CLM01>``, ``STC`` (``A2:20`` accepted / ``WQ``, or one per
-  rejection reason with ``U``), ``REF*D9``, ``REF*BLT`` (837I bill type), ``DTP*472``.
-* 2220D only for rejected lines: ``SVC``, one ``STC`` (up to three reasons: STC01,
+* 2200D one claim: ``TRN*2*<CLM01>``, ``STC`` (``A1:19:40`` accepted / ``WQ``, or one
+  per rejection reason with ``U``), ``REF*D9`` (our trace number), ``REF*BLT`` (837I
+  bill type), ``DTP*472``.
+* 2220D only for rejected lines: ``SVC``, one ``STC`` (up to three codes: STC01,
   STC10, STC11), ``REF*FJ`` (the line's REF*6R), ``DTP*472``.
+
+What each STC says is the finding's, declared with its rule (``Rule.answers``): the
+category (A6 missing, A7 invalid, A8 relational, A3), the status code, the entity
+(STC01-3) a status about an entity needs (252, 562, 96, 677) and, for 21 and 732, the
+specific second code (``Finding.detail``), sent in STC10 of the same STC. The writer
+looks nothing up: it spells what the rule declared.
+
+Accepted claims answer ``A1:19:40`` (received by the clearinghouse; not "accepted into
+the adjudication system", A2, which only the payer's adjudication system can say): see
+docs/acknowledgments.md. Nothing is invented: a billing provider without an NPI is named
+by the 837's REF*EI tax id (NM108 FI), and with neither gets no NM108/NM109 (never
+``XX*0000000000``); 2200C's required TRN02 is then a trace number we assign, not ``0``;
+REF*D9 is the claim's trace id (``Verdict.trace_id``).
 
 Streaming: claims are grouped only with *consecutive* claims of the same batch, billing
 provider and patient. Totals must precede the claims they count, so a provider's claims
@@ -28,7 +42,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TextIO
 
-from edi837.claim.model import FORM_837I, Claim, ServiceLine
+from edi837.claim.model import FORM_837I, Claim, Provider, ServiceLine
 from edi837.verdicts import Finding, Verdict
 from edi837.writers.x12out import (
     EnvelopeWriter,
@@ -43,26 +57,18 @@ from edi837.writers.x12out import (
 from edi837.x12.separators import DEFAULT, Separators
 
 VERSION = "005010X214"
-ACCEPTED_STC = ("A2", "20")  # accepted for processing into the adjudication system
-RECEIPT_STC = ("A1", "19")  # entity acknowledges receipt of claim/encounter
+# We acknowledge receipt; 19 needs the entity. 2200B/2200C name us as 2100A does, AY
+# (clearinghouse); the map does not allow AY in 2200D, where we are 40, the receiver --
+# the 837's 1000B NM1*40, to which the claims were sent.
+RECEIPT_STC = ("A1", "19", "AY")  # entity acknowledges receipt of claim/encounter
+# An accepted claim: received, not "accepted into the adjudication system" (A2:20): a
+# pre-payer screen is not the payer's adjudication system (docs/acknowledgments.md).
+ACCEPTED_STC = ("A1", "19", "40")
 REJECTED_CATEGORIES = frozenset({"A3", "A6", "A7", "A8"})
 _SVC_QUALIFIERS = frozenset({"AD", "ER", "HC", "HP", "IV", "NU", "WK"})
-MAX_LINE_REASONS = 3  # 2220D STC is used once: STC01, STC10 and STC11
-
-# STC01-3 entity for a finding, by the 837 loop it points at (2310x differ by form).
-_LOOP_ENTITY = {"2010AA": "85", "2010BA": "IL", "2010CA": "QC", "2010BB": "PR"}
-_LOOP_ENTITY_BY_FORM = {
-    "837P": {
-        "2310A": "DN",
-        "2310B": "82",
-        "2310C": "77",
-        "2310D": "DQ",
-        "2420A": "82",
-        "2420E": "DK",
-        "2420F": "DN",
-    },
-    "837I": {"2310A": "71", "2310B": "72", "2310D": "82", "2310E": "77", "2310F": "DN"},
-}
+MAX_LINE_CODES = 3  # 2220D STC is used once: STC01, STC10 and STC11
+MAX_LINE_REASONS = MAX_LINE_CODES  # (old name)
+REF_MAX = 50  # REF02 maximum length
 
 
 @dataclass
@@ -261,9 +267,17 @@ class _Ack:
         billing = claim.billing
         last, first, entity_type = _split_name(billing.name)
         name = {3: self.text(last, 60) or "UNKNOWN", 4: self.text(first, 35)}
-        out.put_at("NM1", {1: "85", 2: entity_type, **name, 8: "XX", 9: billing.npi or "0" * 10})
-        out.put("TRN", "1", billing.npi or "0")
-        out.put("STC", out.composite(*RECEIPT_STC, "85"), "", totals.action, amount(totals.total))
+        # NM108/NM109 from the 837, never invented (no XX*0000000000): the NPI (XX),
+        # else the 2010AA REF*EI tax id (FI, which the X214 lists too); with neither the
+        # 837 gave no identifier and none is sent (pyx12's map wants one: such an 837
+        # broke its own guide, REF*EI being required in 2010AA).
+        qualifier, ident = _provider_id(billing, self.w.separators)
+        ids = {8: qualifier, 9: ident} if ident else {}
+        out.put_at("NM1", {1: "85", 2: entity_type, **name, **ids})
+        # 2200C TRN02 (required): the provider's identifier as sent, else a trace number
+        # we, the information source, assign (ISA13-batch-HL), as for 2200A's TRN.
+        out.put("TRN", "1", ident or f"{self.control_number}-{self.batches + 1}-{self.provider_hl}")
+        out.put("STC", out.composite(*RECEIPT_STC), "", totals.action, amount(totals.total))
         totals.write(out, "QA", "QC")
         out.absorb(self.provider_spool)
         self.provider_claim = self.provider_key = self.patient_key = None
@@ -292,10 +306,14 @@ class _Ack:
         submitter = env.submitter_id or env.GS02 or env.ISA06 or "UNKNOWN"
         name = self.text(self.receiver_name or env.submitter_name or submitter, 60) or "UNKNOWN"
         w.put_at("NM1", {1: "41", 2: "2", 3: name, 8: "46", 9: self.text(submitter) or "UNKNOWN"})
-        w.put("TRN", "2", self.text(env.BHT03 or env.ST02 or "0", 50) or "0")
+        # 2200B TRN02 is the 837's BHT03 (the batch it answers); ST02 is required in every
+        # set, so the fallback is the input's own value too.
         w.put(
-            "STC", w.composite(*RECEIPT_STC, "AY"), self.when, totals.action, amount(totals.total)
+            "TRN",
+            "2",
+            self.text(env.BHT03 or env.ST02, 50) or f"{self.control_number}-{self.batches}",
         )
+        w.put("STC", w.composite(*RECEIPT_STC), self.when, totals.action, amount(totals.total))
         totals.write(w, "90", "AA")
         w.absorb(self.batch_spool)
         self.batch_claim = self.batch_key = None
@@ -318,17 +336,21 @@ class _Ack:
         out = self.provider_spool
         claim = verdict.claim
         charge = amount(claim.total_charge)
-        out.put("TRN", "2", self.text(claim.CLM01, 50) or "UNKNOWN")
+        # TRN02 is CLM01; an 837 without one (STR005) gets our trace id, not "UNKNOWN"
+        out.put(
+            "TRN", "2", self.text(claim.CLM01, 50) or self.text(verdict.trace_id, 50) or "UNKNOWN"
+        )
         if verdict.accepted:
             out.put("STC", out.composite(*ACCEPTED_STC), self.when, "WQ", charge)
         else:
             for finding, note in _claim_reasons(verdict):
-                status = self.status(finding, claim)
-                out.put_at(
-                    "STC", {1: status, 2: self.when, 3: "U", 4: charge, 12: self.text(note, 264)}
-                )
-        if claim.REF_D9:
-            out.put("REF", "D9", self.text(claim.REF_D9, 50))
+                stc = {1: self.status(finding, claim), 2: self.when, 3: "U", 4: charge}
+                if finding.detail:  # the specific code a 21 or 732 needs, in STC10
+                    stc[10] = self.code(finding.detail)
+                out.put_at("STC", {**stc, 12: self.text(note, 264)})
+        trace = _trace_number(verdict, self.w.separators)
+        if trace:
+            out.put("REF", "D9", trace)
         if claim.form == FORM_837I and claim.facility_code and claim.frequency:
             out.put("REF", "BLT", self.text(claim.facility_code + claim.frequency, 50))
         start, end = _claim_period(claim)
@@ -355,11 +377,13 @@ class _Ack:
             revenue = line.revenue_code if claim.form == FORM_837I else ""
         else:
             svc01 = out.composite("NU", self.text(line.revenue_code, 48) or "0000")
-        units = amount(line.units) if line.units else ""
+        # SVC07 is the units as sent: an unreadable SV102 does not make them unknown. Units
+        # the reader could not read (SV104 "1X") are not invented either: SVC07 is left out.
+        units = _units_as_sent(line)
         out.put("SVC", svc01, amount(line.charge), "", self.text(revenue, 48), "", "", units)
-        statuses = [self.status(f, claim) for f in reasons[:MAX_LINE_REASONS]]
-        extra = [*statuses[1:], "", ""]
-        out.put_at("STC", {1: statuses[0], 2: self.when, 3: "U", 10: extra[0], 11: extra[1]})
+        codes = self.line_codes(claim, reasons)
+        extra = [*codes[1:], "", ""]
+        out.put_at("STC", {1: codes[0], 2: self.when, 3: "U", 10: extra[0], 11: extra[1]})
         if line.REF_6R:
             out.put("REF", "FJ", self.text(line.REF_6R, 50))
         if line.service_date:
@@ -378,13 +402,32 @@ class _Ack:
         bht04 = claim.envelope.BHT04
         return bht04 if len(bht04) == 8 and bht04.isdigit() else self.when
 
-    def status(self, finding: Finding, claim: Claim) -> str:
-        """STC01 (or STC10/11): category:status[:entity]."""
+    def status(self, finding: Finding, claim: Claim | None = None) -> str:
+        """STC01 (or STC10/11): category:status[:entity], as the finding's rule declared
+        them (``claim`` is unused: kept for callers of the old signature)."""
         category = finding.category if finding.category in REJECTED_CATEGORIES else "A3"
-        entity = _LOOP_ENTITY.get(finding.loop) or _LOOP_ENTITY_BY_FORM.get(claim.form, {}).get(
-            finding.loop, ""
-        )
-        return self.w.composite(category, finding.status_code or "21", entity)
+        return self.w.composite(category, finding.status_code or "21", finding.entity)
+
+    def code(self, text: str) -> str:
+        """A declared ``A8:454`` or ``A8:128:85`` in the output's component separator."""
+        return self.w.composite(*text.split(":"))
+
+    def line_codes(self, claim: Claim, reasons: list[Finding]) -> list[str]:
+        """The 2220D STC's codes (STC01, STC10, STC11) for the line's reasons: each reason's
+        status followed by its second code when it has one, never split (a 732 without its
+        detail would break the usage note), as many reasons as fit in three."""
+        codes: list[str] = []
+        for f in reasons:
+            these = [self.status(f, claim), *([self.code(f.detail)] if f.detail else [])]
+            if len(codes) + len(these) > MAX_LINE_CODES:
+                break
+            codes += these
+        return codes
+
+
+def _stc_key(f: Finding) -> tuple[str, str, str, str]:
+    """What makes two findings the same STC: category, status, entity, second code."""
+    return (f.category, f.status_code, f.entity, f.detail)
 
 
 def _claim_reasons(verdict: Verdict) -> list[tuple[Finding, str]]:
@@ -393,9 +436,9 @@ def _claim_reasons(verdict: Verdict) -> list[tuple[Finding, str]]:
     claim_level = [(f, f"{f.rule} - {f.message}") for f in rejections if f.line is None]
     if claim_level:
         return claim_level
-    seen: dict[tuple[str, str], tuple[Finding, str]] = {}
+    seen: dict[tuple[str, str, str, str], tuple[Finding, str]] = {}
     for f in rejections:
-        key = (f.category, f.status_code)
+        key = _stc_key(f)
         if key not in seen:
             seen[key] = (f, f"{f.rule} line {f.line} - {f.message}")
     return list(seen.values())
@@ -403,10 +446,39 @@ def _claim_reasons(verdict: Verdict) -> list[tuple[Finding, str]]:
 
 def _line_reasons(verdict: Verdict, line: ServiceLine) -> list[Finding]:
     """The line's rejecting findings, one per distinct STC code."""
-    reasons: dict[tuple[str, str], Finding] = {}
+    reasons: dict[tuple[str, str, str, str], Finding] = {}
     for f in verdict.line_rejections(line.LX01):
-        reasons.setdefault((f.category, f.status_code), f)
+        reasons.setdefault(_stc_key(f), f)
     return list(reasons.values())
+
+
+def _trace_number(verdict: Verdict, separators: Separators) -> str:
+    """2200D REF*D9, the clearinghouse trace number: ours (``verdict.trace_id``,
+    ISA13.GS06.ST02.CLM01), which is what the information source (NM1*AY) assigned; the
+    837's own REF*D9 only when there is no trace id. A value that would not fit REF02
+    (50) or would need its separators stripped is not sent: a cut trace number is not one.
+    """
+    for value in (verdict.trace_id, verdict.claim.REF_D9):
+        if value and len(value) <= REF_MAX and free_text(value, separators, REF_MAX) == value:
+            return value
+    return ""
+
+
+def _provider_id(billing: Provider, separators: Separators) -> tuple[str, str]:
+    """(NM108, NM109) for 2100C from the 837's billing provider: XX NPI, FI tax id, or
+    ("", "") when the 837 carried neither."""
+    if billing.npi:
+        return "XX", free_text(billing.npi, separators, 80)
+    if billing.tax_id:
+        return "FI", free_text(billing.tax_id, separators, 80)
+    return "", ""
+
+
+def _units_as_sent(line: ServiceLine) -> str:
+    """SVC07 (original units of service count): SV104/SV205 as read, when readable."""
+    if line.units:
+        return amount(line.units)
+    return ""
 
 
 def _claim_period(claim: Claim) -> tuple[str | None, str | None]:

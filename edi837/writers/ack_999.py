@@ -161,14 +161,18 @@ def _group_response(
         if group_errors
         else (_outer_codes(group_relaxed, "ak9") if code == "E" else [])
     )
-    w.put(
-        "AK9",
-        code,
-        str(max(group.transactions, len(sets))),
-        received,
-        str(accepted),
-        *_codes(ak905),
-    )
+    w.put("AK9", code, _ak902(group, sets), received, str(accepted), *_codes(ak905))
+
+
+def _ak902(group: Group, sets: list[Transaction]) -> str:
+    """AK902, number of transaction sets *included*: GE01 as the trailer says it (so a
+    count mismatch, AK905 5, shows both numbers: AK902 the GE01, AK903 the sets
+    received), or the count found when there is no usable GE01 (no GE, or not a number
+    AK902's N0 1/6 can carry)."""
+    ge01 = group.GE01
+    if ge01.isdigit() and len(ge01) <= 6:
+        return str(int(ge01))
+    return str(max(group.transactions, len(sets)))
 
 
 def _segment_error(w: EnvelopeWriter, issue: SyntaxIssue, st: Transaction) -> None:

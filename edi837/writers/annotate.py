@@ -47,7 +47,8 @@ def format_finding(finding: Finding) -> str:
     parts = [f"{finding.rule} {finding.severity}: {_one_line(finding.message)}"]
     if finding.fix:
         parts.append(f"fix: {_one_line(finding.fix)}")
-    parts.append(f"{finding.category}:{finding.status_code}")
+    stc = ":".join(p for p in (finding.category, finding.status_code, finding.entity) if p)
+    parts.append(f"{stc} + STC10 {finding.detail}" if finding.detail else stc)
     if finding.citation:
         parts.append(_one_line(finding.citation))
     return bounded(" | ".join(parts), MAX_NOTE)

@@ -134,7 +134,7 @@ def claim_row(verdict: Verdict) -> dict[str, Any]:
                 "severity": str(f.severity),
                 "message": f.message,
                 "where": finding_where(f),
-                "stc": label(f.category, f.status_code),
+                "stc": label(f.category, f.status_code, f.entity, f.detail),
                 "fix": f.fix if f.rejects else "",
             }
             for f in verdict.findings

@@ -240,7 +240,7 @@ class TextReport(Report):
             where = finding_where(f)
             if where:
                 parts.append(f"at {where}")
-            parts.append(label(f.category, f.status_code))
+            parts.append(label(f.category, f.status_code, f.entity, f.detail))
             if f.fix:
                 parts.append(f"fix: {f.fix}")
             if f.citation:

@@ -109,6 +109,7 @@ class Group:
     transactions: int = 0
     accepted: int = 0
     closed: bool = False
+    GE01: str = ""  # the trailer's count as sent (the 999's AK902), "" without a GE
 
 
 @dataclass(slots=True)
@@ -477,6 +478,7 @@ class EnvelopeTracker:
                 ik5="2",
             )
             self.st = None
+        gs.GE01 = seg[1]
         if seg[2] != gs.GS[6]:
             self._issue(
                 Severity.REJECT,
