@@ -22,10 +22,14 @@ from edi837.x12.tr3.compile import Element, SegmentNode
 _N = re.compile(r"-?[0-9]+\Z", re.ASCII)
 _R = re.compile(r"-?[0-9]*(\.[0-9]+)?\Z", re.ASCII)
 # pyx12's 5010 extended character set for AN/ID (anything else is IK403 6).
-_BAD_AN = re.compile(r"""[^A-Z0-9!"&'()*+,\-./:;?= a-z%~@\[\]_{}\\|<>^`#$]""", re.ASCII)
+_AN_CHARS = r"""A-Z0-9!"&'()*+,\-./:;?= a-z%~@\[\]_{}\\|<>^`#$"""
+_BAD_AN = re.compile(f"[^{_AN_CHARS}]", re.ASCII)
 _DIGITS = re.compile(r"[0-9]+\Z", re.ASCII)
 _CONTROL = re.compile("[\x01-\x07\x09-\x0d\x11-\x17\x1c-\x1f]")
 _DATE_TYPES = ("RD8", "DT", "D8", "D6")
+FAST_LIMIT = 4096  # nodes with their precompiled fast checks (a map has ~600)
+_FAST: dict[SegmentNode, tuple[re.Pattern[str] | None, ...]] = {}
+_FAST_COMPOSITE: dict[Element, tuple[re.Pattern[str] | None, ...]] = {}
 
 
 class ElementError(NamedTuple):
@@ -137,6 +141,51 @@ def _value_errors(
     return out
 
 
+def fast_pattern(spec: Element) -> re.Pattern[str] | None:
+    """A pattern whose full match proves ``_value_errors`` finds nothing in a value
+    (without extra types; the code list is checked apart), or None.
+
+    Why: most values are new (names, ids, amounts), so the body memo misses on them;
+    one regex match replaces the length, character, type and trailing-space checks.
+    The pattern is stricter than the checks (an ``N`` value with a sign, an ``AN`` one
+    ending in a space go the long way), never looser.
+    """
+    kind, low, high = spec.kind, max(spec.min_len, 1), spec.max_len
+    if spec.usage == "N" or not kind or high >= 1 << 30 or low > high:
+        return None
+    if kind in ("AN", "ID"):
+        last = _AN_CHARS.replace(" ", "")
+        return re.compile(f"[{_AN_CHARS}]{{{low - 1},{high - 1}}}[{last}]", re.ASCII)
+    if kind[0] == "N" and kind[1:].isdigit():
+        return re.compile(f"[0-9]{{{low},{high}}}", re.ASCII)
+    if kind == "R":
+        return re.compile(
+            f"[0-9]{{{low},{high}}}|(?=[0-9.]{{{low + 1},{high + 1}}}\\Z)[0-9]*\\.[0-9]+",
+            re.ASCII,
+        )
+    return None
+
+
+def _fast_checks(node: SegmentNode) -> tuple[re.Pattern[str] | None, ...]:
+    found = _FAST.get(node)
+    if found is None:
+        found = tuple(fast_pattern(spec) for spec in node.elements)
+        if len(_FAST) >= FAST_LIMIT:
+            _FAST.clear()
+        _FAST[node] = found
+    return found
+
+
+def _composite_fast(spec: Element) -> tuple[re.Pattern[str] | None, ...]:
+    found = _FAST_COMPOSITE.get(spec)
+    if found is None:
+        found = tuple(fast_pattern(sub) for sub in spec.components or ())
+        if len(_FAST_COMPOSITE) >= FAST_LIMIT:
+            _FAST_COMPOSITE.clear()
+        _FAST_COMPOSITE[spec] = found
+    return found
+
+
 def _empty_errors(spec: Element, pos: int, comp: int, in_r_composite: bool) -> list[ElementError]:
     if spec.usage != "R":
         return []
@@ -160,11 +209,16 @@ def _composite_errors(spec: Element, val: str, pos: int, comp_sep: str) -> list[
     if len(parts) > len(components):
         out.append(ElementError(pos, 0, ref, num, "3", val, "too many components", True))
     r_comp = spec.usage == "R"
+    fast = _composite_fast(spec)
     for k, sub in enumerate(components):
         sval = parts[k] if k < len(parts) else ""
         if sval:
             if comp_sep in sval:
                 continue
+            pattern = fast[k]
+            if pattern is not None and pattern.fullmatch(sval):
+                if sub.codes is None or sval in sub.codes:
+                    continue  # valid: ``_value_errors`` would find nothing
             out += _value_errors(sub, sval, pos, k + 1, ())
         else:
             out += _empty_errors(sub, pos, k + 1, r_comp)
@@ -185,6 +239,7 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
         )
     type_list: tuple[str, ...] = ()
     dtp_type: tuple[str, ...] = ()
+    fast = _fast_checks(node)
     for i, spec in enumerate(specs):
         pos = i + 1
         val = el[pos] if pos <= n else ""
@@ -219,6 +274,13 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
         elif spec.data_ele == "1251" and type_list:
             extra_types = type_list
         else:
+            pattern = fast[i]
+            if (
+                pattern is not None
+                and pattern.fullmatch(val)
+                and (spec.codes is None or val in spec.codes)
+            ):
+                continue  # valid: the checks below would find nothing
             extra_types = ()
         out += _value_errors(spec, val, pos, 0, extra_types)
     for rule, idx in node.syntax:
