@@ -242,7 +242,16 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
     fast = _fast_checks(node)
     for i, spec in enumerate(specs):
         pos = i + 1
-        val = el[pos] if pos <= n else ""
+        if pos > n:
+            # Absent elements: only a required one is an error (the DTP and 1250 type
+            # bookkeeping below matters only to a later element with a value).
+            if spec.usage == "R":
+                if spec.kind == "C":
+                    out += _composite_errors(spec, "", pos, comp_sep)
+                else:
+                    out += _empty_errors(spec, pos, 0, True)
+            continue
+        val = el[pos]
         if spec.kind == "C":
             if pos <= n or spec.usage == "R":
                 out += _composite_errors(spec, val, pos, comp_sep)
@@ -252,7 +261,8 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
         if spec.data_ele == "1250" and spec.codes:
             type_list += tuple(sorted(spec.codes))
         if not val:
-            out += _empty_errors(spec, pos, 0, True)
+            if spec.usage == "R":
+                out += _empty_errors(spec, pos, 0, True)
             continue
         if pos == 3 and node.id == "ST":
             continue  # ST03 version labels (errata, bare) are the envelope tracker's

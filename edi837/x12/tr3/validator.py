@@ -182,7 +182,14 @@ class TR3Validator:
             else:
                 if el is None:
                     el = body.split(ele)
-                key = (state, sid, *[_key_value(spec, el, comp) for spec in specs])
+                if len(specs) == 1:  # one key position per id (every pyx12 837 map)
+                    idx, sub, codes = specs[0]
+                    val = el[idx] if idx < len(el) else ""
+                    if sub:
+                        val = val.split(comp)[sub - 1] if val else ""
+                    key = (state, sid, val if val in codes else None)
+                else:
+                    key = (state, sid, *[_key_value(spec, el, comp) for spec in specs])
             plans = self._plans
             plan = plans.get(key)
             if plan is None:
