@@ -293,6 +293,14 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
                 continue  # valid: the checks below would find nothing
             extra_types = ()
         out += _value_errors(spec, val, pos, 0, extra_types)
+    out += syntax_errors(node, el)
+    return tuple(out)
+
+
+def syntax_errors(node: SegmentNode, el: list[str]) -> list[ElementError]:
+    """The segment's relational (syntax) rule errors: P, R, E, C, L."""
+    n = len(el) - 1
+    out: list[ElementError] = []
     for rule, idx in node.syntax:
         present = [i <= n and el[i] != "" for i in idx]
         count = sum(present)
@@ -321,4 +329,115 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
                     True,
                 )
             )
-    return tuple(out)
+    return out
+
+
+# -- whole-segment patterns -----------------------------------------------------------
+# Most bodies the memo misses (names, ids, HL numbers, REF values) are valid. One
+# pattern per node and separators matches exactly such bodies: each element empty when
+# the guide lets it be, else one of its fast patterns (codes as alternatives); nothing
+# past the last element, nothing required left out. A body it matches has no element
+# error (only the syntax rules remain to check); one it does not goes the long way.
+# Nodes with dates, DTP/ST, 1250/1251 type lists, or long code lists get no pattern.
+CODE_LIMIT = 300
+SEGMENT_LIMIT = 4096
+_SEGMENT: dict[tuple[SegmentNode, str, str], re.Pattern[str] | None] = {}
+_AN_SET = frozenset(c for c in map(chr, range(128)) if not _BAD_AN.match(c))
+
+
+def _class(chars: frozenset[str]) -> str:
+    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+
+
+def _value_regex(spec: Element, an: frozenset[str]) -> str | None:
+    """Regex text for a non-empty valid value of a simple element (None: cannot say)."""
+    kind, low, high = spec.kind, max(spec.min_len, 1), spec.max_len
+    single = fast_pattern(spec)
+    if single is None:
+        return None
+    if spec.codes is not None:
+        codes = [c for c in spec.codes if single.fullmatch(c) and not (set(c) - an)]
+        if not codes or len(spec.codes) > CODE_LIMIT:
+            return None
+        return "(?:" + "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True)) + ")"
+    if kind in ("AN", "ID"):
+        return f"(?:{_class(an)}{{{low - 1},{high - 1}}}{_class(an - {' '})})"
+    if kind == "R":  # the run of digits and dots is the whole value (separators are not)
+        return (
+            f"(?:[0-9]{{{low},{high}}}|"
+            f"(?=[0-9.]{{{low + 1},{high + 1}}}(?![0-9.]))[0-9]*\\.[0-9]+)"
+        )
+    return f"(?:{single.pattern})"
+
+
+def _sequence(parts: list[tuple[str, bool]], sep: str) -> str:
+    """``p1(sep p2(sep p3 ...)?)?``: later parts may be left off only when none of them
+    is required."""
+    text = ""
+    required_after = False
+    for regex, required in reversed(parts):
+        tail = text
+        if tail:
+            tail = tail if required_after else f"(?:{tail})?"
+        text = f"{sep}{regex}{tail}"
+        required_after = required_after or required
+    return text
+
+
+def _element_regex(spec: Element, an: frozenset[str], comp: str) -> tuple[str, bool] | None:
+    if spec.usage == "N":
+        return "", False
+    required = spec.usage == "R"
+    if spec.kind != "C":
+        value = _value_regex(spec, an)
+        if value is None:
+            return None
+        return (value if required else f"(?:{value})?"), required
+    subs = spec.components or ()
+    if not subs or (required and subs[0].usage != "R"):
+        return None
+    parts: list[tuple[str, bool]] = []
+    for sub in subs:
+        if sub.usage == "N":
+            parts.append(("", False))
+            continue
+        value = _value_regex(sub, an)
+        if value is None:
+            return None
+        parts.append((value if sub.usage == "R" else f"(?:{value})?", sub.usage == "R"))
+    body = _sequence(parts, re.escape(comp))[len(re.escape(comp)) :]
+    return (body if required else f"(?:{body})?"), required
+
+
+def _build(node: SegmentNode, ele: str, comp: str) -> re.Pattern[str] | None:
+    if node.id in ("ST", "DTP") or not ele or not comp or ele == comp:
+        return None
+    if any(c.isalnum() or c in ".- " for c in ele + comp):
+        return None
+    an = _AN_SET - {ele, comp}
+    parts: list[tuple[str, bool]] = []
+    for spec in node.elements:
+        if spec.data_ele in ("1250", "1251"):
+            return None
+        part = _element_regex(spec, an, comp)
+        if part is None:
+            return None
+        parts.append(part)
+    sep = re.escape(ele)
+    tail = _sequence(parts, sep)
+    if tail and not any(r for _, r in parts):
+        tail = f"(?:{tail})?"
+    return re.compile(re.escape(node.id) + tail, re.ASCII)
+
+
+def quick_check(node: SegmentNode, body: str, ele: str, comp: str) -> bool:
+    """Does ``body`` match the node's whole-segment pattern (no element errors)?"""
+    key = (node, ele, comp)
+    try:
+        pattern = _SEGMENT[key]
+    except KeyError:
+        pattern = _build(node, ele, comp)
+        if len(_SEGMENT) >= SEGMENT_LIMIT:
+            _SEGMENT.clear()
+        _SEGMENT[key] = pattern
+    return pattern is not None and pattern.fullmatch(body) is not None

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from edi837.safetext import shown_segment_id
 from edi837.x12.tr3.compile import CompiledMap, LoopNode, SegmentNode, load_map
-from edi837.x12.tr3.elements import ElementError, check_segment
+from edi837.x12.tr3.elements import ElementError, check_segment, quick_check, syntax_errors
 
 TRANSITION_LIMIT = 4096  # walk plans remembered per map (see ``_Plan``); a bound on memory
 MEMO_LIMIT = 16384  # segment bodies remembered with their element errors, all nodes
@@ -221,7 +221,10 @@ class TR3Validator:
         if errs is None:
             if el is None:
                 el = body.split(ele)
-            errs = check_segment(found, el, comp)
+            if quick_check(found, body, ele, comp):
+                errs = tuple(syntax_errors(found, el)) if found.syntax else ()
+            else:
+                errs = check_segment(found, el, comp)
             if len(memo) >= MEMO_LIMIT:
                 memo.clear()
             memo[mkey] = errs
