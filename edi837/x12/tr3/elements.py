@@ -216,9 +216,12 @@ def _composite_errors(spec: Element, val: str, pos: int, comp_sep: str) -> list[
             if comp_sep in sval:
                 continue
             pattern = fast[k]
-            if pattern is not None and pattern.fullmatch(sval):
-                if sub.codes is None or sval in sub.codes:
-                    continue  # valid: ``_value_errors`` would find nothing
+            if (
+                pattern is not None
+                and pattern.fullmatch(sval)
+                and (sub.codes is None or sval in sub.codes)
+            ):
+                continue  # valid: ``_value_errors`` would find nothing
             out += _value_errors(sub, sval, pos, k + 1, ())
         else:
             out += _empty_errors(sub, pos, k + 1, r_comp)
@@ -364,8 +367,7 @@ def _value_regex(spec: Element, an: frozenset[str]) -> str | None:
         return f"(?:{_class(an)}{{{low - 1},{high - 1}}}{_class(an - {' '})})"
     if kind == "R":  # the run of digits and dots is the whole value (separators are not)
         return (
-            f"(?:[0-9]{{{low},{high}}}|"
-            f"(?=[0-9.]{{{low + 1},{high + 1}}}(?![0-9.]))[0-9]*\\.[0-9]+)"
+            f"(?:[0-9]{{{low},{high}}}|(?=[0-9.]{{{low + 1},{high + 1}}}(?![0-9.]))[0-9]*\\.[0-9]+)"
         )
     return f"(?:{single.pattern})"
 

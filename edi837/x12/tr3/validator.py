@@ -105,10 +105,11 @@ class TR3Validator:
     segment from ST to SE inclusive. Errors accumulate in ``errors``.
     """
 
-    def __init__(self, *, transitions: bool = True) -> None:
-        # transitions=False walks every segment the plain way (the reference the
-        # transition cache is tested against, tests/test_tr3_fast_walk.py).
-        self.transitions = transitions
+    def __init__(self, *, fast: bool = True) -> None:
+        # fast=False walks every segment the plain way and checks every element (the
+        # reference the transition cache and the whole-segment patterns are tested
+        # against, tests/test_tr3_fast_walk.py).
+        self.fast = fast
         self.errors: list[TR3Error] = []
         self.claims = 0  # CLM segments seen in the file: the index of the next claim
         self.by_claim: dict[int, list[TR3Error]] = {}  # claim index -> its errors
@@ -170,7 +171,7 @@ class TR3Validator:
             self._elements(root.children[0], body, el, comp, ordinal, offset, -1)  # type: ignore[arg-type]
             return
         state = self._state
-        if state is None or not self.transitions:
+        if state is None or not self.fast:
             if el is None:
                 el = body.split(ele)
             found = self._walk(sid, el, comp, ordinal, offset, prev_claim)
@@ -221,7 +222,7 @@ class TR3Validator:
         if errs is None:
             if el is None:
                 el = body.split(ele)
-            if quick_check(found, body, ele, comp):
+            if self.fast and quick_check(found, body, ele, comp):
                 errs = tuple(syntax_errors(found, el)) if found.syntax else ()
             else:
                 errs = check_segment(found, el, comp)
@@ -673,7 +674,12 @@ def _plan(stack: list[_Frame], sid: str, el: list[str], comp: str) -> _Plan:
             elif _key_match(child, el, comp):  # type: ignore[arg-type]
                 first = loop.first
                 scanned_to = j
-                if depth > 0 and first is not None and first.id == sid and _key_match(first, el, comp):
+                if (
+                    depth > 0
+                    and first is not None
+                    and first.id == sid
+                    and _key_match(first, el, comp)
+                ):
                     hit, enter = -2, [loop]
                 else:
                     hit = j
