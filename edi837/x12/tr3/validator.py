@@ -181,15 +181,16 @@ class TR3Validator:
             if specs is None:
                 key: tuple = (state, sid)
             else:
-                if el is None:
-                    el = body.split(ele)
                 if len(specs) == 1:  # one key position per id (every pyx12 837 map)
                     idx, sub, codes = specs[0]
-                    val = el[idx] if idx < len(el) else ""
+                    head = el if el is not None else body.split(ele, idx + 1)
+                    val = head[idx] if idx < len(head) else ""
                     if sub:
                         val = val.split(comp)[sub - 1] if val else ""
                     key = (state, sid, val if val in codes else None)
                 else:
+                    if el is None:
+                        el = body.split(ele)
                     key = (state, sid, *[_key_value(spec, el, comp) for spec in specs])
             plans = self._plans
             plan = plans.get(key)
@@ -200,7 +201,20 @@ class TR3Validator:
                 if len(plans) >= TRANSITION_LIMIT:
                     plans.clear()
                 plans[key] = plan
-            found = self._replay(plan, sid, ordinal, offset, prev_claim)
+            if plan.outcome == _HIT and not plan.checks:
+                # the common step, inline: the next segment of the same loop instance
+                stack = self._stack
+                depth = plan.depth
+                del stack[depth + 1 :]
+                frame = stack[depth]
+                hit = frame.at = plan.index
+                counts = frame.counts
+                counts[hit] = count = counts.get(hit, 0) + 1
+                found = plan.node
+                if count > plan.max_use:  # too many, or a not-used segment (max 0)
+                    self._overuse(found, sid, count, ordinal, offset)  # type: ignore[arg-type]
+            else:
+                found = self._replay(plan, sid, ordinal, offset, prev_claim)
             claim = self.claims - 1 if plan.in_claim else -1
         if found is None:
             claim = self.claims - 1 if (not is_clm and self._stack_in_claim()) else -1
@@ -419,26 +433,8 @@ class TR3Validator:
             frame.counts[hit] = count = frame.counts.get(hit, 0) + 1
             if missing:
                 self._flush(missing, ordinal, offset, prev_claim, node)
-            if node.usage == "N":
-                self._add(
-                    ordinal,
-                    offset,
-                    sid,
-                    _loop_id(node.parent),
-                    "2",
-                    f"{sid}: {_SEGMENT_KINDS['2']}",
-                    self._claim_of(node),
-                )
-            elif count > node.max_use:
-                self._add(
-                    ordinal,
-                    offset,
-                    sid,
-                    _loop_id(node.parent),
-                    "5",
-                    f"{sid}: {_SEGMENT_KINDS['5']} ({count} > {node.max_use})",
-                    self._claim_of(node),
-                )
+            if count > plan.max_use:
+                self._overuse(node, sid, count, ordinal, offset)
             return node
         if outcome == _ENTER:
             del stack[plan.depth + 1 :]
@@ -446,6 +442,29 @@ class TR3Validator:
             parent.at = plan.index
             return self._enter(parent, plan.path, sid, ordinal, offset, missing, prev_claim)
         return None
+
+    def _overuse(self, node: SegmentNode, sid: str, count: int, ordinal: int, offset: int) -> None:
+        """IK304 2 (a segment marked not used) or 5 (more than its maximum use)."""
+        if node.usage == "N":
+            self._add(
+                ordinal,
+                offset,
+                sid,
+                _loop_id(node.parent),
+                "2",
+                f"{sid}: {_SEGMENT_KINDS['2']}",
+                self._claim_of(node),
+            )
+        elif count > node.max_use:
+            self._add(
+                ordinal,
+                offset,
+                sid,
+                _loop_id(node.parent),
+                "5",
+                f"{sid}: {_SEGMENT_KINDS['5']} ({count} > {node.max_use})",
+                self._claim_of(node),
+            )
 
     def _claim_of(self, node: SegmentNode | LoopNode) -> int:
         return self.claims - 1 if _in_claim(node) else -1
@@ -597,7 +616,7 @@ class _Plan:
     index, child, kind), then the outcome (a segment hit at ``depth``/``index``, or loops
     ``path`` entered from the frame at ``depth`` with its position set to ``index``)."""
 
-    __slots__ = ("checks", "outcome", "depth", "index", "node", "path", "in_claim")
+    __slots__ = ("checks", "outcome", "depth", "index", "node", "path", "in_claim", "max_use")
 
     def __init__(
         self,
@@ -610,6 +629,8 @@ class _Plan:
     ) -> None:
         self.checks, self.outcome, self.depth, self.index = checks, outcome, depth, index
         self.node, self.path = node, path or []
+        # a hit segment's count above this needs a look (not used: every count does)
+        self.max_use = -1 if node is None else (0 if node.usage == "N" else node.max_use)
         if path:
             node = path[-1].first
         self.in_claim = node is not None and _in_claim(node)
