@@ -710,6 +710,8 @@ def _plan(stack: list[_Frame], sid: str, el: list[str], comp: str) -> _Plan:
             if k < start or k >= scanned_to:
                 continue
             child = children[k]
+            if k == frame.at and (not child.is_loop or child.first is not None):  # type: ignore[union-attr]
+                continue  # where the frame is was counted on the way in: never missing
             if not child.is_loop:
                 kind = _SEG
             elif child.first is not None:  # type: ignore[union-attr]
