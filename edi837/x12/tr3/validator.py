@@ -15,6 +15,12 @@ children, so entering a loop again starts its children's counts afresh (pyx12's
 Every problem becomes one ``TR3Error`` with where it is (segment ordinal, byte offset,
 position in the set, loop id) and whether it lies inside a claim (loop 2300 and below:
 that claim is rejected) or above the claims (the transaction set is rejected).
+
+Speed: where the walk goes depends only on the map, the last matched node, the segment
+id and its key value, so each such step is worked out once (``_plan``) and replayed
+against the loop instance's counts (``_replay``; bounded by ``TRANSITION_LIMIT``). Bodies
+are checked once (``MEMO_LIMIT``), most new ones by one pattern (``elements.quick_check``).
+``TR3Validator(fast=False)`` does neither: the reference the fast paths are tested against.
 """
 
 from __future__ import annotations
