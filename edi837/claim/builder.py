@@ -259,7 +259,7 @@ class ClaimReader:
                     continue
                 st_segments += 1
                 if validate is not None:
-                    validate(sid, body, ordinal, offsets[i], ele, comp)
+                    validate(sid, body, ordinal, offsets[i], ele, comp, el)
                 n = len(el)
                 if sid == "CLM":
                     if claim_segs is not None:

@@ -18,9 +18,10 @@ __all__ = ["TR3Error", "TR3Validator", "validate_path"]
 _OUTSIDE = frozenset({"ISA", "IEA", "GS", "GE"})
 
 
-def validate_path(path: str | os.PathLike[str]) -> list[TR3Error]:
-    """Every TR3 error of a file's 837 transaction sets (the envelope is not checked here)."""
-    validator = TR3Validator()
+def validate_path(path: str | os.PathLike[str], *, fast: bool = True) -> list[TR3Error]:
+    """Every TR3 error of a file's 837 transaction sets (the envelope is not checked here);
+    ``fast=False``: without the transition cache and whole-segment patterns (tests)."""
+    validator = TR3Validator(fast=fast)
     gs08 = ""
     inside = False
     n_set = 0

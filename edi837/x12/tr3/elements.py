@@ -22,10 +22,14 @@ from edi837.x12.tr3.compile import Element, SegmentNode
 _N = re.compile(r"-?[0-9]+\Z", re.ASCII)
 _R = re.compile(r"-?[0-9]*(\.[0-9]+)?\Z", re.ASCII)
 # pyx12's 5010 extended character set for AN/ID (anything else is IK403 6).
-_BAD_AN = re.compile(r"""[^A-Z0-9!"&'()*+,\-./:;?= a-z%~@\[\]_{}\\|<>^`#$]""", re.ASCII)
+_AN_CHARS = r"""A-Z0-9!"&'()*+,\-./:;?= a-z%~@\[\]_{}\\|<>^`#$"""
+_BAD_AN = re.compile(f"[^{_AN_CHARS}]", re.ASCII)
 _DIGITS = re.compile(r"[0-9]+\Z", re.ASCII)
 _CONTROL = re.compile("[\x01-\x07\x09-\x0d\x11-\x17\x1c-\x1f]")
 _DATE_TYPES = ("RD8", "DT", "D8", "D6")
+FAST_LIMIT = 4096  # nodes with their precompiled fast checks (a map has ~600)
+_FAST: dict[SegmentNode, tuple[re.Pattern[str] | None, ...]] = {}
+_FAST_COMPOSITE: dict[Element, tuple[re.Pattern[str] | None, ...]] = {}
 
 
 class ElementError(NamedTuple):
@@ -137,6 +141,51 @@ def _value_errors(
     return out
 
 
+def fast_pattern(spec: Element) -> re.Pattern[str] | None:
+    """A pattern whose full match proves ``_value_errors`` finds nothing in a value
+    (without extra types; the code list is checked apart), or None.
+
+    Why: most values are new (names, ids, amounts), so the body memo misses on them;
+    one regex match replaces the length, character, type and trailing-space checks.
+    The pattern is stricter than the checks (an ``N`` value with a sign, an ``AN`` one
+    ending in a space go the long way), never looser.
+    """
+    kind, low, high = spec.kind, max(spec.min_len, 1), spec.max_len
+    if spec.usage == "N" or not kind or high >= 1 << 30 or low > high:
+        return None
+    if kind in ("AN", "ID"):
+        last = _AN_CHARS.replace(" ", "")
+        return re.compile(f"[{_AN_CHARS}]{{{low - 1},{high - 1}}}[{last}]", re.ASCII)
+    if kind[0] == "N" and kind[1:].isdigit():
+        return re.compile(f"[0-9]{{{low},{high}}}", re.ASCII)
+    if kind == "R":
+        return re.compile(
+            f"[0-9]{{{low},{high}}}|(?=[0-9.]{{{low + 1},{high + 1}}}\\Z)[0-9]*\\.[0-9]+",
+            re.ASCII,
+        )
+    return None
+
+
+def _fast_checks(node: SegmentNode) -> tuple[re.Pattern[str] | None, ...]:
+    found = _FAST.get(node)
+    if found is None:
+        found = tuple(fast_pattern(spec) for spec in node.elements)
+        if len(_FAST) >= FAST_LIMIT:
+            _FAST.clear()
+        _FAST[node] = found
+    return found
+
+
+def _composite_fast(spec: Element) -> tuple[re.Pattern[str] | None, ...]:
+    found = _FAST_COMPOSITE.get(spec)
+    if found is None:
+        found = tuple(fast_pattern(sub) for sub in spec.components or ())
+        if len(_FAST_COMPOSITE) >= FAST_LIMIT:
+            _FAST_COMPOSITE.clear()
+        _FAST_COMPOSITE[spec] = found
+    return found
+
+
 def _empty_errors(spec: Element, pos: int, comp: int, in_r_composite: bool) -> list[ElementError]:
     if spec.usage != "R":
         return []
@@ -160,11 +209,19 @@ def _composite_errors(spec: Element, val: str, pos: int, comp_sep: str) -> list[
     if len(parts) > len(components):
         out.append(ElementError(pos, 0, ref, num, "3", val, "too many components", True))
     r_comp = spec.usage == "R"
+    fast = _composite_fast(spec)
     for k, sub in enumerate(components):
         sval = parts[k] if k < len(parts) else ""
         if sval:
             if comp_sep in sval:
                 continue
+            pattern = fast[k]
+            if (
+                pattern is not None
+                and pattern.fullmatch(sval)
+                and (sub.codes is None or sval in sub.codes)
+            ):
+                continue  # valid: ``_value_errors`` would find nothing
             out += _value_errors(sub, sval, pos, k + 1, ())
         else:
             out += _empty_errors(sub, pos, k + 1, r_comp)
@@ -185,9 +242,19 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
         )
     type_list: tuple[str, ...] = ()
     dtp_type: tuple[str, ...] = ()
+    fast = _fast_checks(node)
     for i, spec in enumerate(specs):
         pos = i + 1
-        val = el[pos] if pos <= n else ""
+        if pos > n:
+            # Absent elements: only a required one is an error (the DTP and 1250 type
+            # bookkeeping below matters only to a later element with a value).
+            if spec.usage == "R":
+                if spec.kind == "C":
+                    out += _composite_errors(spec, "", pos, comp_sep)
+                else:
+                    out += _empty_errors(spec, pos, 0, True)
+            continue
+        val = el[pos]
         if spec.kind == "C":
             if pos <= n or spec.usage == "R":
                 out += _composite_errors(spec, val, pos, comp_sep)
@@ -197,7 +264,8 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
         if spec.data_ele == "1250" and spec.codes:
             type_list += tuple(sorted(spec.codes))
         if not val:
-            out += _empty_errors(spec, pos, 0, True)
+            if spec.usage == "R":
+                out += _empty_errors(spec, pos, 0, True)
             continue
         if pos == 3 and node.id == "ST":
             continue  # ST03 version labels (errata, bare) are the envelope tracker's
@@ -219,8 +287,23 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
         elif spec.data_ele == "1251" and type_list:
             extra_types = type_list
         else:
+            pattern = fast[i]
+            if (
+                pattern is not None
+                and pattern.fullmatch(val)
+                and (spec.codes is None or val in spec.codes)
+            ):
+                continue  # valid: the checks below would find nothing
             extra_types = ()
         out += _value_errors(spec, val, pos, 0, extra_types)
+    out += syntax_errors(node, el)
+    return tuple(out)
+
+
+def syntax_errors(node: SegmentNode, el: list[str]) -> list[ElementError]:
+    """The segment's relational (syntax) rule errors: P, R, E, C, L."""
+    n = len(el) - 1
+    out: list[ElementError] = []
     for rule, idx in node.syntax:
         present = [i <= n and el[i] != "" for i in idx]
         count = sum(present)
@@ -249,4 +332,114 @@ def check_segment(node: SegmentNode, el: list[str], comp_sep: str) -> tuple[Elem
                     True,
                 )
             )
-    return tuple(out)
+    return out
+
+
+# -- whole-segment patterns -----------------------------------------------------------
+# Most bodies the memo misses (names, ids, HL numbers, REF values) are valid. One
+# pattern per node and separators matches exactly such bodies: each element empty when
+# the guide lets it be, else one of its fast patterns (codes as alternatives); nothing
+# past the last element, nothing required left out. A body it matches has no element
+# error (only the syntax rules remain to check); one it does not goes the long way.
+# Nodes with dates, DTP/ST, 1250/1251 type lists, or long code lists get no pattern.
+CODE_LIMIT = 300
+SEGMENT_LIMIT = 4096
+_SEGMENT: dict[tuple[SegmentNode, str, str], re.Pattern[str] | None] = {}
+_AN_SET = frozenset(c for c in map(chr, range(128)) if not _BAD_AN.match(c))
+
+
+def _class(chars: frozenset[str]) -> str:
+    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+
+
+def _value_regex(spec: Element, an: frozenset[str]) -> str | None:
+    """Regex text for a non-empty valid value of a simple element (None: cannot say)."""
+    kind, low, high = spec.kind, max(spec.min_len, 1), spec.max_len
+    single = fast_pattern(spec)
+    if single is None:
+        return None
+    if spec.codes is not None:
+        codes = [c for c in spec.codes if single.fullmatch(c) and not (set(c) - an)]
+        if not codes or len(spec.codes) > CODE_LIMIT:
+            return None
+        return "(?:" + "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True)) + ")"
+    if kind in ("AN", "ID"):
+        return f"(?:{_class(an)}{{{low - 1},{high - 1}}}{_class(an - {' '})})"
+    if kind == "R":  # the run of digits and dots is the whole value (separators are not)
+        return (
+            f"(?:[0-9]{{{low},{high}}}|(?=[0-9.]{{{low + 1},{high + 1}}}(?![0-9.]))[0-9]*\\.[0-9]+)"
+        )
+    return f"(?:{single.pattern})"
+
+
+def _sequence(parts: list[tuple[str, bool]], sep: str) -> str:
+    """``p1(sep p2(sep p3 ...)?)?``: later parts may be left off only when none of them
+    is required."""
+    text = ""
+    required_after = False
+    for regex, required in reversed(parts):
+        tail = text
+        if tail:
+            tail = tail if required_after else f"(?:{tail})?"
+        text = f"{sep}{regex}{tail}"
+        required_after = required_after or required
+    return text
+
+
+def _element_regex(spec: Element, an: frozenset[str], comp: str) -> tuple[str, bool] | None:
+    if spec.usage == "N":
+        return "", False
+    required = spec.usage == "R"
+    if spec.kind != "C":
+        value = _value_regex(spec, an)
+        if value is None:
+            return None
+        return (value if required else f"(?:{value})?"), required
+    subs = spec.components or ()
+    if not subs or (required and subs[0].usage != "R"):
+        return None
+    parts: list[tuple[str, bool]] = []
+    for sub in subs:
+        if sub.usage == "N":
+            parts.append(("", False))
+            continue
+        value = _value_regex(sub, an)
+        if value is None:
+            return None
+        parts.append((value if sub.usage == "R" else f"(?:{value})?", sub.usage == "R"))
+    body = _sequence(parts, re.escape(comp))[len(re.escape(comp)) :]
+    return (body if required else f"(?:{body})?"), required
+
+
+def _build(node: SegmentNode, ele: str, comp: str) -> re.Pattern[str] | None:
+    if node.id in ("ST", "DTP") or not ele or not comp or ele == comp:
+        return None
+    if any(c.isalnum() or c in ".- " for c in ele + comp):
+        return None
+    an = _AN_SET - {ele, comp}
+    parts: list[tuple[str, bool]] = []
+    for spec in node.elements:
+        if spec.data_ele in ("1250", "1251"):
+            return None
+        part = _element_regex(spec, an, comp)
+        if part is None:
+            return None
+        parts.append(part)
+    sep = re.escape(ele)
+    tail = _sequence(parts, sep)
+    if tail and not any(r for _, r in parts):
+        tail = f"(?:{tail})?"
+    return re.compile(re.escape(node.id) + tail, re.ASCII)
+
+
+def quick_check(node: SegmentNode, body: str, ele: str, comp: str) -> bool:
+    """Does ``body`` match the node's whole-segment pattern (no element errors)?"""
+    key = (node, ele, comp)
+    try:
+        pattern = _SEGMENT[key]
+    except KeyError:
+        pattern = _build(node, ele, comp)
+        if len(_SEGMENT) >= SEGMENT_LIMIT:
+            _SEGMENT.clear()
+        _SEGMENT[key] = pattern
+    return pattern is not None and pattern.fullmatch(body) is not None

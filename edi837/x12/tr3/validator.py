@@ -15,6 +15,12 @@ children, so entering a loop again starts its children's counts afresh (pyx12's
 Every problem becomes one ``TR3Error`` with where it is (segment ordinal, byte offset,
 position in the set, loop id) and whether it lies inside a claim (loop 2300 and below:
 that claim is rejected) or above the claims (the transaction set is rejected).
+
+Speed: where the walk goes depends only on the map, the last matched node, the segment
+id and its key value, so each such step is worked out once (``_plan``) and replayed
+against the loop instance's counts (``_replay``; bounded by ``TRANSITION_LIMIT``). Bodies
+are checked once (``MEMO_LIMIT``), most new ones by one pattern (``elements.quick_check``).
+``TR3Validator(fast=False)`` does neither: the reference the fast paths are tested against.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from dataclasses import dataclass
 
 from edi837.safetext import shown_segment_id
 from edi837.x12.tr3.compile import CompiledMap, LoopNode, SegmentNode, load_map
-from edi837.x12.tr3.elements import ElementError, check_segment
+from edi837.x12.tr3.elements import ElementError, check_segment, quick_check, syntax_errors
 
+TRANSITION_LIMIT = 4096  # walk plans remembered per map (see ``_Plan``); a bound on memory
 MEMO_LIMIT = 16384  # segment bodies remembered with their element errors, all nodes
 # together: a bound on memory (~3 MB), not per node (a file with 100k distinct names
 # would otherwise keep 8k bodies for each of a hundred nodes).
@@ -104,7 +111,11 @@ class TR3Validator:
     segment from ST to SE inclusive. Errors accumulate in ``errors``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, fast: bool = True) -> None:
+        # fast=False walks every segment the plain way and checks every element (the
+        # reference the transition cache and the whole-segment patterns are tested
+        # against, tests/test_tr3_fast_walk.py).
+        self.fast = fast
         self.errors: list[TR3Error] = []
         self.claims = 0  # CLM segments seen in the file: the index of the next claim
         self.by_claim: dict[int, list[TR3Error]] = {}  # claim index -> its errors
@@ -114,7 +125,11 @@ class TR3Validator:
         self._position = 0
         self._transaction = 0
         self._memo: dict[tuple[int, str], tuple[ElementError, ...]] = {}
-        self._seps = ("", "")
+        self._ele = ""
+        self._comp = ""
+        self._state: SegmentNode | None = None  # the node of the last matched segment
+        self._plans: dict[tuple, _Plan] = {}
+        self._keys: dict[str, tuple[tuple[int, int, frozenset[str]], ...]] = {}
 
     # -- per transaction set ---------------------------------------------------------
     def begin_set(self, form: str, transaction: int) -> None:
@@ -122,31 +137,91 @@ class TR3Validator:
         self._transaction = transaction
         self._position = 0
         self._stack = []
+        self._state = None
+        if self._map is not None:
+            self._plans, self._keys = _tables(self._map)
 
-    def segment(self, sid: str, body: str, ordinal: int, offset: int, ele: str, comp: str) -> None:
-        """Walk to this segment (ST..SE) and check its elements."""
+    def segment(
+        self,
+        sid: str,
+        body: str,
+        ordinal: int,
+        offset: int,
+        ele: str,
+        comp: str,
+        el: list[str] | None = None,
+    ) -> None:
+        """Walk to this segment (ST..SE) and check its elements (``el``: the body split
+        at ``ele``, when the caller has it already)."""
         compiled = self._map
         self._position += 1
-        is_clm = sid == "CLM"
         prev_claim = self.claims - 1
+        is_clm = sid == "CLM"
         if is_clm:
             self.claims += 1
             k = body.find(ele, 4)
             self._clm01 = [self._clm01[1], body[4:k] if k > 0 else body[4:]]
         if compiled is None:
             return
-        if (ele, comp) != self._seps:
-            self._seps = (ele, comp)
+        if ele != self._ele or comp != self._comp:
+            self._ele, self._comp = ele, comp
             self._memo = {}
-        el = body.split(ele)
         if sid == "ST":
+            if el is None:
+                el = body.split(ele)
             root = compiled.st_loop
             frame = _Frame(root, 0)
             frame.counts[0] = 1
             self._stack = [frame]
-            self._elements(root.children[0], body, el, comp, ordinal, offset, -1)
+            self._state = root.children[0]  # type: ignore[assignment]
+            self._elements(root.children[0], body, el, comp, ordinal, offset, -1)  # type: ignore[arg-type]
             return
-        found = self._walk(sid, el, comp, ordinal, offset, prev_claim)
+        state = self._state
+        if state is None or not self.fast:
+            if el is None:
+                el = body.split(ele)
+            found = self._walk(sid, el, comp, ordinal, offset, prev_claim)
+            claim = self.claims - 1 if found is not None and _in_claim(found) else -1
+        else:
+            specs = self._keys.get(sid)
+            if specs is None:
+                key: tuple = (state, sid)
+            else:
+                if len(specs) == 1:  # one key position per id (every pyx12 837 map)
+                    idx, sub, codes = specs[0]
+                    head = el if el is not None else body.split(ele, idx + 1)
+                    val = head[idx] if idx < len(head) else ""
+                    if sub:
+                        val = val.split(comp)[sub - 1] if val else ""
+                    key = (state, sid, val if val in codes else None)
+                else:
+                    if el is None:
+                        el = body.split(ele)
+                    key = (state, sid, *[_key_value(spec, el, comp) for spec in specs])
+            plans = self._plans
+            plan = plans.get(key)
+            if plan is None:
+                if el is None:
+                    el = body.split(ele)
+                plan = _plan(self._stack, sid, el, comp)
+                if len(plans) >= TRANSITION_LIMIT:
+                    plans.clear()
+                plans[key] = plan
+            if plan.outcome == _HIT and not plan.checks:
+                # the common step, inline: the next segment of the same loop instance
+                stack = self._stack
+                depth = plan.depth
+                del stack[depth + 1 :]
+                frame = stack[depth]
+                hit = frame.at = plan.index
+                counts = frame.counts
+                counts[hit] = count = counts.get(hit, 0) + 1
+                found = plan.node
+                if count > plan.max_use:  # too many, or a not-used segment (max 0)
+                    self._overuse(found, sid, count, ordinal, offset)  # type: ignore[arg-type]
+            else:
+                found = self._replay(plan, sid, ordinal, offset, prev_claim)
+            claim = self.claims - 1 if plan.in_claim else -1
         if found is None:
             claim = self.claims - 1 if (not is_clm and self._stack_in_claim()) else -1
             shown = shown_segment_id(sid)  # a mis-separated segment's "id" is all its text
@@ -160,8 +235,22 @@ class TR3Validator:
                 claim,
             )
             return
-        claim = self.claims - 1 if _in_claim(found) else -1
-        self._elements(found, body, el, comp, ordinal, offset, claim)
+        self._state = found
+        memo = self._memo
+        mkey = (found, body)
+        errs = memo.get(mkey)
+        if errs is None:
+            if el is None:
+                el = body.split(ele)
+            if self.fast and quick_check(found, body, ele, comp):
+                errs = tuple(syntax_errors(found, el)) if found.syntax else ()
+            else:
+                errs = check_segment(found, el, comp)
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[mkey] = errs
+        if errs:
+            self._report(found, errs, ordinal, offset, claim)
 
     # -- helpers ---------------------------------------------------------------------
     def _stack_in_claim(self) -> bool:
@@ -208,7 +297,7 @@ class TR3Validator:
         claim: int,
     ) -> None:
         memo = self._memo
-        key = (id(node), body)
+        key = (node, body)
         found = memo.get(key)
         if found is None:
             found = check_segment(node, el, comp)
@@ -216,12 +305,22 @@ class TR3Validator:
                 memo.clear()
             memo[key] = found
         if found:
-            loop = _loop_id(node.parent)
-            for err in found:
-                where = f"{err.ref or node.id}" + (
-                    f" (component {err.component})" if err.component and "-" not in err.ref else ""
-                )
-                self._add(ordinal, offset, node.id, loop, "8", f"{where}: {err.what}", claim, err)
+            self._report(node, found, ordinal, offset, claim)
+
+    def _report(
+        self,
+        node: SegmentNode,
+        found: tuple[ElementError, ...],
+        ordinal: int,
+        offset: int,
+        claim: int,
+    ) -> None:
+        loop = _loop_id(node.parent)
+        for err in found:
+            where = f"{err.ref or node.id}" + (
+                f" (component {err.component})" if err.component and "-" not in err.ref else ""
+            )
+            self._add(ordinal, offset, node.id, loop, "8", f"{where}: {err.what}", claim, err)
 
     def _walk(
         self, sid: str, el: list[str], comp: str, ordinal: int, offset: int, prev_claim: int
@@ -312,6 +411,66 @@ class TR3Validator:
             depth -= 1
             frame = stack[depth]
             loop = frame.loop
+
+    def _replay(
+        self, plan: _Plan, sid: str, ordinal: int, offset: int, prev_claim: int
+    ) -> SegmentNode | None:
+        """Apply a walk plan to this loop instance: what ``_walk`` does, with the scan
+        (which children, which match) already done; only the counts are looked at."""
+        stack = self._stack
+        missing: list[tuple[SegmentNode, LoopNode, str]] = []
+        for depth, k, child, kind in plan.checks:
+            frame = stack[depth]
+            if frame.counts.get(k, 0) >= 1:
+                continue
+            if kind == _SEG:
+                missing.append((child, frame.loop, "segment"))  # type: ignore[arg-type]
+            else:
+                seen = stack[depth + 1].counts if kind == _OPEN_WRAPPER else {}
+                _missing_loops(child, 0, seen, missing)  # type: ignore[arg-type]
+        outcome = plan.outcome
+        if outcome == _HIT:
+            node: SegmentNode = plan.node  # type: ignore[assignment]
+            depth = plan.depth
+            del stack[depth + 1 :]
+            frame = stack[depth]
+            hit = plan.index
+            frame.at = hit
+            frame.counts[hit] = count = frame.counts.get(hit, 0) + 1
+            if missing:
+                self._flush(missing, ordinal, offset, prev_claim, node)
+            if count > plan.max_use:
+                self._overuse(node, sid, count, ordinal, offset)
+            return node
+        if outcome == _ENTER:
+            del stack[plan.depth + 1 :]
+            parent = stack[plan.depth]
+            parent.at = plan.index
+            return self._enter(parent, plan.path, sid, ordinal, offset, missing, prev_claim)
+        return None
+
+    def _overuse(self, node: SegmentNode, sid: str, count: int, ordinal: int, offset: int) -> None:
+        """IK304 2 (a segment marked not used) or 5 (more than its maximum use)."""
+        if node.usage == "N":
+            self._add(
+                ordinal,
+                offset,
+                sid,
+                _loop_id(node.parent),
+                "2",
+                f"{sid}: {_SEGMENT_KINDS['2']}",
+                self._claim_of(node),
+            )
+        elif count > node.max_use:
+            self._add(
+                ordinal,
+                offset,
+                sid,
+                _loop_id(node.parent),
+                "5",
+                f"{sid}: {_SEGMENT_KINDS['5']} ({count} > {node.max_use})",
+                self._claim_of(node),
+            )
 
     def _claim_of(self, node: SegmentNode | LoopNode) -> int:
         return self.claims - 1 if _in_claim(node) else -1
@@ -441,3 +600,143 @@ def _missing_loops(
     for child in loop.children:
         if child.is_loop:
             _missing_loops(child, seen.get(child.index, 0), {}, missing)  # type: ignore[arg-type]
+
+
+# -- the transition cache ------------------------------------------------------------
+# Where the walk goes from the current position depends only on the map: the stack is
+# always the chain of loops above the last matched segment (each outer frame sits at the
+# loop it opened), so that segment's node, the new segment's id and its values at the
+# positions the map matches on (NM101, HL03, REF01, SV101-1 ...) decide which children
+# are scanned and which one matches. Only the counts (missing required children, max use,
+# repeats) belong to the loop instance: a plan records the scan, ``_replay`` reads the
+# counts every time. A key value is kept only when it is one of the codes some namesake
+# node matches (else None, which matches nothing), so garbage values share one plan.
+
+_SEG, _LOOP, _OPEN_WRAPPER, _WRAPPER = 0, 1, 2, 3
+_HIT, _ENTER, _NONE = 0, 1, 2
+_TABLES: dict[int, tuple[CompiledMap, dict[tuple, _Plan], dict]] = {}
+
+
+class _Plan:
+    """The map-only part of one walk step: required children to check (depth, child
+    index, child, kind), then the outcome (a segment hit at ``depth``/``index``, or loops
+    ``path`` entered from the frame at ``depth`` with its position set to ``index``)."""
+
+    __slots__ = ("checks", "outcome", "depth", "index", "node", "path", "in_claim", "max_use")
+
+    def __init__(
+        self,
+        checks: tuple[tuple[int, int, SegmentNode | LoopNode, int], ...],
+        outcome: int,
+        depth: int = 0,
+        index: int = 0,
+        node: SegmentNode | None = None,
+        path: list[LoopNode] | None = None,
+    ) -> None:
+        self.checks, self.outcome, self.depth, self.index = checks, outcome, depth, index
+        self.node, self.path = node, path or []
+        # a hit segment's count above this needs a look (not used: every count does)
+        self.max_use = -1 if node is None else (0 if node.usage == "N" else node.max_use)
+        if path:
+            node = path[-1].first
+        self.in_claim = node is not None and _in_claim(node)
+
+
+def _tables(compiled: CompiledMap) -> tuple[dict[tuple, _Plan], dict]:
+    """The map's shared plan cache and, per segment id, the key positions of its nodes
+    with the union of their codes."""
+    entry = _TABLES.get(id(compiled))
+    if entry is None or entry[0] is not compiled:
+        specs: dict[str, dict[tuple[int, int], set[str]]] = {}
+        _key_specs(compiled.st_loop, specs)
+        keys = {
+            sid: tuple((idx, sub, frozenset(codes)) for (idx, sub), codes in sorted(by.items()))
+            for sid, by in specs.items()
+        }
+        entry = (compiled, {}, keys)
+        _TABLES[id(compiled)] = entry
+    return entry[1], entry[2]
+
+
+def _key_specs(loop: LoopNode, out: dict[str, dict[tuple[int, int], set[str]]]) -> None:
+    for child in loop.children:
+        if child.is_loop:
+            _key_specs(child, out)  # type: ignore[arg-type]
+        elif child.key is not None:  # type: ignore[union-attr]
+            idx, sub, codes = child.key  # type: ignore[union-attr]
+            out.setdefault(child.id, {}).setdefault((idx, sub), set()).update(codes)
+
+
+def _key_value(spec: tuple[int, int, frozenset[str]], el: list[str], comp: str) -> str | None:
+    """The value ``_key_match`` would test at this key position, or None when no node
+    could match it."""
+    idx, sub, codes = spec
+    val = el[idx] if idx < len(el) else ""
+    if sub:
+        val = val.split(comp)[sub - 1] if val else ""
+    return val if val in codes else None
+
+
+def _plan(stack: list[_Frame], sid: str, el: list[str], comp: str) -> _Plan:
+    """``TR3Validator._walk``'s scan, recorded instead of applied (same order)."""
+    checks: list[tuple[int, int, SegmentNode | LoopNode, int]] = []
+    depth = len(stack) - 1
+    frame = stack[depth]
+    loop = frame.loop
+    start = _first_at_pos(loop, frame.at)
+    while True:
+        children = loop.children
+        hit = -1
+        enter: list[LoopNode] | None = None
+        scanned_to = len(children)
+        for j in loop.by_sid.get(sid, ()):
+            if j < start:
+                continue
+            child = children[j]
+            if child.is_loop:
+                path = _loop_match(child, sid, el, comp)  # type: ignore[arg-type]
+                if path is not None:
+                    hit, enter, scanned_to = j, path, j
+                    break
+            elif _key_match(child, el, comp):  # type: ignore[arg-type]
+                first = loop.first
+                scanned_to = j
+                if (
+                    depth > 0
+                    and first is not None
+                    and first.id == sid
+                    and _key_match(first, el, comp)
+                ):
+                    hit, enter = -2, [loop]
+                else:
+                    hit = j
+                break
+        inner = stack[depth + 1] if depth + 1 < len(stack) else None
+        for k in loop.required:
+            if k < start or k >= scanned_to:
+                continue
+            child = children[k]
+            if k == frame.at and (not child.is_loop or child.first is not None):  # type: ignore[union-attr]
+                continue  # where the frame is was counted on the way in: never missing
+            if not child.is_loop:
+                kind = _SEG
+            elif child.first is not None:  # type: ignore[union-attr]
+                kind = _LOOP
+            elif inner is not None and inner.loop is child:
+                kind = _OPEN_WRAPPER
+            else:
+                kind = _WRAPPER
+            checks.append((depth, k, child, kind))
+        if hit >= 0 and enter is None:
+            node: SegmentNode = children[hit]  # type: ignore[assignment]
+            return _Plan(tuple(checks), _HIT, depth, hit, node)
+        if enter is not None:
+            if hit == -2:
+                return _Plan(tuple(checks), _ENTER, depth - 1, loop.index, path=enter)
+            return _Plan(tuple(checks), _ENTER, depth, hit, path=enter)
+        if depth == 0:
+            return _Plan(tuple(checks), _NONE)
+        start = _first_at_pos(loop.parent, loop.index)  # type: ignore[arg-type]
+        depth -= 1
+        frame = stack[depth]
+        loop = frame.loop
