@@ -262,7 +262,6 @@ class Ack277CAWriter(_PerFile):
         super().abort(exc)
 
 
-
 class AckFileWriter(Writer):
     """999 or TA1 files, written from what step 1 found in each input's envelopes: a
     folder gets one file per input, a file path gets them all, one interchange after

@@ -244,6 +244,7 @@ _INSERT_SERVICE = (
     f" VALUES ({', '.join('?' * len(_SERVICE_COLUMNS))})"
 )
 
+
 class TimelineRow(NamedTuple):
     """One row of `history show` / `history export`: an accepted or withdrawn service
     line, or (``procedure`` empty, no date) a claim whose latest verdict is rejected.
@@ -266,6 +267,7 @@ class TimelineRow(NamedTuple):
     sender: str
     isa13: str
     reasons: str = ""  # a rejected claim's reasons, "SC006: ...; SC007: ..."
+
 
 @dataclass
 class _Pending:

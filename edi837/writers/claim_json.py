@@ -15,8 +15,7 @@ from edi837.verdicts import Finding, Verdict
 
 
 def claim_head(verdict: Verdict) -> str:
-    """The claim's JSON object up to (not including) ``status``, without its closing brace.
-    """
+    """The claim's JSON object up to (not including) ``status``, without its closing brace."""
     claim = verdict.claim
     env = claim.envelope
     return json.dumps(
