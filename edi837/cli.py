@@ -28,7 +28,6 @@ from edi837.cli_options import (
     REPORT_FORMATS,
     iso_date,
     rule_selection_options,
-    run_context,
     run_notes,
 )
 from edi837.cli_rules import rules_cmd, schema_cmd
@@ -254,6 +253,7 @@ def check(
     from edi837.checking import check
     from edi837.control import control_numbers
     from edi837.outputs import OutputOptions
+    from edi837.rules.context import RunContext
     from edi837.sources import open_output
     from edi837.store import default_history_url, open_store
     from edi837.writers.report import TextReport
@@ -261,12 +261,12 @@ def check(
     if parquet and importlib.util.find_spec("pyarrow") is None:  # before any output
         raise InputError("--parquet needs pyarrow: pip install 'edi837[parquet]'")
     try:
-        run = run_context(
+        run = RunContext.build(
             policy,
             authorizations,
             providers,
             received,
-            validate,
+            validate=validate,
             select=select,
             ignore=ignore,
             warn=warn,

@@ -53,36 +53,6 @@ def rule_selection_options(command):
     return command
 
 
-def run_context(
-    policy: str,
-    authorizations: str | None,
-    providers: str | None,
-    received: date | None,
-    validate: bool = False,
-    *,
-    select: tuple[str, ...] = (),
-    ignore: tuple[str, ...] = (),
-    warn: tuple[str, ...] = (),
-    envelope: str = "strict",
-    tr3: bool = True,
-) -> RunContext:
-    """Load the policy profile and reference feeds (raising Edi837Error naming the file)."""
-    from edi837.rules.context import RunContext  # the rules: only for a screening run
-
-    return RunContext.build(
-        policy,
-        authorizations,
-        providers,
-        received,
-        validate=validate,
-        select=select,
-        ignore=ignore,
-        warn=warn,
-        envelope=envelope,
-        tr3=tr3,
-    )
-
-
 def run_notes(run: RunContext) -> list[str]:
     notes = []
     if run.authorizations is None:

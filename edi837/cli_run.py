@@ -9,7 +9,7 @@ import click
 
 from edi837.cli_config import config_option
 from edi837.cli_guard import EXIT_OK, EXIT_UNREADABLE, InputError
-from edi837.cli_options import iso_date, rule_selection_options, run_context
+from edi837.cli_options import iso_date, rule_selection_options
 from edi837.errors import Edi837Error
 from edi837.policy import DEFAULT_POLICY, SHIPPED
 
@@ -143,7 +143,9 @@ def run_cmd(
     from edi837.observe import Metrics, event_sink
 
     try:
-        run = run_context(
+        from edi837.rules.context import RunContext  # the rules: only for a run
+
+        run = RunContext.build(
             policy,
             authorizations,
             providers,

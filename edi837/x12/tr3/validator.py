@@ -337,32 +337,7 @@ class TR3Validator:
         while True:
             children = loop.children
             counts = frame.counts if frame is not None else {}
-            cands = loop.by_sid.get(sid, ())
-            hit = -1
-            enter: list[LoopNode] | None = None
-            scanned_to = len(children)
-            for j in cands:
-                if j < start:
-                    continue
-                child = children[j]
-                if child.is_loop:
-                    path = _loop_match(child, sid, el, comp)  # type: ignore[arg-type]
-                    if path is not None:
-                        hit, enter, scanned_to = j, path, j
-                        break
-                elif _key_match(child, el, comp):  # type: ignore[arg-type]
-                    first = loop.first
-                    scanned_to = j
-                    if (
-                        depth > 0
-                        and first is not None
-                        and first.id == sid
-                        and _key_match(first, el, comp)
-                    ):
-                        hit, enter = -2, [loop]  # the loop's first segment again: repeat
-                    else:
-                        hit = j
-                    break
+            hit, enter, scanned_to = _scan(loop, start, depth, sid, el, comp)
             inner = stack[depth + 1] if depth + 1 < len(stack) else None
             self._collect_missing(loop, counts, start, scanned_to, missing, inner)
             if hit >= 0 and enter is None:
@@ -677,6 +652,29 @@ def _key_value(spec: tuple[int, int, frozenset[str]], el: list[str], comp: str) 
     return val if val in codes else None
 
 
+def _scan(
+    loop: LoopNode, start: int, depth: int, sid: str, el: list[str], comp: str
+) -> tuple[int, list[LoopNode] | None, int]:
+    """One level of pyx12's walk: (hit, loops to enter, how far the scan went) for this
+    segment among ``loop``'s children from ``start``. ``hit`` is the child index, -2 for
+    a repeat of ``loop`` itself (its first segment again), -1 for no match here."""
+    children = loop.children
+    for j in loop.by_sid.get(sid, ()):
+        if j < start:
+            continue
+        child = children[j]
+        if child.is_loop:
+            path = _loop_match(child, sid, el, comp)  # type: ignore[arg-type]
+            if path is not None:
+                return j, path, j
+        elif _key_match(child, el, comp):  # type: ignore[arg-type]
+            first = loop.first
+            if depth > 0 and first is not None and first.id == sid and _key_match(first, el, comp):
+                return -2, [loop], j  # the loop's first segment again: repeat
+            return j, None, j
+    return -1, None, len(children)
+
+
 def _plan(stack: list[_Frame], sid: str, el: list[str], comp: str) -> _Plan:
     """``TR3Validator._walk``'s scan, recorded instead of applied (same order)."""
     checks: list[tuple[int, int, SegmentNode | LoopNode, int]] = []
@@ -686,31 +684,7 @@ def _plan(stack: list[_Frame], sid: str, el: list[str], comp: str) -> _Plan:
     start = _first_at_pos(loop, frame.at)
     while True:
         children = loop.children
-        hit = -1
-        enter: list[LoopNode] | None = None
-        scanned_to = len(children)
-        for j in loop.by_sid.get(sid, ()):
-            if j < start:
-                continue
-            child = children[j]
-            if child.is_loop:
-                path = _loop_match(child, sid, el, comp)  # type: ignore[arg-type]
-                if path is not None:
-                    hit, enter, scanned_to = j, path, j
-                    break
-            elif _key_match(child, el, comp):  # type: ignore[arg-type]
-                first = loop.first
-                scanned_to = j
-                if (
-                    depth > 0
-                    and first is not None
-                    and first.id == sid
-                    and _key_match(first, el, comp)
-                ):
-                    hit, enter = -2, [loop]
-                else:
-                    hit = j
-                break
+        hit, enter, scanned_to = _scan(loop, start, depth, sid, el, comp)
         inner = stack[depth + 1] if depth + 1 < len(stack) else None
         for k in loop.required:
             if k < start or k >= scanned_to:
