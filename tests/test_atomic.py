@@ -173,6 +173,7 @@ def test_dash_is_standard_output(batch) -> None:
     assert len(json.loads(result.stdout)["claims"]) == 40
 
 
+@pytest.mark.slow
 def test_four_concurrent_runs_leave_one_complete_report(tmp_path, batch) -> None:
     target = tmp_path / "same.json"
     procs = [

@@ -47,6 +47,7 @@ def split(tmp_path: Path, inputs: list[Path], feeds: list[str]) -> tuple[Path, P
 
 
 @pytest.mark.parametrize("batch", BATCHES, ids=lambda p: p.name)
+@pytest.mark.slow
 def test_profile_batches_conserve_claims(tmp_path, batch):
     policy = batch.name if batch.parent.name == "profiles" else "bcbsma"
     feeds = [

@@ -25,6 +25,8 @@ from edi837.synth import random_claims, write_837
 from edi837.x12.pyx12_adapter import ClaimFacts, pyx12_claims, pyx12_validate
 from edi837.x12.separators import Separators
 
+pytestmark = pytest.mark.slow  # see README: pytest -m "not slow"
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MALFORMED = json.loads((FIXTURES / "malformed" / "expected.json").read_text())
 BATCH_FILES = sorted(p.relative_to(FIXTURES).as_posix() for p in FIXTURES.glob("**/claims/*"))

@@ -17,6 +17,8 @@ from edi837.x12.tokenizer import read_segments
 from tests.report_schema import validate_report
 from tests.scenario import DAY0, Auth, Scenario, s_claim
 
+pytestmark = pytest.mark.slow  # see README: pytest -m "not slow"
+
 EDI837 = [sys.executable, "-m", "edi837.cli"]
 
 

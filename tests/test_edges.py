@@ -422,6 +422,7 @@ def _run_dirs(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if p.name.startswith(PREFIX)]
 
 
+@pytest.mark.slow
 def test_sigterm_leaves_no_temporary_files(tmp_path) -> None:
     big = tmp_path / "big.837"
     generate_file(big, seed=6, claims=20000)

@@ -14,12 +14,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edi837.synth.random_batch import generate_file
 from edi837.x12.separators import Separators
 from tests.fuzz_edges import KINDS, Mutation, mutate, run_everything
+
+pytestmark = pytest.mark.slow  # see README: pytest -m "not slow"
 
 EXAMPLES = int(os.environ.get("EDI837_FUZZ_EXAMPLES", "2000"))
 _WORK = Path(tempfile.mkdtemp(prefix="edi837-fuzz-"))

@@ -11,8 +11,12 @@ import threading
 import time
 import urllib.request
 
+import pytest
+
 from edi837.dropfolder import DropFolderWorker
 from tests.test_dropfolder import EDI837, build_inbox, copy_tree, reported_verdicts, single_run
+
+pytestmark = pytest.mark.slow  # see README: pytest -m "not slow"
 
 SETTLE = 1.5
 

@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from edi837.cli import main
@@ -27,6 +28,7 @@ def test_jsonl_reads_back_with_pandas(tmp_path):
     assert lines == summary["s_code_lines"]
 
 
+@pytest.mark.slow
 def test_transaction_set_over_5000_claims_warns(tmp_path):
     path = tmp_path / "big.837"
     write_837_file(

@@ -27,6 +27,8 @@ from edi837.screening import Screening
 from edi837.spark import run_context
 from tests.test_dropfolder import build_inbox
 
+pytestmark = pytest.mark.slow  # see README: pytest -m "not slow"
+
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "payer-inbound"
 

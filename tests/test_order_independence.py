@@ -2,10 +2,13 @@
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.scenario import DAY0, Auth, Scenario, s_claim
+
+pytestmark = pytest.mark.slow  # see README: pytest -m "not slow"
 
 MEMBERS = ["MBR0001", "MBR0002", "MBR0003"]
 

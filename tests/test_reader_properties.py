@@ -15,11 +15,14 @@ import io
 import string
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from edi837.x12.separators import Separators
 from edi837.x12.tokenizer import ISA_LENGTH, SegmentReader
+
+pytestmark = pytest.mark.slow  # see README: pytest -m "not slow"
 
 BOM = b"\xef\xbb\xbf"
 PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"

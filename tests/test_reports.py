@@ -290,6 +290,7 @@ def test_html_caps_rows_but_counts_them(tmp_path, monkeypatch):
 
 
 @given(st.text())
+@pytest.mark.slow
 def test_xml_safe_anything_goes_into_lxml(text):
     safe = xml_safe(text)
     node = el("p", text, title=text)

@@ -112,6 +112,7 @@ CHOICES = {
         ("mixed", 1, 50, "all_accepted"),
     ],
 )
+@pytest.mark.slow
 def test_split_conserves_claims(tmp_path, form, interchanges, per_st, choice) -> None:
     path = tmp_path / "in.837"
     generate_file(
@@ -281,6 +282,7 @@ def batch_file(tmp_path_factory) -> Path:
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(st.booleans(), min_size=40, max_size=40))
+@pytest.mark.slow
 def test_split_any_assignment_conserves_claims(batch_file, flags) -> None:
     """Whatever the verdicts, every claim lands once, intact, under its own parents."""
     raw = batch_file.read_bytes().decode("latin-1")

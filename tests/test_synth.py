@@ -432,6 +432,7 @@ def separator_sets(draw: st.DrawFn) -> tuple[Separators, str]:
     form=st.sampled_from(["837P", "837I", "mixed"]),
     claims_per_st=st.integers(1, 5),
 )
+@pytest.mark.slow
 def test_property_pyx12_accepts_random_batches(
     sep_set: tuple[Separators, str], seed: int, n: int, form: str, claims_per_st: int
 ) -> None:

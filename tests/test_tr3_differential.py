@@ -19,6 +19,8 @@ from edi837.x12.pyx12_adapter import _run_validator
 from edi837.x12.tokenizer import SegmentReader
 from edi837.x12.tr3 import validate_path
 
+pytestmark = pytest.mark.slow  # see README: pytest -m "not slow"
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 _ENVELOPE_IK304 = frozenset()  # every IK304 pyx12 gives on these files is in scope
 # Segment-level checks pyx12 runs outside its map walk (x12file: HL numbering, LX

@@ -20,6 +20,8 @@ from tests.scenario import Auth, Scenario, days, s_claim
 from tests.store.batch import member
 from tests.store.worker import screen
 
+pytestmark = pytest.mark.slow  # see README: pytest -m "not slow"
+
 WORKERS = 4
 MEMBERS = 40
 DAYS = (0, 10, 20, 40)

@@ -29,6 +29,8 @@ from edi837.store import open_store, retry_transient
 from tests.scenario import Auth, Scenario, days, s_claim
 from tests.store.worker import run_context, screen
 
+pytestmark = pytest.mark.slow  # see README: pytest -m "not slow"
+
 MEMBERS = ("MBR0001", "MBR0002")
 MONTHS = 3  # each member's order allows 3 S0354 months
 INTERVAL = 30

@@ -16,9 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from edi837.store import open_store
 from tests.store.batch import batch, write
 from tests.store.worker import screen
+
+pytestmark = pytest.mark.slow  # see README: pytest -m "not slow"
 
 ROOT = Path(__file__).resolve().parents[2]
 
