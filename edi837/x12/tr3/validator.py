@@ -347,26 +347,7 @@ class TR3Validator:
                 frame.at = hit
                 frame.counts[hit] = count = frame.counts.get(hit, 0) + 1
                 self._flush(missing, ordinal, offset, prev_claim, node)
-                if node.usage == "N":
-                    self._add(
-                        ordinal,
-                        offset,
-                        sid,
-                        _loop_id(loop),
-                        "2",
-                        f"{sid}: {_SEGMENT_KINDS['2']}",
-                        self._claim_of(node),
-                    )
-                elif count > node.max_use:
-                    self._add(
-                        ordinal,
-                        offset,
-                        sid,
-                        _loop_id(loop),
-                        "5",
-                        f"{sid}: {_SEGMENT_KINDS['5']} ({count} > {node.max_use})",
-                        self._claim_of(node),
-                    )
+                self._overuse(node, sid, count, ordinal, offset)
                 return node
             if enter is not None:
                 if hit == -2:  # repeat of the scanned loop: re-enter it from its parent
