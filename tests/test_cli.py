@@ -193,7 +193,7 @@ def test_output_file_is_written_atomically(tmp_path, monkeypatch):
     def boom(self, verdict):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(report_module.JsonReport, "claim_text", boom)
+    monkeypatch.setattr(report_module.JsonReport, "claim", boom)
     result = CliRunner().invoke(
         main, ["check", "-q", "--format", "json", "-o", str(target), *feeds, str(paths[0])]
     )

@@ -97,6 +97,7 @@ class ClaimReader:
         wanted: str = EVERY_CLAIM,
         validator: TR3Validator | None = None,
         on_segment: Callable[[Segment], None] | None = None,
+        checks: bool = True,
     ) -> None:
         self.source = source
         self.name = name or (str(source) if isinstance(source, str | Path) else "<stream>")
@@ -113,6 +114,9 @@ class ClaimReader:
         # splits and annotated copy); a claim's own segments travel as ``Claim.raw``.
         # A claim is yielded before the segment that ends it is handed over.
         self.on_segment = on_segment
+        # The reader's own syntax checks (unknown segments, orphan LX, bad DMG02): off
+        # in the answer pass, which takes every issue from the first read.
+        self.checks = checks and validator is None
 
     @property
     def line_ending(self) -> str:
@@ -145,7 +149,7 @@ class ClaimReader:
         self._reader = reader
         validator = self.validator
         validate = validator.segment if validator is not None else None
-        own_checks = validator is None  # the validator reports these itself
+        own_checks = self.checks  # else the validator (or the first read) reports these
         tap = self.on_segment
         st: Transaction | None = None
         envelope: Envelope | None = None

@@ -119,13 +119,10 @@ class JsonReport(Report):
         self._first = True
 
     def claim(self, verdict: Verdict) -> None:
-        self.claim_text(claim_json_text(verdict))
-
-    def claim_text(self, text: str) -> None:
         if not self._first:
             self.out.write(",\n")
         self._first = False
-        self.out.write(text)
+        self.out.write(claim_json_text(verdict))
 
     def finish(self, files: list[FileResult], summary: Summary) -> None:
         self.out.write('\n], "summary": ' + json.dumps(summary.to_json()) + "}\n")
@@ -140,10 +137,7 @@ class JsonLinesReport(Report):
         self.out.write(json.dumps(run_record(meta)) + "\n")
 
     def claim(self, verdict: Verdict) -> None:
-        self.claim_text(claim_json_text(verdict))
-
-    def claim_text(self, text: str) -> None:
-        self.out.write('{"type": "claim", ' + text[1:] + "\n")
+        self.out.write(claim_json_text(verdict, {"type": "claim"}) + "\n")
 
     def finish(self, files: list[FileResult], summary: Summary) -> None:
         for f in files:
