@@ -46,7 +46,7 @@ from edi837.rules.structure import (
 )
 from edi837.runtmp import run_dir
 from edi837.safetext import PHI_SEGMENTS, escape, without_values
-from edi837.sources import ZipArchiveInput, source_key, zip_members
+from edi837.sources import MEMBER_SEP, ZipArchiveInput, source_key, zip_members
 from edi837.spool import DigestSpool
 from edi837.store import run_in_transaction
 from edi837.store.base import HistoryStore
@@ -333,6 +333,9 @@ class Screening:
 
     # -- step 0: stdin is spooled to a file, because it is read twice ----------
     def _materialize(self, path: str) -> str:
+        if path.startswith("-" + MEMBER_SEP) and self._tempdir is not None:
+            # A member of a ZIP piped in: shown as "-!member", read from the spooled copy.
+            return os.path.join(self._tempdir, "stdin.837") + path[1:]
         if path != "-":
             return path
         if self._tempdir is None:
@@ -355,6 +358,9 @@ class Screening:
                     spool.add(index, digest)
             except ZipArchiveInput:  # its members are the inputs, in its place
                 members = zip_members(result.local_path or given)
+                if given == "-":  # named after standard input, not the spooled copy
+                    spooled = result.local_path
+                    members = ["-" + m[len(spooled) :] for m in members]
                 fresh = [m for m in members if source_key(m) not in seen]
                 self.duplicates += [m for m in members if source_key(m) in seen]
                 seen.update(source_key(m) for m in fresh)

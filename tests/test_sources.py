@@ -80,3 +80,29 @@ def test_gzip_stream_gives_back_the_bytes(tmp_path, data, level):
     path.write_bytes(gzip.compress(data, compresslevel=level))
     with open_source(path) as stream:
         assert stream.read() == data
+
+
+def test_zip_on_standard_input_is_screened_member_by_member(tmp_path):
+    """``edi837 check -`` with a ZIP piped in: stdin is spooled once, found to be an
+    archive when read, and each member answered as its own input, every claim once."""
+    plain = [tmp_path / "a.837", tmp_path / "b.837"]
+    for k, p in enumerate(plain):
+        generate_file(p, seed=11 + k, claims=6 + k)
+    archive = tmp_path / "batch.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in plain:
+            zf.write(p, p.name)
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [*EDI837, "check", "-q", "--no-history", "--format", "json", "-o", str(report), "-"],
+        input=archive.read_bytes(),
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    doc = json.loads(report.read_text())
+    assert [f["path"] for f in doc["files"]] == ["-!a.837", "-!b.837"]  # not the spool's
+    assert all(f["readable"] for f in doc["files"])
+    _, want = screened([str(p) for p in plain])
+    assert sorted((c["claim_id"], c["status"]) for c in doc["claims"]) == sorted(want)
+    assert len(doc["claims"]) == 13
