@@ -15,6 +15,7 @@ checked again (the validator memoizes by body text, which makes repeated segment
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from edi837.x12.tr3.compile import Element, SegmentNode
@@ -344,12 +345,31 @@ def syntax_errors(node: SegmentNode, el: list[str]) -> list[ElementError]:
 # Nodes with dates, DTP/ST, 1250/1251 type lists, or long code lists get no pattern.
 CODE_LIMIT = 300
 SEGMENT_LIMIT = 4096
-_SEGMENT: dict[tuple[SegmentNode, str, str], re.Pattern[str] | None] = {}
+_SEGMENT: dict[tuple[SegmentNode, str, str], re.Pattern[str] | object | None] = {}
+_UNSEEN, _SEEN_ONCE = object(), object()  # quick_check's marks for a node not yet built
 _AN_SET = frozenset(c for c in map(chr, range(128)) if not _BAD_AN.match(c))
 
 
+@lru_cache(maxsize=64)
 def _class(chars: frozenset[str]) -> str:
-    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+    """A character class of exactly ``chars``, runs written as ranges (``A-Z``).
+
+    Why ranges: the class of the AN set (~90 characters) is in most patterns, and the
+    regex parser's cost is per item; the compiled class is the same either way."""
+    points = sorted(map(ord, chars))
+    items: list[str] = []
+    i = 0
+    while i < len(points):
+        j = i
+        while j + 1 < len(points) and points[j + 1] == points[j] + 1:
+            j += 1
+        first, last = re.escape(chr(points[i])), re.escape(chr(points[j]))
+        if j - i >= 2:
+            items.append(f"{first}-{last}")
+        else:
+            items.extend(re.escape(chr(p)) for p in points[i : j + 1])
+        i = j + 1
+    return "[" + "".join(items) + "]"
 
 
 def _value_regex(spec: Element, an: frozenset[str]) -> str | None:
@@ -433,13 +453,20 @@ def _build(node: SegmentNode, ele: str, comp: str) -> re.Pattern[str] | None:
 
 
 def quick_check(node: SegmentNode, body: str, ele: str, comp: str) -> bool:
-    """Does ``body`` match the node's whole-segment pattern (no element errors)?"""
+    """Does ``body`` match the node's whole-segment pattern (no element errors)?
+
+    False says only "check the long way". The pattern is built the second time a node
+    is asked about, not the first: building one costs as much as checking ~50 bodies
+    the long way, and most nodes of a small file (its envelope, its one submitter and
+    billing provider) are asked about once.
+    """
     key = (node, ele, comp)
-    try:
-        pattern = _SEGMENT[key]
-    except KeyError:
-        pattern = _build(node, ele, comp)
+    pattern = _SEGMENT.get(key, _UNSEEN)
+    if pattern is _UNSEEN or pattern is _SEEN_ONCE:
         if len(_SEGMENT) >= SEGMENT_LIMIT:
             _SEGMENT.clear()
-        _SEGMENT[key] = pattern
+        if pattern is _UNSEEN:
+            _SEGMENT[key] = _SEEN_ONCE
+            return False
+        pattern = _SEGMENT[key] = _build(node, ele, comp)
     return pattern is not None and pattern.fullmatch(body) is not None
