@@ -10,7 +10,6 @@ for a misspelling.
 from __future__ import annotations
 
 import codecs
-import difflib
 import math
 import re
 import tomllib
@@ -94,6 +93,8 @@ def _describe(error, data: dict[str, Any]) -> Iterator[str]:
                 continue
             if patterns and any(re.search(p, key) for p in patterns):
                 continue
+            import difflib  # a bad policy only
+
             hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
             if not path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 SCHEMAS = ("report", "policy")
@@ -19,7 +19,23 @@ def schema_text(name: str) -> str:
     """The schema file's text, as shipped (``edi837 schema NAME`` prints it)."""
     if name not in SCHEMAS:
         raise ValueError(f"unknown schema {name!r}: one of {', '.join(SCHEMAS)}")
-    return resources.files(__package__).joinpath(f"{name}.schema.json").read_text("utf-8")
+    return shipped_text(__package__, __file__, f"{name}.schema.json")
+
+
+def shipped_text(package: str, module_file: str, name: str) -> str:
+    """A data file shipped beside ``module_file`` in ``package``, as UTF-8 text.
+
+    Read from the folder itself when the package is one (every ordinary install): the
+    ``importlib.resources`` machinery (and the zipfile and tempfile it imports) cost a
+    run milliseconds for two small files. A package that is not a folder on disk (a
+    zip import) is read through ``importlib.resources``, as before.
+    """
+    try:
+        return (Path(module_file).parent / name).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        from importlib import resources
+
+        return resources.files(package).joinpath(name).read_text(encoding="utf-8")
 
 
 @cache
