@@ -29,8 +29,9 @@ _DIGITS = re.compile(r"[0-9]+\Z", re.ASCII)
 _CONTROL = re.compile("[\x01-\x07\x09-\x0d\x11-\x17\x1c-\x1f]")
 _DATE_TYPES = ("RD8", "DT", "D8", "D6")
 FAST_LIMIT = 4096  # nodes with their precompiled fast checks (a map has ~600)
-_FAST: dict[SegmentNode, tuple[re.Pattern[str] | None, ...]] = {}
-_FAST_COMPOSITE: dict[Element, tuple[re.Pattern[str] | None, ...]] = {}
+_FAST: dict[SegmentNode, tuple[re.Pattern[str] | None, ...] | object] = {}
+_FAST_COMPOSITE: dict[Element, tuple[re.Pattern[str] | None, ...] | object] = {}
+_SEEN_ONCE = object()  # a node (or composite) asked about once: no pattern compiled yet
 
 
 class ElementError(NamedTuple):
@@ -168,22 +169,29 @@ def fast_pattern(spec: Element) -> re.Pattern[str] | None:
 
 
 def _fast_checks(node: SegmentNode) -> tuple[re.Pattern[str] | None, ...]:
-    found = _FAST.get(node)
-    if found is None:
-        found = tuple(fast_pattern(spec) for spec in node.elements)
-        if len(_FAST) >= FAST_LIMIT:
-            _FAST.clear()
-        _FAST[node] = found
-    return found
+    """The node's per-element fast patterns; none the first time (see ``_patterns``)."""
+    return _patterns(_FAST, node, node.elements)
 
 
 def _composite_fast(spec: Element) -> tuple[re.Pattern[str] | None, ...]:
-    found = _FAST_COMPOSITE.get(spec)
+    return _patterns(_FAST_COMPOSITE, spec, spec.components or ())
+
+
+def _patterns(cache: dict, key: object, specs: tuple[Element, ...]) -> tuple:
+    """``fast_pattern`` of each spec, compiled the second time ``key`` is asked about.
+
+    The first time, every value goes the long way (None is "no fast check", which the
+    callers treat as a pattern that did not match): compiling a node's patterns costs
+    more than checking one body, and most nodes of a small file are seen once.
+    """
+    found = cache.get(key)
     if found is None:
-        found = tuple(fast_pattern(sub) for sub in spec.components or ())
-        if len(_FAST_COMPOSITE) >= FAST_LIMIT:
-            _FAST_COMPOSITE.clear()
-        _FAST_COMPOSITE[spec] = found
+        if len(cache) >= FAST_LIMIT:
+            cache.clear()
+        cache[key] = _SEEN_ONCE
+        return (None,) * len(specs)
+    if found is _SEEN_ONCE:
+        found = cache[key] = tuple(fast_pattern(spec) for spec in specs)
     return found
 
 
@@ -346,7 +354,7 @@ def syntax_errors(node: SegmentNode, el: list[str]) -> list[ElementError]:
 CODE_LIMIT = 300
 SEGMENT_LIMIT = 4096
 _SEGMENT: dict[tuple[SegmentNode, str, str], re.Pattern[str] | object | None] = {}
-_UNSEEN, _SEEN_ONCE = object(), object()  # quick_check's marks for a node not yet built
+_UNSEEN = object()  # quick_check: a node never asked about
 _AN_SET = frozenset(c for c in map(chr, range(128)) if not _BAD_AN.match(c))
 
 
