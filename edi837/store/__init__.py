@@ -61,8 +61,7 @@ __all__ = [
 
 T = TypeVar("T")
 
-# The SQL store's names, imported on first use: a --no-history run needs neither them
-# nor sqlite3.
+# The SQL store's names, imported on first use: a --no-history run does not need them.
 _FROM_SCHEMA = frozenset(("SCHEMA_VERSION", "SqlHistory", "StoreError", "describe_url"))
 
 
