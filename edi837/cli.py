@@ -11,27 +11,24 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import importlib
 import importlib.util
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from datetime import date
 from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from edi837 import __version__
-from edi837.cli_config import META_OFF, META_PATH, config_cmd, config_option
-from edi837.cli_data import generate, policies
+from edi837.cli_config import META_OFF, META_PATH, config_option
 from edi837.cli_guard import GuardedGroup, InputError, set_debug
-from edi837.cli_history import history
 from edi837.cli_options import (
     REPORT_FORMATS,
     iso_date,
     rule_selection_options,
     run_notes,
 )
-from edi837.cli_rules import rules_cmd, schema_cmd
-from edi837.cli_run import run_cmd
 from edi837.errors import Edi837Error
 from edi837.policy import DEFAULT_POLICY, SHIPPED
 from edi837.runtmp import install_signal_handlers, sweep_stale
@@ -78,6 +75,8 @@ def main(ctx: click.Context, debug: bool, config_file: str | None, no_config: bo
 
 def _engine(ctx: click.Context, param: click.Parameter, value: str) -> str | None:
     """``local`` -> None; ``spark`` / ``spark:MASTER`` -> the Spark master URL."""
+    if value == "local":  # the default: the Spark engine's module is not needed to say so
+        return None
     from edi837.spark import parse_engine
 
     try:
@@ -357,13 +356,58 @@ def _report(fmt: str, out: TextIO, run: RunContext | None = None):
     return FORMATS[fmt](out)
 
 
-main.add_command(history)
-main.add_command(run_cmd)
-main.add_command(generate)
-main.add_command(policies)
-main.add_command(rules_cmd)
-main.add_command(schema_cmd)
-main.add_command(config_cmd)
+class LazyCommands(MutableMapping):
+    """A group's ``commands``, each imported the first time it is looked up.
+
+    Why: ``edi837 check`` is run far more than any other command, and importing the
+    others (their modules, their click options) cost it a few milliseconds every run.
+    ``main.commands["history"]``, ``get_command``, ``--help`` and ``add_command`` work as
+    on a plain dict; only a command's module import waits.
+    """
+
+    def __init__(self, commands: dict[str, click.Command]) -> None:
+        self._entries: dict[str, click.Command | tuple[str, str]] = dict(commands)
+
+    def add_lazy(self, name: str, module: str, attribute: str) -> None:
+        """``name`` is ``module.attribute``, imported on first use."""
+        self._entries[name] = (module, attribute)
+
+    def __getitem__(self, name: str) -> click.Command:
+        entry = self._entries[name]
+        if isinstance(entry, tuple):
+            module, attribute = entry
+            entry = self._entries[name] = getattr(importlib.import_module(module), attribute)
+        return entry
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._entries[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._entries[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+
+# Commands other than check, by name (the click name each module gives its command).
+SUBCOMMANDS = (
+    ("history", "edi837.cli_history", "history"),
+    ("run", "edi837.cli_run", "run_cmd"),
+    ("generate", "edi837.cli_data", "generate"),
+    ("policies", "edi837.cli_data", "policies"),
+    ("rules", "edi837.cli_rules", "rules_cmd"),
+    ("schema", "edi837.cli_rules", "schema_cmd"),
+    ("config", "edi837.cli_config", "config_cmd"),
+)
+main.commands = LazyCommands(main.commands)
+for _name, _module, _attribute in SUBCOMMANDS:
+    main.commands.add_lazy(_name, _module, _attribute)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

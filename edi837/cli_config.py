@@ -12,7 +12,6 @@ folder edi837 runs in, as on the command line.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import tomllib
@@ -74,6 +73,8 @@ def load_config(path: Path, commands: dict[str, click.Command]) -> dict[str, dic
         raise ConfigError(f"{path}: not UTF-8 text; save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    import difflib  # the hints of a bad config file
+
     default_map: dict[str, dict[str, Any]] = {}
     for table, values in data.items():
         if table not in commands or not isinstance(values, dict):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-import traceback
 from typing import Any, TextIO
 
 import click
@@ -72,6 +71,8 @@ class GuardedGroup(click.Group):
                 _silence_stdout()
                 raise SystemExit(EXIT_BROKEN_PIPE) from None
             if debug_wanted():
+                import traceback  # only for --debug: the one place a traceback is shown
+
                 traceback.print_exc(file=sys.stderr)
             message = " ".join(str(exc).split())
             click.echo(

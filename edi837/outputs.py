@@ -25,18 +25,18 @@ from edi837.claim.loop2300 import parse_d8
 from edi837.control import ControlNumbers
 from edi837.errors import Edi837Error
 from edi837.screening import FileResult, Screening
-from edi837.writers.ack_277ca import Ack277CA
-from edi837.writers.ack_999 import write_999
-from edi837.writers.ack_ta1 import ta1_needed, write_ta1
-from edi837.writers.annotate import Annotator
 from edi837.writers.base import Writer
-from edi837.writers.split import Splitter
 from edi837.writers.x12out import atomic_open
 from edi837.x12.envelope import valid_hhmm
 
+# Each output's writer module is imported when that output is asked for: a run with
+# none of them (a report only, the common case) does not pay for their import.
 if TYPE_CHECKING:
     from edi837.verdicts import Verdict
+    from edi837.writers.ack_277ca import Ack277CA
+    from edi837.writers.annotate import Annotator
     from edi837.writers.report import Summary
+    from edi837.writers.split import Splitter
     from edi837.x12.tokenizer import Segment
 
 __all__ = ["ControlNumbers", "OutputOptions", "answer_with", "output_writers", "write_outputs"]
@@ -223,6 +223,8 @@ class Ack277CAWriter(_PerFile):
             super().start(files)
 
     def _open(self, target: Path, f: FileResult) -> None:
+        from edi837.writers.ack_277ca import Ack277CA
+
         out = self.open(atomic_open(target))
         self.ack = Ack277CA(
             out,
@@ -282,7 +284,11 @@ class AckFileWriter(Writer):
         tracker = f.tracker
         if tracker is None:
             return False
-        return bool(tracker.groups) if self.kind == "999" else ta1_needed(tracker)
+        if self.kind == "999":
+            return bool(tracker.groups)
+        from edi837.writers.ack_ta1 import ta1_needed
+
+        return ta1_needed(tracker)
 
     def start(self, files: list[FileResult]) -> None:
         due = [f for f in files if self._due(f)]
@@ -308,9 +314,13 @@ class AckFileWriter(Writer):
 
     def _answer(self, out: TextIO, f: FileResult) -> None:
         if self.kind == "999":
+            from edi837.writers.ack_999 import write_999
+
             write_999(out, f.tracker, **_ids(f, self.options),
                       control_number=self.numbers.take("999"), line_ending="\n")  # fmt: skip
         else:
+            from edi837.writers.ack_ta1 import write_ta1
+
             write_ta1(out, f.tracker, **_ids(f, self.options),
                       control_number=self.numbers.drawer("TA1"), line_ending="\n")  # fmt: skip
 
@@ -340,6 +350,8 @@ class SplitWriter(Writer):
         rej = self.targets.get("rejected", {}).get(file.index)
         if acc is None and rej is None:
             return
+        from edi837.writers.split import Splitter
+
         self.open_targets = (acc, rej)
         self.splitter = Splitter(
             self.open(atomic_open(acc)) if acc is not None else None,
@@ -387,6 +399,8 @@ class AnnotateWriter(_PerFile):
         target = self.targets.get(file.index)
         if target is None:
             return
+        from edi837.writers.annotate import Annotator
+
         self.annotator = Annotator(self.open(atomic_open(target)))
         self.annotator.add_issues(file.issues)
         self.written.append(str(target))

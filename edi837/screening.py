@@ -23,7 +23,6 @@ import os
 import shutil
 import sys
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -46,7 +45,7 @@ from edi837.rules.structure import (
 )
 from edi837.runtmp import run_dir
 from edi837.safetext import PHI_SEGMENTS, escape, without_values
-from edi837.sources import MEMBER_SEP, ZipArchiveInput, source_key, zip_members
+from edi837.sources import MEMBER_SEP, ZipArchiveInput, source_key, zip_errors, zip_members
 from edi837.spool import DigestSpool
 from edi837.store import run_in_transaction
 from edi837.store.base import HistoryStore
@@ -229,7 +228,7 @@ def read_file(
         result.fatal = exc
     except ZipArchiveInput:
         raise  # not a file but its members: the screening reads those instead
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, *zip_errors(), EOFError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         result.fatal = X12SyntaxError(f"cannot read: {reason}", file=result.path)
     if progress is not None:

@@ -30,20 +30,21 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import glob
-import gzip
 import io
 import os
 import re
 import shutil
 import sys
 import tempfile
-import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import IO, Any, BinaryIO, TextIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from edi837.errors import Edi837Error
+
+# gzip and zipfile are imported when an input turns out to be one: most are plain 837s.
+if TYPE_CHECKING:
+    import gzip
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -137,6 +138,8 @@ def open_source(name: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         if member is not None:
             if not head.startswith(ZIP_MAGIC):
                 raise FileNotFoundError(2, "no such file (and not a ZIP archive)", name)
+            import zipfile
+
             zf = stack.enter_context(zipfile.ZipFile(raw))
             stream: BinaryIO = stack.enter_context(zf.open(member))  # type: ignore[assignment]
             head = _peek(stream) if stream.seekable() else b""
@@ -145,6 +148,8 @@ def open_source(name: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         else:
             stream = raw
         if head.startswith(GZIP_MAGIC):
+            import gzip
+
             inner = stack.enter_context(gzip.open(stream, "rb"))  # type: ignore[arg-type]
             stream = _Gunzip(inner, name)  # type: ignore[assignment]
         yield stream
@@ -207,14 +212,24 @@ def source_size(name: str) -> int:
     archive, member = _split_member(name)
     try:
         if member is not None:
+            import zipfile
+
             with _open_raw(archive) as raw, zipfile.ZipFile(raw) as zf:
                 return zf.getinfo(member).compress_size
         if is_url(name):
             fs, path = filesystem(name)
             return int(fs.size(path) or 0)
         return os.path.getsize(name)
-    except (OSError, KeyError, zipfile.BadZipFile):
+    except (OSError, KeyError, *zip_errors()):
         return 0
+
+
+def zip_errors() -> tuple[type[Exception], ...]:
+    """``(zipfile.BadZipFile,)`` once zipfile is loaded, else nothing: for an ``except``
+    clause (evaluated only when something was raised), without importing zipfile for
+    the plain inputs that never touch it (nothing else can raise BadZipFile)."""
+    zipfile = sys.modules.get("zipfile")
+    return (zipfile.BadZipFile,) if zipfile is not None else ()
 
 
 # -- expanding --------------------------------------------------------------------------
@@ -234,6 +249,8 @@ def zip_members(name: str) -> list[str]:
 
 
 def _members(name: str) -> list[str]:
+    import zipfile
+
     with _open_raw(name) as raw, zipfile.ZipFile(raw) as zf:
         names = [i.filename for i in zf.infolist() if not i.is_dir()]
     return [
@@ -268,6 +285,8 @@ def _expand_url(url: str) -> list[str]:
 
 def _expand_local(name: str) -> list[str]:
     if _GLOB.search(name) and not os.path.exists(name):
+        import glob
+
         found = sorted(glob.glob(name, recursive=True))
         out: list[str] = []
         for f in found:

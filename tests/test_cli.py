@@ -264,3 +264,83 @@ def test_review_findings_one_line_errors_and_unique_outputs(tmp_path):
     # the acknowledgment echoes the input's ISA15 (the generator writes test files: T)
     isa = (tmp_path / "twins" / acks[0]).read_text()[:106]
     assert isa.split("*")[15] == "T"
+
+
+# -- start-up cost: a plain check imports only what it runs ---------------------------
+# Each of these cost every run milliseconds before its first segment; they are
+# imported where used (their own tests cover that they still work when used).
+NOT_FOR_A_PLAIN_CHECK = (
+    "jsonschema",  # the shipped policy is proven valid without it
+    "hashlib",  # blake2b comes from _blake2 (edi837.hashing)
+    "xml.etree.ElementTree",  # the TR3 map comes from its cache
+    "zipfile",
+    "gzip",
+    "difflib",
+    "traceback",
+    "importlib.resources",
+    "edi837.spark",
+    "edi837.store.schema",
+    "edi837.cli_history",
+    "edi837.cli_data",
+    "edi837.cli_rules",
+    "edi837.cli_run",
+    "edi837.writers.ack_277ca",
+    "edi837.writers.ack_999",
+    "edi837.writers.ack_ta1",
+    "edi837.writers.split",
+    "edi837.writers.annotate",
+)
+
+
+def test_plain_check_imports_nothing_it_does_not_run(tmp_path):
+    import subprocess
+    import sys
+
+    paths = Scenario(tmp_path).file(s_claim("OK")).paths()
+    out = tmp_path / "report.json"
+    code = (
+        "import sys\n"
+        "from edi837.cli import main\n"
+        "try:\n"
+        f"    main(['check', '--quiet', '--no-history', '--format', 'json',"
+        f" '--output', {str(out)!r}, {str(paths[0])!r}])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        f"print(' '.join(m for m in {NOT_FOR_A_PLAIN_CHECK!r} if m in sys.modules))\n"
+    )
+    # No edi837.toml upward of tmp_path can change what runs; HOME keeps it there. The
+    # first run compiles the TR3 map into EDI837_HOME's cache; the second is the one
+    # every later run is. (Long option names: click looks a short one up among the long
+    # ones first, and imports difflib to suggest one.)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "EDI837_HOME": str(tmp_path)}
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
+        )
+        assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [] and json.loads(out.read_text())["claims"]
+
+
+def test_every_command_is_listed_and_looked_up_by_its_own_name():
+    from edi837.cli import SUBCOMMANDS
+
+    names = ["check", *(name for name, _, _ in SUBCOMMANDS)]
+    assert list(main.commands) == names
+    for name in names:
+        assert main.commands[name].name == name
+        assert main.get_command(None, name) is main.commands[name]  # type: ignore[arg-type]
+    assert "nope" not in main.commands and main.get_command(None, "nope") is None  # type: ignore[arg-type]
+    help_text = invoke(["--help"]).output
+    assert all(f"  {name} " in help_text for name in names)
+
+
+def test_blake2b_is_hashlibs_own():
+    import hashlib
+
+    from edi837.hashing import blake2b
+
+    assert blake2b is hashlib.blake2b
+    assert (
+        blake2b(b"837", digest_size=16).hexdigest()
+        == hashlib.blake2b(b"837", digest_size=16).hexdigest()
+    )

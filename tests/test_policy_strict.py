@@ -3,6 +3,7 @@ naming the file and ``table.key``; nothing is screened."""
 
 import codecs
 import re
+from datetime import date
 
 import pytest
 from click.testing import CliRunner
@@ -146,3 +147,112 @@ def test_shipped_profiles_match_the_published_schema():
     for name in SHIPPED:
         assert not list(check.iter_errors(tomllib.loads(policy_text(name)[0]))), name
     assert load_schema("policy")["$schema"].endswith("2020-12/schema")
+
+
+# -- the quick schema walk (edi837.schemas.quick) -------------------------------------
+# A run asks jsonschema only about a policy the quick walk cannot prove valid, so the
+# walk must never call valid what jsonschema rejects; these tests hold it to that.
+
+_ODD_VALUES = [
+    -1, 0, 1, 7, 365, 10**10, 1.0, 2.5, -0.5, float("nan"), float("inf"), float("-inf"),
+    "", "x", "MA", "XX", "837P", "837I", "UB04", "300.00", "-1", "NaN", "0960", "2012-04-01",
+    "April 2012", "reject", "warning", "off", "flat", True, False, [], ["MA"], ["MA", "MA"],
+    ["837P", "837P"], ["837P", "837I"], [1, 2], [1.0], [True], {}, {"value": 1},
+    {"value": "x"}, {"value": True}, {"value": []}, date(2012, 4, 1), None,
+]  # fmt: skip
+_ODD_KEYS = ["bogus", "defualt", "SC007", "SC00", "STR", "sc007", "value", "note", "S", "x1"]
+
+
+def _leaves(data, path=()):
+    """Every (path, value) in a parsed policy, tables included."""
+    yield path, data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _leaves(value, (*path, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _leaves(value, (*path, i))
+
+
+def _mutants(data, rng, count):
+    """Copies of ``data`` each broken (or not) in one to three places."""
+    import copy
+
+    paths = [p for p, _ in _leaves(data) if p]
+    for _ in range(count):
+        out = copy.deepcopy(data)
+        for _ in range(rng.randint(1, 3)):
+            path = rng.choice(paths)
+            parent = out
+            try:
+                for part in path[:-1]:
+                    parent = parent[part]
+                last = path[-1]
+                parent[last]  # noqa: B018 - still there after earlier edits?
+            except (KeyError, IndexError, TypeError):
+                continue
+            if not isinstance(parent, dict | list):
+                continue
+            move = rng.random()
+            if move < 0.6:
+                parent[last] = copy.deepcopy(rng.choice(_ODD_VALUES))
+            elif move < 0.75 and isinstance(parent, dict):
+                del parent[last]
+            elif isinstance(parent, dict):
+                parent[rng.choice(_ODD_KEYS)] = copy.deepcopy(rng.choice(_ODD_VALUES))
+            elif isinstance(parent, list):
+                parent.append(copy.deepcopy(rng.choice(_ODD_VALUES)))
+        yield out
+
+
+def test_quick_walk_proves_the_shipped_profiles_valid():
+    import tomllib
+
+    from edi837.schemas.quick import surely_valid
+
+    schema = load_schema("policy")
+    for name in SHIPPED:
+        assert surely_valid(tomllib.loads(policy_text(name)[0]), schema), name
+
+
+def test_quick_walk_never_calls_valid_what_jsonschema_rejects():
+    import random
+    import tomllib
+
+    from edi837.schemas.quick import surely_valid
+
+    schema, check = load_schema("policy"), validator("policy")
+    rng = random.Random(837)
+    proven = rejected = 0
+    for name in SHIPPED:
+        data = tomllib.loads(policy_text(name)[0])
+        data.setdefault("rules", {"SC007": "warning"})
+        for mutant in _mutants(data, rng, 500):
+            errors = list(check.iter_errors(mutant))
+            if surely_valid(mutant, schema):
+                assert not errors, (mutant, [e.message for e in errors])
+                proven += 1
+            rejected += bool(errors)
+    assert proven > 100 and rejected > 700, (proven, rejected)  # both kinds were tried
+
+
+@pytest.mark.parametrize(("text", "message"), CASES, ids=[m[:40] for _, m in CASES])
+def test_quick_walk_leaves_every_bad_case_to_jsonschema(text, message):
+    import tomllib
+
+    from edi837.schemas.quick import surely_valid
+
+    assert not surely_valid(tomllib.loads(text), load_schema("policy"))
+
+
+def test_shipped_policy_loads_without_jsonschema():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from edi837.policy import SHIPPED, load_policy\n"
+        "for name in SHIPPED: load_policy(name)\n"
+        "print('jsonschema' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -86,3 +86,30 @@ def test_the_fast_paths_are_taken_and_see_errors(tmp_path: Path) -> None:
     for bad in (good.replace("*46*", "*47*"), good + "*X", good.replace("*2*", "**")):
         assert not quick_check(nm1, bad, "*", ":")
         assert check_segment(nm1, bad.split("*"), ":") != ()
+
+
+def test_a_segment_pattern_is_built_the_second_time_its_node_is_asked_about() -> None:
+    """The first body of a node goes the long way (no pattern built: most nodes of a
+    small file are seen once); from the second on the pattern answers."""
+    from edi837.x12.tr3 import elements
+
+    nm1 = load_map("837P").st_loop.children[1].children[1].first  # 1000A submitter name
+    good = "NM1*41*2*SYNTHETIC CLAIMS SUBMITTER*****46*SUBMITTER01"
+    key = (nm1, "^", ":")  # separators no other test uses: a node not yet seen
+    elements._SEGMENT.pop(key, None)
+    assert not quick_check(nm1, good.replace("*", "^"), "^", ":")
+    assert elements._SEGMENT[key] is elements._SEEN_ONCE
+    assert quick_check(nm1, good.replace("*", "^"), "^", ":")
+    assert elements._SEGMENT[key] is not None
+    assert check_segment(nm1, good.split("*"), ":") == ()
+
+
+def test_an_class_written_as_ranges_is_the_same_set() -> None:
+    import re
+
+    from edi837.x12.tr3 import elements
+
+    for drop in ((), ("*", ":"), ("~", "^", " "), ("\\", "]", "-")):
+        chars = elements._AN_SET - set(drop)
+        pattern = re.compile(elements._class(chars), re.ASCII)
+        assert {c for c in map(chr, range(256)) if pattern.fullmatch(c)} == chars

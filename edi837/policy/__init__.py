@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -201,8 +200,10 @@ def _optional(data: dict[str, Any], where: str) -> dict[str, Any]:
 def policy_text(name_or_path: str) -> tuple[str, str]:
     """The TOML text of a shipped profile name or a file path, and where it came from."""
     if name_or_path in SHIPPED:
-        ref = resources.files(__package__).joinpath(f"{name_or_path}.toml")
-        return ref.read_text(encoding="utf-8"), f"{name_or_path} (shipped)"
+        from edi837.schemas import shipped_text
+
+        text = shipped_text(__package__, __file__, f"{name_or_path}.toml")
+        return text, f"{name_or_path} (shipped)"
     path = Path(name_or_path)
     if not path.is_file():
         raise PolicyError(

@@ -10,7 +10,6 @@ for a misspelling.
 from __future__ import annotations
 
 import codecs
-import difflib
 import math
 import re
 import tomllib
@@ -57,10 +56,16 @@ def check_policy(data: dict[str, Any], where: str) -> None:
 
 
 def _problems(data: dict[str, Any]) -> Iterator[str]:
-    from edi837.schemas import validator
+    from edi837.schemas import load_schema
+    from edi837.schemas.quick import surely_valid
 
-    for error in validator("policy").iter_errors(data):
-        yield from _describe(error, data)
+    # jsonschema (a third of a second to import) only for a policy the quick walk
+    # cannot prove valid; it finds and words the problems, as it always has.
+    if not surely_valid(data, load_schema("policy")):
+        from edi837.schemas import validator
+
+        for error in validator("policy").iter_errors(data):
+            yield from _describe(error, data)
     fee = data.get("fee")
     if isinstance(fee, dict) and isinstance(fee.get("amount"), float | int):
         amount = fee["amount"]
@@ -88,6 +93,8 @@ def _describe(error, data: dict[str, Any]) -> Iterator[str]:
                 continue
             if patterns and any(re.search(p, key) for p in patterns):
                 continue
+            import difflib  # a bad policy only
+
             hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             more = f" (did you mean {hint[0]!r}?)" if hint else ""
             if not path:

@@ -14,7 +14,6 @@ reported) and ``off`` (the rule does not run). ENV001 is not selectable: an enve
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -44,6 +43,8 @@ def nearest_code(text: str, codes: Iterable[str] | None = None) -> str | None:
         distance, best = min((_edits(text, c), c) for c in pool)
         if distance <= 2:
             return best
+    import difflib  # a mistyped code only
+
     found = difflib.get_close_matches(text, pool, n=1, cutoff=0.5)
     return found[0] if found else None
 

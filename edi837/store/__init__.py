@@ -31,16 +31,17 @@ from __future__ import annotations
 
 import os
 import random
-import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl
 
 from edi837.store.base import ClaimRecord, HistoryStore, MemoryHistory
-from edi837.store.schema import SCHEMA_VERSION, SqlHistory, StoreError, describe_url
 from edi837.timeline import Service
+
+if TYPE_CHECKING:
+    from edi837.store.schema import SCHEMA_VERSION, SqlHistory, StoreError, describe_url
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -59,6 +60,17 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+# The SQL store's names, imported on first use: a --no-history run does not need them.
+_FROM_SCHEMA = frozenset(("SCHEMA_VERSION", "SqlHistory", "StoreError", "describe_url"))
+
+
+def __getattr__(name: str):
+    if name in _FROM_SCHEMA:
+        from edi837.store import schema
+
+        return getattr(schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class MemoryStore(MemoryHistory):
@@ -131,6 +143,8 @@ def open_store(url: str | None) -> HistoryStore:
     """Open (creating and migrating if needed) the history store a URL names."""
     if url is None or url.strip().lower() in ("", "none"):
         return MemoryStore()
+    from edi837.store.schema import StoreError, describe_url
+
     url = url.strip()
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme in ("postgresql", "postgres"):
@@ -178,6 +192,8 @@ def open_store(url: str | None) -> HistoryStore:
 def is_transient(exc: BaseException) -> bool:
     """A failure that retrying the whole transaction can cure: a PostgreSQL deadlock,
     serialization failure or lock timeout, or a SQLite file busy past its timeout."""
+    import sqlite3
+
     seen: set[int] = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:

@@ -16,7 +16,6 @@ different separators. This tokenizer:
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from operator import add, methodcaller, sub
 from typing import BinaryIO
 
 from edi837.errors import X12SyntaxError
+from edi837.hashing import blake2b
 from edi837.x12.separators import Separators
 
 CHUNK_SIZE = 1 << 18  # 256 KiB: one batch of segments in memory at a time
@@ -219,7 +219,7 @@ class SegmentReader:
         self._on_note = on_note or self.notes.append
         self.bytes_read = 0
         self.segments_read = 0
-        self._digest = hashlib.blake2b(digest_size=16)
+        self._digest = blake2b(digest_size=16)
         # What follows the first ISA's terminator: CR LF, LF or nothing. Writers that
         # copy the input (splits) end their segments the same way.
         self.line_ending: str | None = None

@@ -12,12 +12,16 @@ code values (from ``dataele.xml`` and ``codes.xml``). The result is pickled unde
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
-import xml.etree.ElementTree as ET
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from edi837.hashing import blake2b
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 MAXINT = 1 << 30
 MAP_FILES = {
@@ -179,6 +183,8 @@ def _repeat(text: str | None) -> int:
 
 
 def _data_elements(folder: Path) -> dict[str, tuple[str, int, int]]:
+    import xml.etree.ElementTree as ET  # only when a map is compiled (a cache miss)
+
     root = ET.parse(folder / "dataele.xml").getroot()
     return {
         e.get("ele_num", ""): (
@@ -191,6 +197,8 @@ def _data_elements(folder: Path) -> dict[str, tuple[str, int, int]]:
 
 
 def _external_codes(folder: Path) -> dict[str, frozenset[str]]:
+    import xml.etree.ElementTree as ET
+
     root = ET.parse(folder / "codes.xml").getroot()
     out: dict[str, frozenset[str]] = {}
     for node in root.iter("codeset"):
@@ -336,12 +344,14 @@ def _loop(
 def compile_map(path: Path, form: str) -> CompiledMap:
     """Read one pyx12 map file (and its data element and code tables) into a tree."""
     folder = path.parent
+    import xml.etree.ElementTree as ET
+
     dataele, external = _data_elements(folder), _external_codes(folder)
     root = ET.parse(path).getroot()
     st = root.find("./loop[@xid='ISA_LOOP']/loop[@xid='GS_LOOP']/loop[@xid='ST_LOOP']")
     if st is None:
         raise ValueError(f"{path}: no ST_LOOP in map")
-    digest = hashlib.blake2b(path.read_bytes(), digest_size=12).hexdigest()
+    digest = blake2b(path.read_bytes(), digest_size=12).hexdigest()
     return CompiledMap(form, _loop(st, dataele, external, "/ISA_LOOP/GS_LOOP"), digest)
 
 
@@ -357,7 +367,7 @@ def load_map(form: str) -> CompiledMap:
     file hash, format version) matches, else compiled and cached (best effort)."""
     path = map_dir() / MAP_FILES[form]
     data = path.read_bytes()
-    key = hashlib.blake2b(
+    key = blake2b(
         data + (map_dir() / "dataele.xml").read_bytes() + (map_dir() / "codes.xml").read_bytes(),
         digest_size=12,
     ).hexdigest()

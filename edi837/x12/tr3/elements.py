@@ -15,6 +15,7 @@ checked again (the validator memoizes by body text, which makes repeated segment
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from edi837.x12.tr3.compile import Element, SegmentNode
@@ -28,8 +29,9 @@ _DIGITS = re.compile(r"[0-9]+\Z", re.ASCII)
 _CONTROL = re.compile("[\x01-\x07\x09-\x0d\x11-\x17\x1c-\x1f]")
 _DATE_TYPES = ("RD8", "DT", "D8", "D6")
 FAST_LIMIT = 4096  # nodes with their precompiled fast checks (a map has ~600)
-_FAST: dict[SegmentNode, tuple[re.Pattern[str] | None, ...]] = {}
-_FAST_COMPOSITE: dict[Element, tuple[re.Pattern[str] | None, ...]] = {}
+_FAST: dict[SegmentNode, tuple[re.Pattern[str] | None, ...] | object] = {}
+_FAST_COMPOSITE: dict[Element, tuple[re.Pattern[str] | None, ...] | object] = {}
+_SEEN_ONCE = object()  # a node (or composite) asked about once: no pattern compiled yet
 
 
 class ElementError(NamedTuple):
@@ -167,22 +169,29 @@ def fast_pattern(spec: Element) -> re.Pattern[str] | None:
 
 
 def _fast_checks(node: SegmentNode) -> tuple[re.Pattern[str] | None, ...]:
-    found = _FAST.get(node)
-    if found is None:
-        found = tuple(fast_pattern(spec) for spec in node.elements)
-        if len(_FAST) >= FAST_LIMIT:
-            _FAST.clear()
-        _FAST[node] = found
-    return found
+    """The node's per-element fast patterns; none the first time (see ``_patterns``)."""
+    return _patterns(_FAST, node, node.elements)
 
 
 def _composite_fast(spec: Element) -> tuple[re.Pattern[str] | None, ...]:
-    found = _FAST_COMPOSITE.get(spec)
+    return _patterns(_FAST_COMPOSITE, spec, spec.components or ())
+
+
+def _patterns(cache: dict, key: object, specs: tuple[Element, ...]) -> tuple:
+    """``fast_pattern`` of each spec, compiled the second time ``key`` is asked about.
+
+    The first time, every value goes the long way (None is "no fast check", which the
+    callers treat as a pattern that did not match): compiling a node's patterns costs
+    more than checking one body, and most nodes of a small file are seen once.
+    """
+    found = cache.get(key)
     if found is None:
-        found = tuple(fast_pattern(sub) for sub in spec.components or ())
-        if len(_FAST_COMPOSITE) >= FAST_LIMIT:
-            _FAST_COMPOSITE.clear()
-        _FAST_COMPOSITE[spec] = found
+        if len(cache) >= FAST_LIMIT:
+            cache.clear()
+        cache[key] = _SEEN_ONCE
+        return (None,) * len(specs)
+    if found is _SEEN_ONCE:
+        found = cache[key] = tuple(fast_pattern(spec) for spec in specs)
     return found
 
 
@@ -344,12 +353,31 @@ def syntax_errors(node: SegmentNode, el: list[str]) -> list[ElementError]:
 # Nodes with dates, DTP/ST, 1250/1251 type lists, or long code lists get no pattern.
 CODE_LIMIT = 300
 SEGMENT_LIMIT = 4096
-_SEGMENT: dict[tuple[SegmentNode, str, str], re.Pattern[str] | None] = {}
+_SEGMENT: dict[tuple[SegmentNode, str, str], re.Pattern[str] | object | None] = {}
+_UNSEEN = object()  # quick_check: a node never asked about
 _AN_SET = frozenset(c for c in map(chr, range(128)) if not _BAD_AN.match(c))
 
 
+@lru_cache(maxsize=64)
 def _class(chars: frozenset[str]) -> str:
-    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+    """A character class of exactly ``chars``, runs written as ranges (``A-Z``).
+
+    Why ranges: the class of the AN set (~90 characters) is in most patterns, and the
+    regex parser's cost is per item; the compiled class is the same either way."""
+    points = sorted(map(ord, chars))
+    items: list[str] = []
+    i = 0
+    while i < len(points):
+        j = i
+        while j + 1 < len(points) and points[j + 1] == points[j] + 1:
+            j += 1
+        first, last = re.escape(chr(points[i])), re.escape(chr(points[j]))
+        if j - i >= 2:
+            items.append(f"{first}-{last}")
+        else:
+            items.extend(re.escape(chr(p)) for p in points[i : j + 1])
+        i = j + 1
+    return "[" + "".join(items) + "]"
 
 
 def _value_regex(spec: Element, an: frozenset[str]) -> str | None:
@@ -433,13 +461,20 @@ def _build(node: SegmentNode, ele: str, comp: str) -> re.Pattern[str] | None:
 
 
 def quick_check(node: SegmentNode, body: str, ele: str, comp: str) -> bool:
-    """Does ``body`` match the node's whole-segment pattern (no element errors)?"""
+    """Does ``body`` match the node's whole-segment pattern (no element errors)?
+
+    False says only "check the long way". The pattern is built the second time a node
+    is asked about, not the first: building one costs as much as checking ~50 bodies
+    the long way, and most nodes of a small file (its envelope, its one submitter and
+    billing provider) are asked about once.
+    """
     key = (node, ele, comp)
-    try:
-        pattern = _SEGMENT[key]
-    except KeyError:
-        pattern = _build(node, ele, comp)
+    pattern = _SEGMENT.get(key, _UNSEEN)
+    if pattern is _UNSEEN or pattern is _SEEN_ONCE:
         if len(_SEGMENT) >= SEGMENT_LIMIT:
             _SEGMENT.clear()
-        _SEGMENT[key] = pattern
+        if pattern is _UNSEEN:
+            _SEGMENT[key] = _SEEN_ONCE
+            return False
+        pattern = _SEGMENT[key] = _build(node, ele, comp)
     return pattern is not None and pattern.fullmatch(body) is not None
