@@ -311,6 +311,7 @@ def test_277ca_oracle_catches_a_broken_277ca(mixed_text: str) -> None:
     assert pyx12_errors(broken)
 
 
+@pytest.mark.slow
 def test_277ca_streams_through_a_disk_spool(tmp_path, monkeypatch) -> None:
     """Many claims of one provider: the spools roll over to disk and still validate."""
     monkeypatch.setattr(x12out, "_SPOOL_MEMORY", 2048)

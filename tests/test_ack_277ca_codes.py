@@ -151,6 +151,7 @@ def test_sc009_entity_is_the_provider_checked(tmp_path):
     assert loops["P"]["lines"][0][1][1] == "A7:96:DK"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("auth", "claim_kw", "expected"),
     [
@@ -179,6 +180,7 @@ def test_sc008_837i_missing_order_names_the_attending(tmp_path):
 BAD_NPI = "1234567890"  # fails the check digit
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("claim_kw", "expected"),
     [
@@ -222,6 +224,7 @@ def test_sc003_cross_form_is_relational_with_the_claim_form(tmp_path):
     assert ("A8:732", "A8:276") in [(s[1], stc10(s)) for s in loops["U2"]["STC"]]
 
 
+@pytest.mark.slow
 def test_tr3_error_is_a3_21_with_684_and_svc07_is_kept(tmp_path):
     """SV102 3X0: one root cause (TR3002), answered A3:21 with 684 (syntax error, see
     the 999) in STC10; the line's SVC07 still says the 1 unit sent (not dropped, and no

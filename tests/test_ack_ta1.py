@@ -70,6 +70,7 @@ def ta1_structure_ok(text: str) -> None:
     assert len(t) == 6 and len(t[1]) == 9 and t[4] in "AER" and len(t[5]) == 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "note"),
     [
@@ -169,6 +170,7 @@ def _draw(path: str, n: int, queue) -> None:
     queue.put([counter.take() for _ in range(n)])
 
 
+@pytest.mark.slow
 def test_counter_is_unique_across_processes(tmp_path) -> None:
     path = str(tmp_path / "control-number")
     queue = multiprocessing.get_context("fork").Queue()

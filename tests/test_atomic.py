@@ -88,6 +88,7 @@ def test_fifo_target_is_written_not_replaced(tmp_path) -> None:
     assert os.listdir(tmp_path) == ["pipe"]
 
 
+@pytest.mark.slow
 def test_check_report_and_277ca_into_fifos(tmp_path, batch) -> None:
     report, ack = tmp_path / "report.fifo", tmp_path / "ack.fifo"
     os.mkfifo(report)
@@ -123,6 +124,7 @@ def test_check_report_and_277ca_into_fifos(tmp_path, batch) -> None:
     assert all(stat.S_ISFIFO(os.stat(p).st_mode) for p in (report, ack))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="mknod of a character device needs root")
 def test_private_char_device_stays_a_device(tmp_path, batch) -> None:
     null = os.stat("/dev/null")

@@ -3,6 +3,7 @@
 import json
 import re
 
+import pytest
 from click.testing import CliRunner
 from lxml import html
 
@@ -292,6 +293,7 @@ NOT_FOR_A_PLAIN_CHECK = (
 )
 
 
+@pytest.mark.slow
 def test_plain_check_imports_nothing_it_does_not_run(tmp_path):
     import subprocess
     import sys

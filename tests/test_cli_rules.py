@@ -99,6 +99,7 @@ def test_rule_level_under_a_policy_with_a_rules_table(tmp_path):
     assert data["level"] == "warning"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", sorted(RULES))
 def test_every_rule_has_an_example_and_known_stc(code):
     assert code in EXAMPLES

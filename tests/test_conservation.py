@@ -69,6 +69,7 @@ def test_profile_batches_conserve_claims(tmp_path, batch):
                 assert ok, errors
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", READABLE_MALFORMED, ids=lambda p: p.name)
 def test_readable_odd_files_conserve_claims(tmp_path, source):
     acc, rej = split(tmp_path, [source], [])

@@ -76,6 +76,7 @@ def test_debug_flag_shows_the_traceback(batch, monkeypatch) -> None:
     assert "Traceback (most recent call last)" in result.stderr
 
 
+@pytest.mark.slow
 def test_closed_pipe_exits_quietly(tmp_path) -> None:
     big = tmp_path / "big.837"
     generate_file(big, seed=3, claims=1500)
@@ -91,6 +92,7 @@ def test_closed_pipe_exits_quietly(tmp_path) -> None:
     assert proc.stdout.splitlines()[-1] == "rc=141"
 
 
+@pytest.mark.slow
 def test_ctrl_c_exits_130_quietly(tmp_path) -> None:
     big = tmp_path / "big.837"
     generate_file(big, seed=4, claims=20000)
@@ -271,6 +273,7 @@ def _without(text: str, segment: str) -> str:
     return "~".join(s for s in text.split("~") if not s.strip().startswith(segment))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("broken", ["no GS", "early GE", "no SE", "no IEA", "second ISA", "glued"])
 def test_every_claim_in_a_broken_envelope_is_answered_once(tmp_path, batch, broken) -> None:
     text = batch.read_text()

@@ -62,6 +62,7 @@ def policy_of(batch: str) -> str:
     return batch.split("/")[1] if batch.startswith("profiles/") else "bcbsma"
 
 
+@pytest.mark.slow
 def test_fixtures_match_their_build_script(tmp_path):
     """The committed files are exactly what ``fixtures/build_fixtures.py`` writes."""
     subprocess.run([sys.executable, str(FIXTURES / "build_fixtures.py"), "--out", str(tmp_path)],
@@ -79,6 +80,7 @@ def test_fixtures_match_their_build_script(tmp_path):
 # -- sample and profile batches ------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch", BATCHES)
 def test_batch_verdicts(batch):
     expected = expected_of(batch)
@@ -111,6 +113,7 @@ def test_batch_verdicts(batch):
     assert (summary["claims"], summary["rejected"]) == (len(expected), rejected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch", BATCHES)
 def test_batch_conservation(batch):
     """Every claim id of every file is answered exactly once, in the file it came from."""
@@ -137,6 +140,7 @@ def test_sample_claims_directory_holds_only_837s():
 # -- malformed files -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MALFORMED))
 def test_malformed(name):
     want = MALFORMED[name]
@@ -190,6 +194,7 @@ def test_malformed_batch_in_one_run():
     assert len([line for line in stderr if line.startswith("edi837: error:")]) == n_errors
 
 
+@pytest.mark.slow
 def test_console_script_reports_an_unreadable_file():
     """The installed ``edi837`` entry point: one stderr line, exit 2, no traceback."""
     path = FIXTURES / "malformed" / "version_4010.837"

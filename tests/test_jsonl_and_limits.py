@@ -11,6 +11,7 @@ from edi837.synth.random_batch import random_claims
 from edi837.synth.writer import write_837_file
 
 
+@pytest.mark.slow
 def test_jsonl_reads_back_with_pandas(tmp_path):
     path = tmp_path / "batch.837"
     write_837_file(path, list(random_claims(3, 120, form="mixed")))

@@ -77,6 +77,7 @@ def _opens(tmp_path: Path, source: Path, *options: str) -> tuple[int, subprocess
     return int(line.split()[1]), proc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("history", [[], ["--no-history"]])
 def test_every_output_reads_each_input_twice(tmp_path: Path, history: list[str]) -> None:
     pytest.importorskip("pyarrow")
@@ -101,6 +102,7 @@ def test_every_output_reads_each_input_twice(tmp_path: Path, history: list[str])
     assert split == [n for n in (statuses.count("accepted"), statuses.count("rejected")) if n]
 
 
+@pytest.mark.slow
 def test_a_single_output_reads_twice_too(tmp_path: Path) -> None:
     source = tmp_path / "batch.837"
     generate_file(source, seed=14, claims=20, form="837P")
@@ -189,6 +191,7 @@ def test_the_cli_offers_every_report_format() -> None:
     assert sorted([*FORMATS, "html"]) == list(REPORT_FORMATS)
 
 
+@pytest.mark.slow
 def test_spooled_findings_give_the_same_verdicts(tmp_path: Path, monkeypatch) -> None:
     """Past ``LIMIT`` claims with findings, the judge's findings go to disk and come
     back in claim order: the verdicts are the same as when they stay in memory."""

@@ -215,6 +215,7 @@ def test_quick_walk_proves_the_shipped_profiles_valid():
         assert surely_valid(tomllib.loads(policy_text(name)[0]), schema), name
 
 
+@pytest.mark.slow
 def test_quick_walk_never_calls_valid_what_jsonschema_rejects():
     import random
     import tomllib

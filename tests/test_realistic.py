@@ -4,6 +4,8 @@ line adjudication (2430). The loops that are not ours must not leak into the cla
 
 from pathlib import Path
 
+import pytest
+
 from edi837 import read_claims
 from edi837.npi import make_npi
 from edi837.x12.pyx12_adapter import pyx12_claims, pyx12_validate
@@ -11,6 +13,7 @@ from edi837.x12.pyx12_adapter import pyx12_claims, pyx12_validate
 FILE = Path(__file__).parent / "data" / "cob_837p.837"
 
 
+@pytest.mark.slow
 def test_pyx12_accepts_it_and_reads_the_same_claim():
     ok, errors = pyx12_validate(FILE)
     assert ok, errors

@@ -168,6 +168,7 @@ def test_unknown_level_in_build():
         RuleSelection.build({"SC001": "loud"})
 
 
+@pytest.mark.slow
 def test_run_reports_note_the_rules_turned_off(tmp_path):
     args = batch(tmp_path)
     inbox = tmp_path / "in"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,6 +55,7 @@ def test_glob_expands_sorted_and_misses_are_kept(tmp_path):
     assert expand_paths([missing]) == [missing]
 
 
+@pytest.mark.slow
 def test_corrupt_gzip_is_one_line_error(tmp_path):
     path = tmp_path / "cut.837.gz"
     generate_file(tmp_path / "x.837", seed=3, claims=40)
@@ -82,6 +84,7 @@ def test_gzip_stream_gives_back_the_bytes(tmp_path, data, level):
         assert stream.read() == data
 
 
+@pytest.mark.slow
 def test_zip_on_standard_input_is_screened_member_by_member(tmp_path):
     """``edi837 check -`` with a ZIP piped in: stdin is spooled once, found to be an
     archive when read, and each member answered as its own input, every claim once."""

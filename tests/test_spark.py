@@ -22,9 +22,10 @@ import pytest
 
 pytest.importorskip("pyspark")
 pytest.importorskip("pyarrow")
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:PySpark does not yet fully support pandas:FutureWarning"
-)
+pytestmark = [
+    pytest.mark.slow,  # a Spark session per module: minutes, not seconds
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
 
 from edi837.engines.spark_tasks import pack_files  # noqa: E402
 from edi837.outputs import ControlNumbers, OutputOptions, write_outputs  # noqa: E402

@@ -183,6 +183,7 @@ def mixed_subscriber_file() -> str:
     return text.replace(f"SE*{se}*", f"SE*{int(se) - removed}*")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kid", ["accepted", "rejected"])
 def test_split_child_code_follows_what_was_written(tmp_path, kid) -> None:
     path = tmp_path / "mixed.837"
@@ -199,6 +200,7 @@ def test_split_child_code_follows_what_was_written(tmp_path, kid) -> None:
         assert "HL*3*2*23*0~" in rejected
 
 
+@pytest.mark.slow
 def test_split_keeps_separators_and_line_endings(tmp_path) -> None:
     path = tmp_path / "odd.837"
     generate_file(

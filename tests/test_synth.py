@@ -124,6 +124,7 @@ def i_claim(claim_id: str, member: str = "ZM0000001", **kw) -> ClaimSpec:  # typ
 # -- pyx12 accepts what we write --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_837p_with_every_optional_loop_validates() -> None:
     claims = [
         p_claim(
@@ -169,6 +170,7 @@ def test_837p_with_every_optional_loop_validates() -> None:
     assert ["REF", "6R", "P1-1"] in segs
 
 
+@pytest.mark.slow
 def test_837i_validates_with_defaults_and_optional_service_dates() -> None:
     claims = [
         i_claim("I1", ref_g1="ORD1", referring_npi=NPI_B, attending_npi=NPI_A),
@@ -207,6 +209,7 @@ def test_837i_validates_with_defaults_and_optional_service_dates() -> None:
     assert "GS*HC*SUBMITTER01*RECEIVER01*20261102*1200*1*X*005010X223A2~" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["837P", "837I", "mixed"])
 def test_random_batches_validate(form: str) -> None:
     text = render_837(
@@ -219,6 +222,7 @@ def test_random_batches_validate(form: str) -> None:
     assert ids(text).count("ST") >= 4  # 80 claims, 20 per ST
 
 
+@pytest.mark.slow
 def test_several_interchanges_in_one_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # pyx12 4.0.0 validates a file of several ISA envelopes in one pass: it checks each
     # ISA/IEA pair (and ISA13 uniqueness across the file) and writes one 999 with an
@@ -238,6 +242,7 @@ def test_several_interchanges_in_one_file(tmp_path) -> None:  # type: ignore[no-
     assert result.ack.count("ST*999") == len(gs06)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("seps", "line_ending"),
     [
@@ -316,6 +321,7 @@ def test_consecutive_claims_share_hl_loops_and_parents_are_right() -> None:
     assert sbr[0][2] == "18" and sbr[1][2] == ""
 
 
+@pytest.mark.slow
 def test_mixed_forms_get_one_group_each_in_input_order() -> None:
     def claims() -> Iterator[ClaimSpec]:  # a generator: the writer must not need a list
         yield p_claim("P1")

@@ -34,6 +34,7 @@ def _errors(path: Path, fast: bool) -> list[tuple]:
     return [astuple(e) for e in validate_path(path, fast=fast)]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

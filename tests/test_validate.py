@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from edi837.cli import main
@@ -19,12 +20,14 @@ def check(*args):
     return result.exit_code, json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_valid_file_has_no_tr3_findings(tmp_path):
     code, report = check("--999", str(tmp_path / "a.999"), str(FIXTURES / "valid_lf.837"))
     assert code == 0 and report["files"][0]["errors"] == []
     assert "IK5*A" in (tmp_path / "a.999").read_text()
 
 
+@pytest.mark.slow
 def test_tr3_errors_reject_the_set_and_reach_the_999(tmp_path):
     bad = tmp_path / "bad.837"
     text = (FIXTURES / "valid_lf.837").read_text()

@@ -2,11 +2,14 @@
 numbers are often account numbers); only the very same claim screened again is not
 counted against itself."""
 
+import pytest
+
 from edi837.synth.writer import render_837
 from edi837.x12.tokenizer import read_segments
 from tests.scenario import Scenario, days, rules_of, s_claim
 
 
+@pytest.mark.slow
 def test_same_clm01_different_claims_in_one_batch(tmp_path):
     sc = Scenario(tmp_path)
     sc.file(s_claim("ACCT1", "S0353", days(0)))

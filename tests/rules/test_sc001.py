@@ -19,6 +19,7 @@ def mixed(claim_id="MIX", form="837P"):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["837P", "837I"])
 def test_bcbsma_rejects_s_code_with_other_services(tmp_path, form):
     v = Scenario(tmp_path).file(mixed(form=form)).run()["MIX"]

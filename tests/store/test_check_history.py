@@ -43,6 +43,7 @@ def check_run(tmp_path, name, *claims, args=()):
     return result.exit_code, {c["claim_id"]: c for c in report["claims"]}
 
 
+@pytest.mark.slow
 def test_check_remembers_across_runs(tmp_path, history_url):
     code, claims = check_run(
         tmp_path, "r1", s_claim("A", "S0354", days(0)), args=["--history", history_url]
@@ -57,6 +58,7 @@ def test_check_remembers_across_runs(tmp_path, history_url):
     assert code == 0
 
 
+@pytest.mark.slow
 def test_check_uses_the_environment_and_the_default_store(
     tmp_path, history_url, monkeypatch, edi837_home
 ):
@@ -68,6 +70,7 @@ def test_check_uses_the_environment_and_the_default_store(
     assert (edi837_home / "history.db").exists()
 
 
+@pytest.mark.slow
 def test_control_numbers_continue_across_runs(tmp_path, history_url):
     isa13 = []
     for run in ("r1", "r2"):
@@ -87,6 +90,7 @@ def test_history_group_is_registered():
     assert result.exit_code == 0 and "Example: edi837 history" in result.stdout
 
 
+@pytest.mark.slow
 def test_check_a_then_a_b_then_a_keeps_a_accepted(tmp_path, history_url):
     """Issue 12's sequence through the command line: a stays accepted, b is rejected."""
     from datetime import date

@@ -80,6 +80,7 @@ class WatchedMemoryStore(MemoryStore):
         self._watch(patient_key)
 
 
+@pytest.mark.slow
 def test_the_no_history_store_holds_one_patient_and_judges_alike(mixed_batch):
     paths, run = mixed_batch
     store = WatchedMemoryStore()
@@ -123,6 +124,7 @@ class Recorder:
         return [arg for kind, arg in self.events if kind == name]
 
 
+@pytest.mark.slow
 def test_patients_are_locked_in_chunks_each_once_as_the_judge_goes(
     mixed_batch, history_urls, open_history, monkeypatch
 ):
@@ -175,6 +177,7 @@ def _rows(store) -> dict:
     return {**snap, "claim": [row[:-1] for row in snap["claim"]]}  # without recorded_at
 
 
+@pytest.mark.slow
 def test_queued_writes_land_as_writes_one_by_one(history_urls, open_history):
     one_by_one = open_history(history_urls())
     _script(one_by_one)  # outside a transaction: every write goes straight through
@@ -189,6 +192,7 @@ def test_queued_writes_land_as_writes_one_by_one(history_urls, open_history):
     assert sum(1 for row in withdrawn if row[11]) == 2  # A (again) and B withdrawn by V
 
 
+@pytest.mark.slow
 def test_prefetched_reads_answer_as_direct_reads(history_urls, open_history):
     store = open_history(history_urls())
     store.begin()
@@ -205,6 +209,7 @@ def test_prefetched_reads_answer_as_direct_reads(history_urls, open_history):
     assert [s.claim_id for s in direct[2]] == ["A", "B"]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_postgres_locks_every_key_of_a_long_list(postgres_urls):
     """2,500 keys are locked in three statements, each key; a key not listed is free."""
@@ -240,6 +245,7 @@ def test_postgres_locks_every_key_of_a_long_list(postgres_urls):
         other.close()
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_postgres_chunked_locks_queue_rather_than_deadlock(postgres_urls):
     """Worker A holds the first chunk of keys; worker B asks for all of them in one

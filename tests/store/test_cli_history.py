@@ -27,6 +27,7 @@ def screen(tmp_path, name, store, *claims):
     return Scenario(folder).file(*claims).run(history=store)
 
 
+@pytest.mark.slow
 def test_import_seeds_services_that_limit_claims(tmp_path, history_url, open_history):
     paid = tmp_path / "paid.csv"
     paid.write_text(
@@ -44,6 +45,7 @@ def test_import_seeds_services_that_limit_claims(tmp_path, history_url, open_his
     assert "SC004" in rules_of(out["C"])  # S0353 once per patient: the payer paid one
 
 
+@pytest.mark.slow
 def test_import_reads_history_url_from_the_environment(
     tmp_path, history_url, monkeypatch, open_history
 ):
@@ -76,6 +78,7 @@ def test_import_reports_every_bad_row_and_imports_nothing(tmp_path, history_url,
     assert open_history(history_url).counts()["claim"] == 0
 
 
+@pytest.mark.slow
 def test_import_needs_the_header(tmp_path, history_url):
     paid = tmp_path / "paid.csv"
     paid.write_text(f"MBR0001,S0354,{days(0)},ORD1001,837P,OK-1\n")
@@ -84,6 +87,7 @@ def test_import_needs_the_header(tmp_path, history_url):
     assert f"{paid}:1: header lacks column(s)" in result.stderr
 
 
+@pytest.mark.slow
 def test_import_rejects_a_claim_split_across_forms(tmp_path, history_url):
     paid = tmp_path / "paid.csv"
     paid.write_text(
@@ -95,6 +99,7 @@ def test_import_rejects_a_claim_split_across_forms(tmp_path, history_url):
     assert f"{paid}:3: claim 'X' has form '837I' here but '837P' on line 2" in result.stderr
 
 
+@pytest.mark.slow
 def test_export_import_round_trip(tmp_path, history_urls, open_history):
     source_url, copy_url = history_urls(), history_urls()
     store = open_history(source_url)
@@ -153,6 +158,7 @@ def _key(s):
     )
 
 
+@pytest.mark.slow
 def test_export_all_and_reimport_skips_what_never_counted(tmp_path, history_urls, open_history):
     source_url, copy_url = history_urls(), history_urls()
     store = open_history(source_url)
@@ -179,6 +185,7 @@ def test_export_all_and_reimport_skips_what_never_counted(tmp_path, history_urls
     assert [s.claim_id for s in open_history(copy_url).services("MBR0001")] == ["A"]
 
 
+@pytest.mark.slow
 def test_show_prints_the_timeline_in_date_order(tmp_path, history_url, open_history):
     store = open_history(history_url)
     child = PersonSpec("DOE", "KID", DAY0.replace(year=2012))
@@ -251,6 +258,7 @@ def _allowance_history(tmp_path, store):
     )
 
 
+@pytest.mark.slow
 def test_show_gives_reasons_months_and_the_next_date(tmp_path, history_url, open_history):
     _allowance_history(tmp_path, open_history(history_url))
     result = cli("show", "MBR0001", "--history", history_url)
@@ -261,6 +269,7 @@ def test_show_gives_reasons_months_and_the_next_date(tmp_path, history_url, open
     assert f"next S0354 accepted from {days(75)}" in text
 
 
+@pytest.mark.slow
 def test_show_json_and_csv(tmp_path, history_url, open_history):
     import json
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from edi837.store import ClaimRecord
 from edi837.synth.spec import PersonSpec
 from edi837.timeline import Service
@@ -22,6 +24,7 @@ def verdicts(out) -> dict[str, tuple[bool, set[str]]]:
     return {k: (v.accepted, rules_of(v)) for k, v in out.items()}
 
 
+@pytest.mark.slow
 def test_claim_accepted_in_one_run_limits_the_next(tmp_path, history_url, open_history):
     store = open_history(history_url)
     assert run(tmp_path, "r1", store, s_claim("A", "S0354", days(0)))["A"].accepted
@@ -33,6 +36,7 @@ def test_claim_accepted_in_one_run_limits_the_next(tmp_path, history_url, open_h
     assert run(tmp_path, "r3", store, s_claim("C", "S0354", days(30)))["C"].accepted
 
 
+@pytest.mark.slow
 def test_rescreening_the_same_file_changes_nothing(tmp_path, history_url, open_history):
     store = open_history(history_url)
     claims = [
@@ -49,6 +53,7 @@ def test_rescreening_the_same_file_changes_nothing(tmp_path, history_url, open_h
     assert store.snapshot() == before  # timestamps included: nothing was rewritten
 
 
+@pytest.mark.slow
 def test_rejected_claim_is_seen_but_never_counts(tmp_path, history_url, open_history):
     store = open_history(history_url)
     out = run(tmp_path, "r1", store, s_claim("A", "S0354", days(0), order="NOPE"))
@@ -59,6 +64,7 @@ def test_rejected_claim_is_seen_but_never_counts(tmp_path, history_url, open_his
     assert run(tmp_path, "r2", store, s_claim("B", "S0354", days(10)))["B"].accepted
 
 
+@pytest.mark.slow
 def test_corrected_resubmission_is_judged_fresh(tmp_path, history_url, open_history):
     store = open_history(history_url)
     assert not run(tmp_path, "r1", store, s_claim("A", "S0354", days(0), order="NOPE"))[
@@ -70,6 +76,7 @@ def test_corrected_resubmission_is_judged_fresh(tmp_path, history_url, open_hist
     assert rules_of(run(tmp_path, "r3", store, s_claim("B", "S0354", days(20)))["B"]) == {"SC006"}
 
 
+@pytest.mark.slow
 def test_rejected_duplicate_leaves_the_accepted_claim_standing(history_url, open_history):
     store = open_history(history_url)
     service = Service("S0354", DAY0, 1, "A", "837P", "ORD1001", "MBR0001", "f1.837", 1)
@@ -82,6 +89,7 @@ def test_rejected_duplicate_leaves_the_accepted_claim_standing(history_url, open
     assert store.services("MBR0001") == [service]
 
 
+@pytest.mark.slow
 def test_void_in_run_2_frees_the_window_for_run_3(tmp_path, history_url, open_history):
     store = open_history(history_url)
     assert run(tmp_path, "r1", store, s_claim("A", "S0354", days(0)))["A"].accepted
@@ -94,6 +102,7 @@ def test_void_in_run_2_frees_the_window_for_run_3(tmp_path, history_url, open_hi
     assert run(tmp_path, "r3", store, s_claim("B", "S0354", days(10)))["B"].accepted
 
 
+@pytest.mark.slow
 def test_replacement_in_a_later_run_replaces(tmp_path, history_url, open_history):
     store = open_history(history_url)
     assert run(tmp_path, "r1", store, s_claim("A", "S0354", days(0)))["A"].accepted
@@ -108,6 +117,7 @@ def test_replacement_in_a_later_run_replaces(tmp_path, history_url, open_history
     assert out["C"].accepted
 
 
+@pytest.mark.slow
 def test_one_form_across_runs(tmp_path, history_url, open_history):
     store = open_history(history_url)
     assert run(tmp_path, "r1", store, s_claim("A", "S0354", days(0)))["A"].accepted
@@ -116,6 +126,7 @@ def test_one_form_across_runs(tmp_path, history_url, open_history):
     assert "claim A" in next(f.message for f in out.rejections if f.rule == "SC003")
 
 
+@pytest.mark.slow
 def test_dependants_have_their_own_timeline(tmp_path, history_url, open_history):
     store = open_history(history_url)
     child = PersonSpec("DOE", "KID", DAY0.replace(year=2012))
@@ -125,6 +136,7 @@ def test_dependants_have_their_own_timeline(tmp_path, history_url, open_history)
     assert [s.claim_id for s in store.services("MBR0001/DOE/KID/2012-03-02")] == ["K"]
 
 
+@pytest.mark.slow
 def test_many_members_and_files(tmp_path, history_url, open_history):
     from tests.store.batch import batch
 
@@ -139,6 +151,7 @@ def test_many_members_and_files(tmp_path, history_url, open_history):
     assert 0 < len(accepted) < 180
 
 
+@pytest.mark.slow
 def test_store_survives_reopen_with_the_same_auths(tmp_path, history_url, open_history):
     auths = [Auth(), Auth(order_id="ORD2", member_id="MBR0002")]
     store = open_history(history_url)
@@ -163,6 +176,7 @@ def test_store_survives_reopen_with_the_same_auths(tmp_path, history_url, open_h
     assert rules_of(out["A2"]) == {"SC006"} and out["D2"].accepted
 
 
+@pytest.mark.slow
 def test_rescreening_a_batch_with_replacements_and_voids_is_idempotent(tmp_path):
     """Originals and their replacements share a CLM01; a second run of the same file must
     not judge the original against its own (already recorded) replacement."""

@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from edi837.screening import Screening
 from edi837.store.base import MemoryHistory
 from edi837.store.schema import MIGRATIONS
@@ -35,6 +37,7 @@ class Runs:
         return {(Path(v.claim.envelope.file).stem, v.claim.CLM01): v for v in screening.verdicts()}
 
 
+@pytest.mark.slow
 def test_three_runs_a_stays_accepted_b_is_rejected(tmp_path, history_url, open_history):
     """The issue's sequence: check a; check a b; check a."""
     store = open_history(history_url)
@@ -57,6 +60,7 @@ def test_three_runs_a_stays_accepted_b_is_rejected(tmp_path, history_url, open_h
     assert runs.check("b", "a")[("a", "A1")].accepted
 
 
+@pytest.mark.slow
 def test_new_claims_are_judged_against_later_accepted_services(tmp_path, history_url, open_history):
     store = open_history(history_url)
     runs = Runs(tmp_path, store)
@@ -71,6 +75,7 @@ def test_new_claims_are_judged_against_later_accepted_services(tmp_path, history
     assert len(store.services("MBR0001")) == 1
 
 
+@pytest.mark.slow
 def test_a_resent_claim_is_a_duplicate_naming_the_first(tmp_path, history_url, open_history):
     store = open_history(history_url)
     runs = Runs(tmp_path, store)
@@ -91,6 +96,7 @@ def test_a_resent_claim_is_a_duplicate_naming_the_first(tmp_path, history_url, o
     assert rules_of(runs.check("changed")[("changed", "A1")]) == {"SC006"}
 
 
+@pytest.mark.slow
 def test_replacement_chains_and_a_void_of_the_standing_claim(tmp_path, history_url, open_history):
     store = open_history(history_url)
     runs = Runs(tmp_path, store)
@@ -186,6 +192,7 @@ def _old_store(url: str) -> None:
             conn.execute(statement.format(false="FALSE", true="TRUE"))
 
 
+@pytest.mark.slow
 def test_a_version_1_store_migrates_with_its_data(tmp_path, history_url, open_history):
     _old_store(history_url)
     store = open_history(history_url)

@@ -107,6 +107,7 @@ def test_migrations_apply_once_and_reopen_is_a_no_op(history_url, open_history):
     assert len(again.services("P")) == 1
 
 
+@pytest.mark.slow
 def test_concurrent_openers_of_a_new_store_do_not_race(history_url, open_history):
     errors, stores = [], []
 
@@ -128,6 +129,7 @@ def test_concurrent_openers_of_a_new_store_do_not_race(history_url, open_history
     assert versions == list(range(1, SCHEMA_VERSION + 1))
 
 
+@pytest.mark.slow
 def test_a_newer_schema_is_refused(history_url, open_history):
     store = open_history(history_url)
     store._execute(f"INSERT INTO schema_version VALUES (99, 'future', {store.NOW})")
@@ -135,6 +137,7 @@ def test_a_newer_schema_is_refused(history_url, open_history):
         open_store(history_url)
 
 
+@pytest.mark.slow
 # -- control numbers ---------------------------------------------------------------------
 def test_control_numbers_increase_per_kind_across_connections(history_url, open_history):
     one, two = open_history(history_url), open_history(history_url)
@@ -145,6 +148,7 @@ def test_control_numbers_increase_per_kind_across_connections(history_url, open_
     assert open_history(history_url).next_control_number("277CA") == 5
 
 
+@pytest.mark.slow
 def test_control_numbers_are_unique_under_concurrency(history_url, open_history):
     got: list[int] = []
     lock = threading.Lock()
@@ -167,6 +171,7 @@ def test_control_numbers_are_unique_under_concurrency(history_url, open_history)
     assert sorted(got) == list(range(1, 101))
 
 
+@pytest.mark.slow
 def test_control_numbers_and_a_rolled_back_run(backend, history_url, open_history):
     store = open_history(history_url)
     store.begin()
@@ -188,6 +193,7 @@ def test_rollback_leaves_the_store_unchanged(history_url, open_history):
     assert store.snapshot() == before
 
 
+@pytest.mark.slow
 def test_a_second_worker_waits_for_the_first(history_url, open_history):
     first, second = open_history(history_url), open_history(history_url)
     first.begin()
@@ -226,6 +232,7 @@ def test_disjoint_patients_do_not_wait_on_postgres(postgres_urls):
         second.close()
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_locking_a_huge_run_does_not_exhaust_the_lock_table(postgres_urls):
     """20,000 patients in one transaction: far above max_locks_per_transaction (64) times
@@ -269,6 +276,7 @@ def test_transient_failures_are_recognised():
     assert not is_transient(sqlite3.OperationalError("no such table: claim"))
 
 
+@pytest.mark.slow
 def test_run_in_transaction_retries_a_deadlocked_attempt(history_url, open_history):
     store = open_history(history_url)
     attempts = []
@@ -314,6 +322,7 @@ def test_retry_transient_reruns_a_self_contained_step():
     assert retry_transient(store, step, backoff=0.001) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_real_deadlock_is_retried(postgres_urls):
     """Two runs locking two patients in opposite orders (the judge never does: it locks
