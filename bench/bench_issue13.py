@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchlib import DATA, SEED, edi837_exe, machine, mb, update_results
+from benchlib import DATA, SEED, compile_edi837, edi837_exe, machine, mb, update_results
 
 RATIOS = {40: 0.5, 2: 0.022}  # S-code share wanted (%) -> random_claims(s_code_ratio=)
 
@@ -185,6 +185,7 @@ def main() -> None:
     if any(s not in RATIOS for s in shares):
         raise SystemExit(f"--shares: each one of {', '.join(map(str, RATIOS))}")
     load = os.getloadavg()[0]
+    compile_edi837()
     with tempfile.TemporaryDirectory(prefix="edi837-bench-out-") as tmp:
         table = compare(sizes, shares, args.repeat, Path(tmp)) if sizes else []
         rss = memory(rss_sizes, shares[0], Path(tmp)) if rss_sizes else []
