@@ -356,7 +356,16 @@ class Screening:
                 for digest in read_file(result, self.run, self.progress, on_claim):
                     spool.add(index, digest)
             except ZipArchiveInput:  # its members are the inputs, in its place
-                members = zip_members(result.local_path or given)
+                try:
+                    members = zip_members(result.local_path or given)
+                except (OSError, EOFError, *zip_errors()) as exc:  # a ZIP only by its magic
+                    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+                    result.fatal = X12SyntaxError(
+                        f"cannot read ZIP archive: {reason}", file=result.path, byte_offset=0
+                    )
+                    self.paths.append(given)
+                    self.files.append(result)
+                    continue
                 if given == "-":  # named after standard input, not the spooled copy
                     spooled = result.local_path
                     members = ["-" + m[len(spooled) :] for m in members]

@@ -109,3 +109,28 @@ def test_zip_on_standard_input_is_screened_member_by_member(tmp_path):
     _, want = screened([str(p) for p in plain])
     assert sorted((c["claim_id"], c["status"]) for c in doc["claims"]) == sorted(want)
     assert len(doc["claims"]) == 13
+
+
+def test_corrupt_zip_is_one_line_error_exit_2(tmp_path):
+    """A file that starts like a ZIP but is none (cut short, garbage after the magic) is
+    an unreadable input (exit 2, one line naming it), not an internal error."""
+    plain = tmp_path / "a.837"
+    generate_file(plain, seed=5, claims=3)
+    whole = tmp_path / "whole.zip"
+    with zipfile.ZipFile(whole, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(plain, plain.name)
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(whole.read_bytes()[:60])
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"PK\x03\x04" + b"\x00garbage" * 8)
+    for bad in (cut, junk):
+        done = subprocess.run(
+            [*EDI837, "check", "-q", "--no-history", str(bad), str(plain)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, done.stderr
+        errors = [ln for ln in done.stderr.splitlines() if "error" in ln]
+        assert len(errors) == 1 and bad.name in errors[0] and "ZIP" in errors[0], done.stderr
+        assert "Traceback" not in done.stderr and "internal error" not in done.stderr
