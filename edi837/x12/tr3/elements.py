@@ -348,36 +348,46 @@ def syntax_errors(node: SegmentNode, el: list[str]) -> list[ElementError]:
 # Most bodies the memo misses (names, ids, HL numbers, REF values) are valid. One
 # pattern per node and separators matches exactly such bodies: each element empty when
 # the guide lets it be, else one of its fast patterns (codes as alternatives); nothing
-# past the last element, nothing required left out. A body it matches has no element
-# error (only the syntax rules remain to check); one it does not goes the long way.
-# Nodes with dates, DTP/ST, 1250/1251 type lists, or long code lists get no pattern.
+# past the last element, nothing required left out, and the syntax rules (P, R, E, C,
+# L) as look-aheads on which elements have a value. A body it matches has no error at
+# all (``check_segment`` would return ``()``); one it does not goes the long way.
+# Dates are part of the pattern where their type is known from the map: a 1251 value
+# after a 1250 qualifier with codes (DMG02, PAT06) and DTP03 after each DTP02 code (one
+# alternative per code); D8 and RD8 only, and never 29 February (those, DT, TM and
+# anything else take the long way). ST, other date or time types and long code lists
+# get no pattern.
 CODE_LIMIT = 300
 SEGMENT_LIMIT = 4096
 _SEGMENT: dict[tuple[SegmentNode, str, str], re.Pattern[str] | object | None] = {}
-_UNSEEN = object()  # quick_check: a node never asked about
+_UNSEEN = object()  # segment_pattern: a node never asked about
+NOT_YET = object()  # segment_pattern: first sight of a node, its pattern not built yet
 _AN_SET = frozenset(c for c in map(chr, range(128)) if not _BAD_AN.match(c))
+
+
+_YEAR = "(?:1[89][0-9]{2}|[2-9][0-9]{3})"  # valid_date: from 1800 on
+_MONTH_DAY = (  # a real day of the month; 29 February is left to valid_date (leap years)
+    "(?:(?:0[13578]|1[02])(?:0[1-9]|[12][0-9]|3[01])"
+    "|(?:0[469]|11)(?:0[1-9]|[12][0-9]|30)"
+    "|02(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_D8 = _YEAR + _MONTH_DAY
+# date type -> (regex text of a value valid_type accepts, a sample of the same shape)
+_DATES = {"D8": (_D8, "20260101"), "RD8": (f"{_D8}-{_D8}", "20260101-20260102")}
 
 
 @lru_cache(maxsize=64)
 def _class(chars: frozenset[str]) -> str:
-    """A character class of exactly ``chars``, runs written as ranges (``A-Z``).
-
-    Why ranges: the class of the AN set (~90 characters) is in most patterns, and the
-    regex parser's cost is per item; the compiled class is the same either way."""
-    points = sorted(map(ord, chars))
-    items: list[str] = []
-    i = 0
-    while i < len(points):
-        j = i
-        while j + 1 < len(points) and points[j + 1] == points[j] + 1:
-            j += 1
-        first, last = re.escape(chr(points[i])), re.escape(chr(points[j]))
-        if j - i >= 2:
-            items.append(f"{first}-{last}")
-        else:
-            items.extend(re.escape(chr(p)) for p in points[i : j + 1])
-        i = j + 1
-    return "[" + "".join(items) + "]"
+    """A character class of ``chars`` written as ranges (``[ -)+-9;-~]``): the same
+    set as one item per character, but quick for ``re`` to compile."""
+    out: list[str] = []
+    codes = sorted(map(ord, chars))
+    start = 0
+    for i in range(1, len(codes) + 1):
+        if i == len(codes) or codes[i] != codes[i - 1] + 1:
+            low, high = chr(codes[start]), chr(codes[i - 1])
+            out.append(re.escape(low) if low == high else f"{re.escape(low)}-{re.escape(high)}")
+            start = i
+    return "[" + "".join(out) + "]"
 
 
 def _value_regex(spec: Element, an: frozenset[str]) -> str | None:
@@ -439,42 +449,166 @@ def _element_regex(spec: Element, an: frozenset[str], comp: str) -> tuple[str, b
     return (body if required else f"(?:{body})?"), required
 
 
+def _date_regex(spec: Element, kind: str) -> str | None:
+    """Regex text for a value of ``spec`` that is a valid ``kind`` date (D8, RD8) and
+    passes the element's own checks (its AN/ID fast pattern), or None."""
+    date = _DATES.get(kind)
+    if date is None or spec.codes is not None or spec.kind not in ("AN", "ID"):
+        return None
+    single = fast_pattern(spec)
+    if single is None or not single.fullmatch(date[1]):
+        return None  # a date this element's length or characters would refuse
+    return date[0]
+
+
+def _typed_regex(spec: Element, types: tuple[str, ...]) -> tuple[str, bool] | None:
+    """A 1251 value checked against the node's 1250 codes (``check_segment``'s
+    ``type_list``): valid when it passes its own checks and is one of the dates."""
+    if spec.usage == "N":
+        return "", False
+    alts = [rx for t in dict.fromkeys(types) if (rx := _date_regex(spec, t)) is not None]
+    if not alts:
+        return None
+    value = "(?:" + "|".join(alts) + ")"
+    required = spec.usage == "R"
+    return (value if required else f"(?:{value})?"), required
+
+
+def _dtp_regex(
+    qualifier: Element, value: Element, an: frozenset[str], ele: str
+) -> tuple[str, bool] | None:
+    """DTP02 and DTP03 as one part: for each DTP02 code, DTP03 of that date type (a
+    code that is no date type: DTP03 with its own checks only, as ``check_segment``)."""
+    if qualifier.usage != "R" or value.usage != "R" or "C" in (qualifier.kind, value.kind):
+        return None
+    single = fast_pattern(qualifier)
+    if single is None or not qualifier.codes or len(qualifier.codes) > CODE_LIMIT:
+        return None
+    plain = _value_regex(value, an)
+    alts: list[str] = []
+    for code in sorted(qualifier.codes):
+        if not single.fullmatch(code) or set(code) - an:
+            continue
+        rx = _date_regex(value, code) if code in _DATE_TYPES or code == "TM" else plain
+        if rx is not None:
+            alts.append(re.escape(code) + re.escape(ele) + rx)
+    return ("(?:" + "|".join(alts) + ")", True) if alts else None
+
+
+def _syntax_regex(node: SegmentNode, ele: str) -> str:
+    """Look-aheads that hold when no syntax rule of the node is broken (``syntax_errors``
+    finds nothing). Element ``k`` has a value when, after the id and ``k - 1`` elements,
+    a separator is followed by anything but a separator.
+
+    A rule the rest of the pattern already keeps gets none: the pattern gives every R
+    element a value and leaves every N one (and any past the last) empty, so P0809 on
+    two R elements, or C1110 with NM111 not used, cannot be broken by a body it matches.
+    """
+    other = f"[^{re.escape(ele)}]"
+    sep = re.escape(ele)
+    specs = node.elements
+
+    def known(k: int) -> bool | None:  # element k has a value: always, never, or maybe
+        if k > len(specs) or specs[k - 1].usage == "N":
+            return False
+        return True if specs[k - 1].usage == "R" else None
+
+    def has(k: int) -> str:  # possessive and unrolled: one pass, no backtracking
+        return f"{other}*+" + f"{sep}{other}*+" * (k - 1) + f"{sep}{other}"
+
+    def yes(k: int) -> str:
+        return f"(?={has(k)})"
+
+    def no(k: int) -> str:
+        return f"(?!{has(k)})"
+
+    out = ""
+    for rule, idx in node.syntax:
+        first, rest = idx[0], idx[1:]
+        states = [known(k) for k in idx]
+        if rule == "P":  # all or none
+            if all(states) or not any(x is not False for x in states):
+                continue
+            out += f"(?:{''.join(map(yes, idx))}|{''.join(map(no, idx))})"
+        elif rule == "R":  # at least one
+            if any(states):
+                continue
+            out += f"(?:{'|'.join(map(yes, idx))})"
+        elif rule == "E":  # not two
+            if sum(x is not False for x in states) <= 1:
+                continue
+            out += "".join(f"(?!{yes(a)}{yes(b)})" for n, a in enumerate(idx) for b in idx[n + 1 :])
+        elif rule == "C":  # the first asks for all the others
+            if states[0] is False or all(states[1:]):
+                continue
+            out += f"(?:{no(first)}|{''.join(map(yes, rest))})"
+        elif rule == "L":  # the first asks for one of the others
+            if states[0] is False or any(states[1:]):
+                continue
+            out += f"(?:{no(first)}|{'|'.join(map(yes, rest))})"
+    return out
+
+
 def _build(node: SegmentNode, ele: str, comp: str) -> re.Pattern[str] | None:
-    if node.id in ("ST", "DTP") or not ele or not comp or ele == comp:
+    if node.id == "ST" or not ele or not comp or ele == comp:
         return None
     if any(c.isalnum() or c in ".- " for c in ele + comp):
         return None
     an = _AN_SET - {ele, comp}
     parts: list[tuple[str, bool]] = []
-    for spec in node.elements:
-        if spec.data_ele in ("1250", "1251"):
-            return None
-        part = _element_regex(spec, an, comp)
+    specs = node.elements
+    types: tuple[str, ...] = ()  # check_segment's type_list: the 1250 codes so far
+    i = 0
+    while i < len(specs):
+        spec = specs[i]
+        part: tuple[str, bool] | None
+        if node.id == "DTP" and i == 1:  # DTP02 says what DTP03 is
+            if len(specs) < 3:
+                return None
+            part = _dtp_regex(spec, specs[2], an, ele)
+            i += 1
+        elif spec.data_ele == "1251" and types and spec.kind != "C":
+            part = _typed_regex(spec, types)
+        else:
+            part = _element_regex(spec, an, comp)
+        if spec.data_ele == "1250" and spec.codes and spec.kind != "C":
+            types += tuple(sorted(spec.codes))
         if part is None:
             return None
         parts.append(part)
+        i += 1
     sep = re.escape(ele)
     tail = _sequence(parts, sep)
     if tail and not any(r for _, r in parts):
         tail = f"(?:{tail})?"
-    return re.compile(re.escape(node.id) + tail, re.ASCII)
+    return re.compile(_syntax_regex(node, ele) + re.escape(node.id) + tail, re.ASCII)
 
 
-def quick_check(node: SegmentNode, body: str, ele: str, comp: str) -> bool:
-    """Does ``body`` match the node's whole-segment pattern (no element errors)?
+def segment_pattern(node: SegmentNode, ele: str, comp: str) -> re.Pattern[str] | object | None:
+    """The node's whole-segment pattern for these separators (None: it has none), or
+    ``NOT_YET`` the first time the node is asked about.
 
-    False says only "check the long way". The pattern is built the second time a node
-    is asked about, not the first: building one costs as much as checking ~50 bodies
-    the long way, and most nodes of a small file (its envelope, its one submitter and
-    billing provider) are asked about once.
+    Why not at once: building a pattern costs as much as checking ~50 bodies the long
+    way, and most nodes of a small file (its envelope, its one submitter and billing
+    provider) are asked about once; the second time, the pattern is built and kept.
     """
     key = (node, ele, comp)
     pattern = _SEGMENT.get(key, _UNSEEN)
-    if pattern is _UNSEEN or pattern is _SEEN_ONCE:
+    if pattern is _UNSEEN:
         if len(_SEGMENT) >= SEGMENT_LIMIT:
             _SEGMENT.clear()
-        if pattern is _UNSEEN:
-            _SEGMENT[key] = _SEEN_ONCE
-            return False
+        _SEGMENT[key] = _SEEN_ONCE
+        return NOT_YET
+    if pattern is _SEEN_ONCE:
         pattern = _SEGMENT[key] = _build(node, ele, comp)
-    return pattern is not None and pattern.fullmatch(body) is not None
+    return pattern
+
+
+def quick_check(node: SegmentNode, body: str, ele: str, comp: str) -> bool:
+    """Does ``body`` match the node's whole-segment pattern (no element or syntax
+    errors: ``check_segment`` would find nothing)? False says only "check the long
+    way" (also the first time a node is asked about: ``segment_pattern``)."""
+    pattern = segment_pattern(node, ele, comp)
+    if pattern is None or pattern is NOT_YET:
+        return False
+    return pattern.fullmatch(body) is not None  # type: ignore[union-attr]

@@ -18,18 +18,25 @@ that claim is rejected) or above the claims (the transaction set is rejected).
 
 Speed: where the walk goes depends only on the map, the last matched node, the segment
 id and its key value, so each such step is worked out once (``_plan``) and replayed
-against the loop instance's counts (``_replay``; bounded by ``TRANSITION_LIMIT``). Bodies
-are checked once (``MEMO_LIMIT``), most new ones by one pattern (``elements.quick_check``).
-``TR3Validator(fast=False)`` does neither: the reference the fast paths are tested against.
+against the loop instance's counts (bounded by ``TRANSITION_LIMIT``; the common outcomes,
+the next segment of the loop or a new loop instance with nothing missing, inline in
+``segment``, the rest in ``_replay``). A new body is checked by one whole-segment pattern
+per node (``elements.segment_pattern``: elements, dates, syntax rules), the full checks
+only when it does not match (their results memoized, ``MEMO_LIMIT``). A body the pattern
+passed is remembered with the plan it took after that node (``_steps``): the same
+segment after the same node again (most segments: ``LX*1``, ``DTP*472*D8*...``, an
+address seen before) costs one look-up and the counts. ``TR3Validator(fast=False)`` does
+none of this: the reference the fast paths are tested against.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from edi837.safetext import shown_segment_id
 from edi837.x12.tr3.compile import CompiledMap, LoopNode, SegmentNode, load_map
-from edi837.x12.tr3.elements import ElementError, check_segment, quick_check, syntax_errors
+from edi837.x12.tr3.elements import NOT_YET, ElementError, check_segment, segment_pattern
 
 TRANSITION_LIMIT = 4096  # walk plans remembered per map (see ``_Plan``); a bound on memory
 MEMO_LIMIT = 16384  # segment bodies remembered with their element errors, all nodes
@@ -129,7 +136,16 @@ class TR3Validator:
         self._comp = ""
         self._state: SegmentNode | None = None  # the node of the last matched segment
         self._plans: dict[tuple, _Plan] = {}
-        self._keys: dict[str, tuple[tuple[int, int, frozenset[str]], ...]] = {}
+        # segment id -> its one key position (element, component, codes); (-1, ...) when
+        # it has several (then ``_multi``)
+        self._keys: dict[str, tuple[int, int, frozenset[str]]] = {}
+        self._multi: dict[str, tuple[tuple[int, int, frozenset[str]], ...]] = {}
+        # the separators as one object: a plan's pattern is for the ``_seps`` it holds
+        self._seps: tuple[str, str] | None = None
+        # node of the last segment -> body -> plan, for bodies found valid after that
+        # node (a dict per node: a look-up by the body alone, no key tuple to build)
+        self._steps: dict[SegmentNode, dict[str, _Plan]] = {}
+        self._n_steps = 0
 
     # -- per transaction set ---------------------------------------------------------
     def begin_set(self, form: str, transaction: int) -> None:
@@ -139,7 +155,11 @@ class TR3Validator:
         self._stack = []
         self._state = None
         if self._map is not None:
-            self._plans, self._keys = _tables(self._map)
+            self._plans, self._multi = _tables(self._map)
+            self._keys = {
+                sid: specs[0] if len(specs) == 1 else (-1, 0, frozenset())
+                for sid, specs in self._multi.items()
+            }
 
     def segment(
         self,
@@ -153,104 +173,196 @@ class TR3Validator:
     ) -> None:
         """Walk to this segment (ST..SE) and check its elements (``el``: the body split
         at ``ele``, when the caller has it already)."""
-        compiled = self._map
         self._position += 1
-        prev_claim = self.claims - 1
         is_clm = sid == "CLM"
         if is_clm:
             self.claims += 1
             k = body.find(ele, 4)
             self._clm01 = [self._clm01[1], body[4:k] if k > 0 else body[4:]]
-        if compiled is None:
-            return
         if ele != self._ele or comp != self._comp:
             self._ele, self._comp = ele, comp
             self._memo = {}
-        if sid == "ST":
-            if el is None:
-                el = body.split(ele)
-            root = compiled.st_loop
-            frame = _Frame(root, 0)
-            frame.counts[0] = 1
-            self._stack = [frame]
-            self._state = root.children[0]  # type: ignore[assignment]
-            self._elements(root.children[0], body, el, comp, ordinal, offset, -1)  # type: ignore[arg-type]
+            self._steps = {}
+            self._n_steps = 0
+            self._seps = (ele, comp)
+        state = self._state  # None: no map, before ST, or the reference walk
+        if state is None or sid == "ST":
+            # the claim before this segment (a CLM opens one)
+            prev_claim = self.claims - 2 if is_clm else self.claims - 1
+            self._segment_plain(sid, body, ordinal, offset, ele, comp, el, prev_claim)
             return
-        state = self._state
-        if state is None or not self.fast:
-            if el is None:
-                el = body.split(ele)
-            found = self._walk(sid, el, comp, ordinal, offset, prev_claim)
-            claim = self.claims - 1 if found is not None and _in_claim(found) else -1
-        else:
-            specs = self._keys.get(sid)
-            if specs is None:
+        # The fast step (see the module docstring). A body seen valid after the same node
+        # has its plan in ``_steps`` (most segments: DTP*472*D8*..., LX*1, N4 ...): one
+        # look-up, and nothing to check. Then the common outcomes inline; ``_replay``
+        # takes the rest.
+        after = self._steps.get(state)
+        plan = after.get(body) if after is not None else None
+        valid = plan is not None
+        if plan is None:  # by (node, id, key value): the key only where the map has one
+            spec = self._keys.get(sid)
+            if spec is None:
                 key: tuple = (state, sid)
+            elif spec[0] >= 0:  # one key position per id (every pyx12 837 map)
+                idx, sub, codes = spec
+                head = el if el is not None else body.split(ele, idx + 1)
+                val = head[idx] if idx < len(head) else ""
+                if sub:
+                    val = val.split(comp)[sub - 1] if val else ""
+                key = (state, sid, val if val in codes else None)
             else:
-                if len(specs) == 1:  # one key position per id (every pyx12 837 map)
-                    idx, sub, codes = specs[0]
-                    head = el if el is not None else body.split(ele, idx + 1)
-                    val = head[idx] if idx < len(head) else ""
-                    if sub:
-                        val = val.split(comp)[sub - 1] if val else ""
-                    key = (state, sid, val if val in codes else None)
-                else:
-                    if el is None:
-                        el = body.split(ele)
-                    key = (state, sid, *[_key_value(spec, el, comp) for spec in specs])
-            plans = self._plans
-            plan = plans.get(key)
+                key = self._multi_key(state, sid, body, ele, comp, el)
+            plan = self._plans.get(key)
             if plan is None:
-                if el is None:
-                    el = body.split(ele)
-                plan = _plan(self._stack, sid, el, comp)
-                if len(plans) >= TRANSITION_LIMIT:
-                    plans.clear()
-                plans[key] = plan
-            if plan.outcome == _HIT and not plan.checks:
-                # the common step, inline: the next segment of the same loop instance
-                stack = self._stack
-                depth = plan.depth
+                plan = self._new_plan(key, sid, body, ele, comp, el)
+        stack = self._stack
+        step = plan.step
+        if step == 0:  # _HIT, nothing to check: the next segment of the same loop instance
+            depth = plan.depth
+            if len(stack) > depth + 1:
                 del stack[depth + 1 :]
-                frame = stack[depth]
-                hit = frame.at = plan.index
-                counts = frame.counts
-                counts[hit] = count = counts.get(hit, 0) + 1
-                found = plan.node
-                if count > plan.max_use:  # too many, or a not-used segment (max 0)
-                    self._overuse(found, sid, count, ordinal, offset)  # type: ignore[arg-type]
-            else:
-                found = self._replay(plan, sid, ordinal, offset, prev_claim)
-            claim = self.claims - 1 if plan.in_claim else -1
-        if found is None:
-            claim = self.claims - 1 if (not is_clm and self._stack_in_claim()) else -1
-            shown = shown_segment_id(sid)  # a mis-separated segment's "id" is all its text
-            self._add(
-                ordinal,
-                offset,
-                sid,
-                "",
-                "1",
-                f"{shown} segment not expected here ({_SEGMENT_KINDS['1']})",
-                claim,
-            )
-            return
+            frame = stack[depth]
+            hit = frame.at = plan.index
+            counts = frame.counts
+            counts[hit] = count = counts.get(hit, 0) + 1
+            found = plan.node
+            if count > plan.max_use:  # too many, or a not-used segment (max 0)
+                self._overuse(found, sid, count, ordinal, offset)  # type: ignore[arg-type]
+        elif step == 1:  # _ENTER, nothing to check: a new loop instance, its first segment
+            depth = plan.depth
+            frame = stack[depth]
+            for loop, index, limit in plan.opens:
+                if limit >= 0:  # a wrapper (DETAIL) is not counted
+                    counts = frame.counts
+                    counts[index] = count = counts.get(index, 0) + 1
+                    if count > limit:
+                        self._loop_overuse(loop, sid, count, ordinal, offset)
+                frame.at = index
+                depth += 1
+                if depth < len(stack):  # the frame of a loop left: reused, as new
+                    frame = stack[depth]
+                    frame.loop, frame.counts, frame.at = loop, {}, 0
+                else:
+                    frame = _Frame(loop, 0)
+                    stack.append(frame)
+            if len(stack) > depth + 1:
+                del stack[depth + 1 :]
+            frame.counts[0] = 1
+            found = plan.node
+        else:
+            prev_claim = self.claims - 2 if is_clm else self.claims - 1
+            found = self._replay(plan, sid, ordinal, offset, prev_claim)
+            if found is None:
+                self._unexpected(sid, ordinal, offset, is_clm)
+                return
         self._state = found
+        if valid:
+            return
+        # Elements (the plan's node is always ``found``): the whole-segment pattern
+        # first (most new bodies are valid), then the memo of checked bodies, then the
+        # full checks.
+        if plan.seps is not self._seps:
+            pattern = segment_pattern(found, ele, comp)  # type: ignore[arg-type]
+            if pattern is NOT_YET:  # first sight of the node: the long way this once
+                pattern = None
+            else:
+                plan.seps, plan.pattern = self._seps, pattern
+        else:
+            pattern = plan.pattern
+        if pattern is not None and pattern.fullmatch(body) is not None:
+            # no element or syntax error: next time after this node, one look-up
+            if self._n_steps >= MEMO_LIMIT:
+                self._steps.clear()
+                self._n_steps = 0
+                after = None
+            if after is None:
+                after = self._steps[state] = {}
+            after[body] = plan
+            self._n_steps += 1
+            return
         memo = self._memo
         mkey = (found, body)
         errs = memo.get(mkey)
         if errs is None:
             if el is None:
                 el = body.split(ele)
-            if self.fast and quick_check(found, body, ele, comp):
-                errs = tuple(syntax_errors(found, el)) if found.syntax else ()
-            else:
-                errs = check_segment(found, el, comp)
+            errs = check_segment(found, el, comp)  # type: ignore[arg-type]
             if len(memo) >= MEMO_LIMIT:
                 memo.clear()
             memo[mkey] = errs
         if errs:
-            self._report(found, errs, ordinal, offset, claim)
+            claim = self.claims - 1 if plan.in_claim else -1
+            self._report(found, errs, ordinal, offset, claim)  # type: ignore[arg-type]
+
+    def _multi_key(
+        self, state: SegmentNode, sid: str, body: str, ele: str, comp: str, el: list[str] | None
+    ) -> tuple:
+        """The plan key of an id told from its namesakes at several positions."""
+        if el is None:
+            el = body.split(ele)
+        return (state, sid, *[_key_value(s, el, comp) for s in self._multi[sid]])
+
+    def _new_plan(
+        self, key: tuple, sid: str, body: str, ele: str, comp: str, el: list[str] | None
+    ) -> _Plan:
+        """Work out the walk from here (``_plan``) and remember it under ``key``."""
+        if el is None:
+            el = body.split(ele)
+        plan = _plan(self._stack, sid, el, comp)
+        plans = self._plans
+        if len(plans) >= TRANSITION_LIMIT:
+            plans.clear()
+        plans[key] = plan
+        return plan
+
+    def _segment_plain(
+        self,
+        sid: str,
+        body: str,
+        ordinal: int,
+        offset: int,
+        ele: str,
+        comp: str,
+        el: list[str] | None,
+        prev_claim: int,
+    ) -> None:
+        """ST, and every segment of the reference (``fast=False``): the plain walk and
+        every element checked."""
+        compiled = self._map
+        if compiled is None:
+            return
+        if el is None:
+            el = body.split(ele)
+        if sid == "ST":
+            root = compiled.st_loop
+            frame = _Frame(root, 0)
+            frame.counts[0] = 1
+            self._stack = [frame]
+            if self.fast:  # the reference keeps no state: every segment walks plainly
+                self._state = root.children[0]  # type: ignore[assignment]
+            self._elements(root.children[0], body, el, comp, ordinal, offset, -1)  # type: ignore[arg-type]
+            return
+        found = self._walk(sid, el, comp, ordinal, offset, prev_claim)
+        if found is None:
+            self._unexpected(sid, ordinal, offset, sid == "CLM")
+            return
+        if self.fast:
+            self._state = found
+        claim = self.claims - 1 if _in_claim(found) else -1
+        self._elements(found, body, el, comp, ordinal, offset, claim)
+
+    def _unexpected(self, sid: str, ordinal: int, offset: int, is_clm: bool) -> None:
+        """IK304 1: a segment found nowhere (the position stays where it was)."""
+        claim = self.claims - 1 if (not is_clm and self._stack_in_claim()) else -1
+        shown = shown_segment_id(sid)  # a mis-separated segment's "id" is all its text
+        self._add(
+            ordinal,
+            offset,
+            sid,
+            "",
+            "1",
+            f"{shown} segment not expected here ({_SEGMENT_KINDS['1']})",
+            claim,
+        )
 
     # -- helpers ---------------------------------------------------------------------
     def _stack_in_claim(self) -> bool:
@@ -428,6 +540,31 @@ class TR3Validator:
                 self._claim_of(node),
             )
 
+    def _loop_overuse(
+        self, loop: LoopNode, sid: str, count: int, ordinal: int, offset: int
+    ) -> None:
+        """IK304 2 (a loop marked not used) or 4 (more than its maximum repeat)."""
+        if loop.usage == "N":
+            self._add(
+                ordinal,
+                offset,
+                sid,
+                _loop_id(loop),
+                "2",
+                f"loop {loop.id} marked not used",
+                self._claim_of(loop),
+            )
+        elif count > loop.repeat:
+            self._add(
+                ordinal,
+                offset,
+                sid,
+                _loop_id(loop),
+                "4",
+                f"loop {loop.id}: {_SEGMENT_KINDS['4']} ({count} > {loop.repeat})",
+                self._claim_of(loop),
+            )
+
     def _claim_of(self, node: SegmentNode | LoopNode) -> int:
         return self.claims - 1 if _in_claim(node) else -1
 
@@ -489,26 +626,8 @@ class TR3Validator:
             if loop.first is not None:  # a wrapper (DETAIL) is not counted
                 count = frame.counts.get(loop.index, 0) + 1
                 frame.counts[loop.index] = count
-                if loop.usage == "N":
-                    self._add(
-                        ordinal,
-                        offset,
-                        sid,
-                        _loop_id(loop),
-                        "2",
-                        f"loop {loop.id} marked not used",
-                        self._claim_of(loop),
-                    )
-                elif count > loop.repeat:
-                    self._add(
-                        ordinal,
-                        offset,
-                        sid,
-                        _loop_id(loop),
-                        "4",
-                        f"loop {loop.id}: {_SEGMENT_KINDS['4']} ({count} > {loop.repeat})",
-                        self._claim_of(loop),
-                    )
+                if loop.usage == "N" or count > loop.repeat:
+                    self._loop_overuse(loop, sid, count, ordinal, offset)
             frame.at = loop.index
             frame = _Frame(loop, 0)
             stack.append(frame)
@@ -576,9 +695,26 @@ _TABLES: dict[int, tuple[CompiledMap, dict[tuple, _Plan], dict]] = {}
 class _Plan:
     """The map-only part of one walk step: required children to check (depth, child
     index, child, kind), then the outcome (a segment hit at ``depth``/``index``, or loops
-    ``path`` entered from the frame at ``depth`` with its position set to ``index``)."""
+    ``path`` entered from the frame at ``depth`` with its position set to ``index``).
 
-    __slots__ = ("checks", "outcome", "depth", "index", "node", "path", "in_claim", "max_use")
+    ``node`` is the matched segment (for loops entered, the last one's first segment);
+    ``opens`` is ``path`` as ``TR3Validator.segment`` applies it: (loop, its index in
+    the frame above, the count above which it needs a look, -1 for a wrapper)."""
+
+    __slots__ = (
+        "checks",
+        "outcome",
+        "depth",
+        "index",
+        "node",
+        "path",
+        "in_claim",
+        "max_use",
+        "opens",
+        "step",
+        "seps",
+        "pattern",
+    )
 
     def __init__(
         self,
@@ -590,12 +726,28 @@ class _Plan:
         path: list[LoopNode] | None = None,
     ) -> None:
         self.checks, self.outcome, self.depth, self.index = checks, outcome, depth, index
-        self.node, self.path = node, path or []
+        self.path = path or []
         # a hit segment's count above this needs a look (not used: every count does)
         self.max_use = -1 if node is None else (0 if node.usage == "N" else node.max_use)
         if path:
             node = path[-1].first
+        self.node = node
         self.in_claim = node is not None and _in_claim(node)
+        self.opens = tuple((loop, loop.index, _loop_limit(loop)) for loop in self.path)
+        # how ``TR3Validator.segment`` applies it: 0 a hit, 1 loops entered (both with
+        # nothing to check, inline), 2 by ``_replay``
+        self.step = 2 if checks else 0 if outcome == _HIT else 1 if outcome == _ENTER else 2
+        # ``node``'s whole-segment pattern for the separators ``seps`` (set on first use)
+        self.seps: tuple[str, str] | None = None
+        self.pattern: re.Pattern[str] | None = None
+
+
+def _loop_limit(loop: LoopNode) -> int:
+    """The count of a loop above which entering it is an error (-1: a wrapper, not
+    counted; 0: marked not used)."""
+    if loop.first is None:
+        return -1
+    return 0 if loop.usage == "N" else loop.repeat
 
 
 def _tables(compiled: CompiledMap) -> tuple[dict[tuple, _Plan], dict]:
