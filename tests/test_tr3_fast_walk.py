@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from edi837.claim.builder import ClaimReader
 from edi837.synth import generate_file
-from edi837.x12.tr3 import validate_path, validator
+from edi837.x12.tr3 import validate_path, validator, walk
 from edi837.x12.tr3.compile import load_map
 from edi837.x12.tr3.elements import NOT_YET, check_segment, quick_check, segment_pattern
 from tests.test_tr3_differential import mutate
@@ -61,14 +61,14 @@ def test_fast_and_plain_agree(
 def test_agree_with_a_tiny_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cache cleared every few segments gives the same errors (plans are map-only)."""
     monkeypatch.setattr(validator, "TRANSITION_LIMIT", 3)
-    validator._TABLES.clear()
+    walk._TABLES.clear()
     rng = random.Random(5)
     text = _base("837P", 1, tmp_path)
     for n in range(20):
         path = tmp_path / f"tiny{n}.837"
         path.write_text(mutate(text, rng), encoding="latin-1")
         assert _errors(path, fast=True) == _errors(path, fast=False)
-    validator._TABLES.clear()
+    walk._TABLES.clear()
 
 
 def test_the_fast_paths_are_taken_and_see_errors(tmp_path: Path) -> None:
@@ -76,9 +76,9 @@ def test_the_fast_paths_are_taken_and_see_errors(tmp_path: Path) -> None:
     pattern, and a bad value does not."""
     path = tmp_path / "gen.837"
     generate_file(path, claims=20, seed=3, form="837P")
-    validator._TABLES.clear()
+    walk._TABLES.clear()
     assert validate_path(path) == []
-    plans, _ = validator._tables(load_map("837P"))
+    plans, _ = walk._tables(load_map("837P"))
     assert 0 < len(plans) < 1000
     header = load_map("837P").st_loop.children[1]
     nm1 = header.children[1].first  # 1000A submitter name
