@@ -229,8 +229,7 @@ def read_file(
     except ZipArchiveInput:
         raise  # not a file but its members: the screening reads those instead
     except (OSError, *zip_errors(), EOFError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        result.fatal = X12SyntaxError(f"cannot read: {reason}", file=result.path)
+        result.fatal = X12SyntaxError(f"cannot read: {_reason(exc)}", file=result.path)
     if progress is not None:
         progress(reader.bytes_read - reported)
     if run.envelope == "lenient":
@@ -356,28 +355,32 @@ class Screening:
                 for digest in read_file(result, self.run, self.progress, on_claim):
                     spool.add(index, digest)
             except ZipArchiveInput:  # its members are the inputs, in its place
-                try:
-                    members = zip_members(result.local_path or given)
-                except (OSError, EOFError, *zip_errors()) as exc:  # a ZIP only by its magic
-                    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-                    result.fatal = X12SyntaxError(
-                        f"cannot read ZIP archive: {reason}", file=result.path, byte_offset=0
-                    )
-                    self.paths.append(given)
-                    self.files.append(result)
+                members = self._members(result)
+                if members is not None:
+                    fresh = [m for m in members if source_key(m) not in seen]
+                    self.duplicates += [m for m in members if source_key(m) in seen]
+                    seen.update(source_key(m) for m in fresh)
+                    queue[:0] = fresh
                     continue
-                if given == "-":  # named after standard input, not the spooled copy
-                    spooled = result.local_path
-                    members = ["-" + m[len(spooled) :] for m in members]
-                fresh = [m for m in members if source_key(m) not in seen]
-                self.duplicates += [m for m in members if source_key(m) in seen]
-                seen.update(source_key(m) for m in fresh)
-                queue[:0] = fresh
-                continue
             self.paths.append(given)
             self.files.append(result)
             if result.fatal is not None:
                 spool.drop_file(index)
+
+    @staticmethod
+    def _members(result: FileResult) -> list[str] | None:
+        """The inputs a ZIP archive holds (a piped one's named ``-!member``, not after
+        the spooled copy); None, with ``result.fatal`` set, when it only looked like one."""
+        try:
+            members = zip_members(result.local_path or result.path)
+        except (OSError, EOFError, *zip_errors()) as exc:  # a ZIP only by its magic
+            result.fatal = X12SyntaxError(
+                f"cannot read ZIP archive: {_reason(exc)}", file=result.path, byte_offset=0
+            )
+            return None
+        if result.path == "-":
+            return ["-" + m[len(result.local_path) :] for m in members]
+        return members
 
     def total_bytes(self) -> int:
         """Size of the inputs on disk (stdin counts as 0), for a progress bar."""
@@ -484,6 +487,11 @@ class Screening:
     def has_errors(self) -> bool:
         """An input could not be read, or had envelope errors (exit code 2)."""
         return any(f.errors for f in self.files)
+
+
+def _reason(exc: BaseException) -> str:
+    """Why an input could not be read, in a few words (an OSError's own text)."""
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 def _fan_out(handlers: list[Callable[[Segment], None]]) -> Callable[[Segment], None]:
