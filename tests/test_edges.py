@@ -102,7 +102,12 @@ def test_ctrl_c_exits_130_quietly(tmp_path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(2.0)
+    # Interrupt mid-run, whatever the machine's speed: once the report's temporary file
+    # exists, the screening is under way and the report not yet in place.
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".r.txt.*.tmp")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "the report's temporary file never appeared"
+        time.sleep(0.005)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
