@@ -317,7 +317,8 @@ class AckFileWriter(Writer):
             from edi837.writers.ack_999 import write_999
 
             write_999(out, f.tracker, **_ids(f, self.options),
-                      control_number=self.numbers.take("999"), line_ending="\n")  # fmt: skip
+                      control_number=self.numbers.take("999"), line_ending="\n",
+                      refused=str(f.fatal) if f.fatal else "")  # fmt: skip
         else:
             from edi837.writers.ack_ta1 import write_ta1
 

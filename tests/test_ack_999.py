@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from datetime import date
+from pathlib import Path
+
+from click.testing import CliRunner
 
 from edi837.claim.builder import ClaimReader
+from edi837.cli import main
+from edi837.errors import UnsupportedVersionError
 from edi837.synth.spec import ClaimSpec, LineSpec
 from edi837.synth.writer import render_837
 from edi837.writers.ack_999 import syntax_rejected_999_needed, write_999
@@ -211,3 +217,68 @@ def test_no_group_means_no_999() -> None:
     text = render_837(claims(1))
     text = text[: text.index("GS*")]
     assert ack(text) == (0, "")
+
+
+def refused_tracker(text: str):
+    """The tracker of a file the reader refused part-way (the error is the report's)."""
+    reader = ClaimReader(io.BytesIO(text.encode("latin-1")), name="in.837")
+    with contextlib.suppress(UnsupportedVersionError):
+        list(reader)
+    return reader.tracker
+
+
+def test_gs08_4010_group_is_answered_version_not_supported() -> None:
+    # A 5010 interchange carrying a 4010 group (GS08 004010X098A1) is refused, but the
+    # group is answered: AK9*R with AK905 2 (functional group version not supported).
+    text = render_837(claims(1), version_label="004010X098A1")
+    out = io.StringIO(newline="")
+    count = write_999(
+        out, refused_tracker(text), sender_id="EDI837", receiver_id="S1", control_number=7,
+        date_=WHEN,
+    )  # fmt: skip
+    assert count == 1
+    assert body(out.getvalue()) == [
+        ["AK1", "HC", "1", "004010X098A1"],
+        ["AK9", "R", "0", "0", "0", "2"],
+    ]
+    assert pyx12_errors(out.getvalue()) == []
+
+
+def _check_999(tmp_path: Path, text: str) -> tuple[int, list[list[str]]]:
+    source = tmp_path / "in.837"
+    source.write_text(text, encoding="ascii")
+    ack_path = tmp_path / "out.999"
+    result = CliRunner().invoke(
+        main,
+        ["--no-config", "check", "-q", "--no-history", "-o", str(tmp_path / "r.txt"),
+         "--999", str(ack_path), str(source)],
+        env={"EDI837_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    return result.exit_code, body(ack_path.read_text())
+
+
+def test_file_refused_part_way_accepts_no_group(tmp_path: Path) -> None:
+    # Trailing garbage after the IEA makes the file unreadable: none of its claims is
+    # judged or answered by a 277CA, so its 999 must not say the set was accepted.
+    text = render_837(claims(2)) + "GARBAGE AFTER THE TRAILER~"
+    code, b = _check_999(tmp_path, text)
+    assert code == 2
+    assert [el for el in b if el[0] in ("IK5", "AK9")] == [
+        ["IK5", "R", "1"],
+        ["AK9", "R", "1", "1", "0", "1"],
+    ]
+
+
+def test_5010_group_before_a_refused_4010_group_is_not_accepted(tmp_path: Path) -> None:
+    first = render_837(claims(1))
+    second = render_837(claims(1, prefix="D"), version_label="004010X098A1", gs_control=2)
+    text = first[: first.index("IEA*")] + second[second.index("GS*") : second.index("IEA*")]
+    code, b = _check_999(tmp_path, text + "IEA*2*000000001~")
+    assert code == 2
+    assert [el for el in b if el[0] in ("AK1", "IK5", "AK9")] == [
+        ["AK1", "HC", "1", "005010X222A1"],
+        ["IK5", "R", "1"],
+        ["AK9", "R", "1", "1", "0", "1"],
+        ["AK1", "HC", "2", "004010X098A1"],
+        ["AK9", "R", "0", "0", "0", "2"],
+    ]

@@ -80,6 +80,9 @@ def test_two_interchanges_with_different_separators():
         (b"order_id,member_id\n1,2\n", "not an X12 interchange"),
         (b"ISA*00*short~", "fewer than 16 element separators"),
         (b"\x00\x01\x02" * 400, "binary data"),
+        ((ISA + BODY).encode("utf-16-le"), "UTF-16 text"),  # a Windows "Unicode" save
+        ((ISA + BODY).encode("utf-16"), "UTF-16 text"),  # with its byte-order mark
+        ((ISA + BODY).encode("utf-16-be"), "UTF-16 text"),
     ],
 )
 def test_unreadable_inputs_raise_with_position(data, message):

@@ -27,6 +27,7 @@ separators unless told otherwise.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import TextIO
 
@@ -39,6 +40,7 @@ from edi837.writers.x12out import (
     st02,
 )
 from edi837.x12.envelope import EnvelopeTracker, Group, SyntaxIssue, Transaction
+from edi837.x12.position import Position
 from edi837.x12.separators import DEFAULT, Separators
 
 VERSION = "005010X231A1"
@@ -64,13 +66,15 @@ def write_999(
     separators: Separators | None = None,
     usage: str = "P",
     line_ending: str = "",
+    refused: str = "",
 ) -> int:
     """Write one 999 interchange acknowledging every group ``tracker`` saw; return the count.
 
     ``separators`` default to the first received interchange's (the input's own). ISA13
     and GS06 are ``control_number``; the k-th 999 set's ST02 is ``control_number + k``.
     A file with no functional group at all cannot be answered by a 999 (that is a TA1's
-    job): nothing is written and 0 is returned.
+    job): nothing is written and 0 is returned. ``refused`` is why the file could not be
+    read past some point (its fatal error), when it could not: then no group is accepted.
     """
     if not tracker.groups:
         return 0
@@ -89,13 +93,46 @@ def write_999(
         usage=usage,
         line_ending=line_ending,
     )
-    errors = [issue for issue in tracker.issues if issue.severity is Severity.REJECT]
+    errors = [issue for issue in tracker.issues if _answered_as_error(issue)]
+    refusal = _refusal(tracker, refused)
     for k, group in enumerate(tracker.groups):
         w.begin_set("999", st02(nth_control(control_number, k)), VERSION)
-        _group_response(w, group, tracker, errors)
+        _group_response(w, group, tracker, errors, refusal)
         w.end_set()
     w.close_all()
     return len(tracker.groups)
+
+
+def _answered_as_error(issue: SyntaxIssue) -> bool:
+    """An error the 999 reports: every rejecting issue, and a group the reader refused
+    (FATAL at group scope, e.g. GS08 004010X098A1: AK9*R with AK905 2), which has no
+    claims to reject but must not be acknowledged as accepted."""
+    if issue.severity is Severity.REJECT:
+        return True
+    return issue.severity is Severity.FATAL and issue.scope == "group"
+
+
+def _refusal(tracker: EnvelopeTracker, refused: str) -> SyntaxIssue | None:
+    """The file-level rejection of a file refused part-way (trailing garbage, a bad
+    second ISA, a 4010 GS08 or ISA12 after a 5010 group): none of its claims are judged
+    or answered by a 277CA, so no group of it may be acknowledged as accepted. Groups
+    without an error of their own say IK502/AK905 ``1`` (not accepted in what carried
+    them)."""
+    fatal = next((i for i in tracker.issues if i.severity is Severity.FATAL), None)
+    if fatal is not None:
+        return replace(fatal, severity=Severity.REJECT, scope="file", ak9="", ik5="")
+    if refused:
+        return SyntaxIssue(Severity.REJECT, "FILE_REFUSED", refused, Position(0, 0, ""), "file")
+    return None
+
+
+def _covers_group(issue: SyntaxIssue, group: Group) -> bool:
+    """True when an error above the transaction sets applies to ``group``."""
+    if issue.scope == "transaction":
+        return False
+    if issue.severity is Severity.FATAL:
+        return issue.group == group.index
+    return issue.rejects(group.interchange, group.index, 0)
 
 
 def _outer_codes(issues: list[SyntaxIssue], field: str) -> list[str]:
@@ -110,15 +147,17 @@ def _outer_codes(issues: list[SyntaxIssue], field: str) -> list[str]:
 
 
 def _group_response(
-    w: EnvelopeWriter, group: Group, tracker: EnvelopeTracker, errors: list[SyntaxIssue]
+    w: EnvelopeWriter,
+    group: Group,
+    tracker: EnvelopeTracker,
+    errors: list[SyntaxIssue],
+    refused: SyntaxIssue | None = None,
 ) -> None:
     gs = group.GS
     w.put("AK1", gs[1], gs[6], gs[8])
-    group_errors = [
-        issue
-        for issue in errors
-        if issue.scope != "transaction" and issue.rejects(group.interchange, group.index, 0)
-    ]
+    group_errors = [issue for issue in errors if _covers_group(issue, group)]
+    if not group_errors and refused is not None:
+        group_errors = [refused]
     relaxed = [i for i in tracker.issues if i.relaxed]
     group_relaxed = [
         i

@@ -314,18 +314,24 @@ class EnvelopeTracker:
                 ak9="3",
             )
         label = seg[8]
+        self.isa.groups += 1
+        self.gs = Group(len(self.groups) + 1, self.isa.index, seg)
+        self.groups.append(self.gs)
         if label.startswith("004") or (label[:6].isdigit() and not label.startswith("005010")):
-            raise UnsupportedVersionError(
+            message = (
                 f"GS08 {label}: not a 5010 version; edi837 reads only 005010X222 (837P) and "
-                "005010X223 (837I)",
+                "005010X223 (837I)"
+            )
+            # FATAL, like ISA12: recorded so the 999 answers the group (AK905 2,
+            # functional group version not supported); the exception carries the error.
+            self._issue(Severity.FATAL, "GS_VERSION", message, seg, "group", ak9="2")
+            raise UnsupportedVersionError(
+                message,
                 file=self.file,
                 segment_ordinal=seg.ordinal,
                 byte_offset=seg.offset,
                 segment_id="GS",
             )
-        self.isa.groups += 1
-        self.gs = Group(len(self.groups) + 1, self.isa.index, seg)
-        self.groups.append(self.gs)
 
     def on_st(self, seg: Segment) -> Transaction:
         """Open a transaction set. One outside any functional group (GS missing, GE

@@ -310,7 +310,7 @@ class SegmentReader:
                 buf += more
             if "\x00" in buf[:_ISA_SCAN] and not buf.startswith("ISA"):
                 raise X12SyntaxError(
-                    "binary data, not an X12 interchange",
+                    _binary_reason(buf),
                     file=name,
                     segment_ordinal=ordinal + 1,
                     byte_offset=base,
@@ -456,3 +456,19 @@ def read_segments(path: str | os.PathLike[str]) -> Iterator[Segment]:
 
     with open_source(path) as stream:
         yield from SegmentReader(stream, name=os.fspath(path))
+
+
+_UTF16_ISA = ("I\x00S\x00A\x00", "\x00I\x00S\x00A")  # "ISA" in UTF-16 LE / BE, Latin-1 read
+
+
+def _binary_reason(buf: str) -> str:
+    """Why a file with NUL bytes before its ISA is refused: UTF-16 text (a "Unicode"
+    save from a Windows editor, ISA spelled with a NUL after or before each letter) is
+    named as such, since the fix is to save it as ASCII; anything else is binary."""
+    text = buf[2:] if buf[:2] in ("\xff\xfe", "\xfe\xff") else buf
+    if text.startswith(_UTF16_ISA):
+        return (
+            "UTF-16 text, not an X12 interchange: X12 is one byte per character "
+            "(save the file as ASCII or UTF-8)"
+        )
+    return "binary data, not an X12 interchange"
