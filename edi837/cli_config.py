@@ -6,8 +6,10 @@ later) becomes configurable without code here; a key is the option's long name
 file; an environment variable an option reads (``EDI837_HISTORY``) wins over the file
 too, as click orders them. The file is ``--config FILE`` (on ``edi837`` or on the
 command), else the first ``edi837.toml`` in the working folder or a folder above it, up
-to the home folder or the filesystem root. Relative paths in it are taken from the
-folder edi837 runs in, as on the command line.
+to the home folder or the filesystem root. Relative paths in it (feeds, outputs, a
+policy file, the drop folders) are taken from the folder the file is in, as ruff and
+flake8 read theirs: a file found from a sub-folder means the same thing from anywhere.
+Paths on the command line stay relative to the working folder.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ def load_config(path: Path, commands: dict[str, click.Command]) -> dict[str, dic
                 raise ConfigError(f"{path}: {table}.{key}: unknown option{more}")
             if option.multiple and isinstance(value, str):
                 value = [value]
+            value = _from_folder(option, value, path.parent)
             try:
                 option.type_cast_value(ctx, value)
             except click.BadParameter as exc:
@@ -103,6 +106,34 @@ def load_config(path: Path, commands: dict[str, click.Command]) -> dict[str, dic
             out[option.name] = value  # type: ignore[index]
         default_map[table] = out
     return default_map
+
+
+_PATH_METAVARS = frozenset({"PATH", "DIR", "FILE"})
+
+
+def _is_path_option(option: click.Option) -> bool:
+    """Options whose value names a file or folder (``--history`` is a URL or a path the
+    store resolves itself, and stays as written)."""
+    return isinstance(option.type, click.Path) or option.metavar in _PATH_METAVARS
+
+
+def _from_folder(option: click.Option, value: Any, folder: Path) -> Any:
+    """``value`` with a relative path taken from ``folder`` (the config file's). A
+    ``--policy`` is a path only when it looks like one (a shipped profile is a name)."""
+    looks_like_path = _is_path_option(option) or (
+        option.name == "policy"
+        and isinstance(value, str)
+        and (value.endswith(".toml") or "/" in value)
+    )
+    if not looks_like_path:
+        return value
+
+    def resolve(one: Any) -> Any:
+        if not isinstance(one, str) or one in ("", "-") or Path(one).is_absolute():
+            return one
+        return str(folder / one)
+
+    return [resolve(v) for v in value] if isinstance(value, list) else resolve(value)
 
 
 def _commands(ctx: click.Context) -> dict[str, click.Command]:

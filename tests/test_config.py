@@ -40,6 +40,30 @@ def test_found_upward_and_used(project):
     assert "rules turned down to warnings (--warn): SC005" in report["notes"]
 
 
+def test_relative_paths_are_taken_from_the_config_files_folder(project):
+    """Run from two folders down, the feed and the outputs named in the project's
+    edi837.toml are the project's own, not paths under the working folder."""
+    root, paths = project
+    (root / "feeds").mkdir()
+    (root / "feeds" / "providers.csv").write_text("npi,name,network,state\n")
+    (root / "edi837.toml").write_text(
+        '[check]\nformat = "json"\nno-history = true\nquiet = true\n'
+        'providers = "feeds/providers.csv"\noutput = "out/report.json"\n'
+        '277ca = "out/answer.277"\npolicy = "bcbsma"\n'
+    )
+    (root / "out").mkdir()
+    result = invoke("check", *paths)
+    assert result.exit_code in (0, 1), result.output
+    report = json.loads((root / "out" / "report.json").read_text())
+    assert not any("--providers" in note for note in report["notes"])  # the feed was read
+    assert (root / "out" / "answer.277").read_text().startswith("ISA")
+    assert not (root / "sub" / "deeper" / "out").exists()
+    settings = invoke("config", "--format", "json", "check")
+    rows = {r["key"]: r["value"] for r in json.loads(settings.stdout)["settings"]["check"]}
+    assert rows["providers"] == str(root / "feeds" / "providers.csv")
+    assert rows["policy"] == "bcbsma"  # a shipped profile's name is not a path
+
+
 def test_command_line_wins(project):
     root, paths = project
     (root / "edi837.toml").write_text('[check]\nformat = "json"\nno_history = true\nquiet = true\n')
