@@ -355,7 +355,7 @@ class Screening:
                 for digest in read_file(result, self.run, self.progress, on_claim):
                     spool.add(index, digest)
             except ZipArchiveInput:  # its members are the inputs, in its place
-                members = self._members(result)
+                members = archive_members(result)
                 if members is not None:
                     fresh = [m for m in members if source_key(m) not in seen]
                     self.duplicates += [m for m in members if source_key(m) in seen]
@@ -366,21 +366,6 @@ class Screening:
             self.files.append(result)
             if result.fatal is not None:
                 spool.drop_file(index)
-
-    @staticmethod
-    def _members(result: FileResult) -> list[str] | None:
-        """The inputs a ZIP archive holds (a piped one's named ``-!member``, not after
-        the spooled copy); None, with ``result.fatal`` set, when it only looked like one."""
-        try:
-            members = zip_members(result.local_path or result.path)
-        except (OSError, EOFError, *zip_errors()) as exc:  # a ZIP only by its magic
-            result.fatal = X12SyntaxError(
-                f"cannot read ZIP archive: {_reason(exc)}", file=result.path, byte_offset=0
-            )
-            return None
-        if result.path == "-":
-            return ["-" + m[len(result.local_path) :] for m in members]
-        return members
 
     def total_bytes(self) -> int:
         """Size of the inputs on disk (stdin counts as 0), for a progress bar."""
@@ -487,6 +472,21 @@ class Screening:
     def has_errors(self) -> bool:
         """An input could not be read, or had envelope errors (exit code 2)."""
         return any(f.errors for f in self.files)
+
+
+def archive_members(result: FileResult) -> list[str] | None:
+    """The inputs a ZIP archive holds (a piped one's named ``-!member``, not after
+    the spooled copy); None, with ``result.fatal`` set, when it only looked like one."""
+    try:
+        members = zip_members(result.local_path or result.path)
+    except (OSError, EOFError, *zip_errors()) as exc:  # a ZIP only by its magic
+        result.fatal = X12SyntaxError(
+            f"cannot read ZIP archive: {_reason(exc)}", file=result.path, byte_offset=0
+        )
+        return None
+    if result.path == "-":
+        return ["-" + m[len(result.local_path) :] for m in members]
+    return members
 
 
 def _reason(exc: BaseException) -> str:

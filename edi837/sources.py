@@ -305,7 +305,9 @@ def expand_sources(names: Iterable[str | os.PathLike[str]], archives: bool = Tru
     """Every input the names stand for, in order: directories and globs expanded (sorted,
     dotfiles skipped), ZIP archives (by content) replaced by their members unless
     ``archives`` is false (the reader then meets them: ``ZipArchiveInput``). ``-`` and
-    names that do not exist are kept as they are (the reader reports them)."""
+    names that do not exist are kept as they are (the reader reports them), and so is an
+    archive whose directory cannot be read (cut short, not a ZIP after its magic): the
+    reader reports it unreadable, one line, instead of the listing failing the run."""
     out: list[str] = []
     for raw in names:
         name = os.fspath(raw)
@@ -314,8 +316,16 @@ def expand_sources(names: Iterable[str | os.PathLike[str]], archives: bool = Tru
             continue
         files = _expand_url(name) if is_url(name) else _expand_local(name)
         for f in files:
-            out += _members(f) if archives and _is_zip(f) else [f]
+            out += _listed_members(f) if archives and _is_zip(f) else [f]
     return out
+
+
+def _listed_members(name: str) -> list[str]:
+    """The members of a ZIP archive, or the archive itself when it cannot be listed."""
+    try:
+        return _members(name)
+    except (OSError, EOFError, *zip_errors()):
+        return [name]
 
 
 def matches_any(name: str, patterns: Iterable[str]) -> bool:

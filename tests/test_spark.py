@@ -417,3 +417,27 @@ def test_files_are_packed_into_tasks_by_size(tmp_path):
     size = (50, 10, 40, 30, 20, 0)
     assert sorted(sum(size[i] for i in g) for g in groups) == [70, 80]  # largest first
     assert pack_files(files[:1], 8) == [[0]]
+
+
+def test_corrupt_zip_under_spark_is_one_unreadable_input(spark, tmp_path):
+    """A file with a ZIP's magic that is no ZIP: the driver cannot list it, so the executor
+    meets it and answers it unreadable (one line, exit 2), as the local engine does; the
+    other input is still screened."""
+    from click.testing import CliRunner
+
+    from edi837.cli import main
+
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"PK\x03\x04" + b"\x00garbage" * 8)
+    sample = FIXTURES / "sample" / "claims" / "practice-20261102.837"
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(main, [
+        "check", "--engine", "spark:local[2]", "--no-history", "--format", "json", "-q",
+        "-o", str(report), str(junk), str(sample),
+    ])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    errors = [ln for ln in result.stderr.splitlines() if "error" in ln]
+    assert len(errors) == 1 and "junk.zip" in errors[0] and "ZIP" in errors[0], result.stderr
+    doc = json.loads(report.read_text())
+    assert [f["readable"] for f in doc["files"]] == [False, True]
+    assert doc["claims"] and all(c["file"] == str(sample) for c in doc["claims"])

@@ -17,8 +17,10 @@ from itertools import groupby
 from operator import itemgetter
 from typing import IO, TYPE_CHECKING, Any
 
+from edi837.errors import X12SyntaxError
 from edi837.judge import Judge, sort_key
-from edi837.screening import FileResult, answer_file, read_file
+from edi837.screening import FileResult, answer_file, archive_members, read_file
+from edi837.sources import ZipArchiveInput
 from edi837.verdicts import Finding
 from edi837.writers.claim_json import claim_json
 
@@ -250,8 +252,16 @@ class ReadFiles:
         result = FileResult(given, index, local_path=local)
         spool = _Spool()
         try:
-            for digest in read_file(result, self.run.value):
-                spool.add((*sort_key(digest), pickle.dumps(digest, PICKLE)))
+            try:
+                for digest in read_file(result, self.run.value):
+                    spool.add((*sort_key(digest), pickle.dumps(digest, PICKLE)))
+            except ZipArchiveInput:
+                # The driver replaced every ZIP it could list by its members: this one
+                # it could not (cut short, garbage after the magic), so it is unreadable.
+                if archive_members(result) is not None:
+                    result.fatal = X12SyntaxError(
+                        "a ZIP archive that changed since the run listed it", file=given
+                    )
             issues = pickle.dumps(result.issues, PICKLE) if result.issues else None
             if result.fatal is None:
                 for patient, day, rank, tiebreak, key, body in spool:
