@@ -104,6 +104,10 @@ def test_ctrl_c_exits_130_quietly(tmp_path) -> None:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # A suite started in the background (`make test &`, a CI runner without job
+        # control) ignores SIGINT, and a child inherits that: Python then installs no
+        # KeyboardInterrupt handler. The child gets the default back, as a terminal's has.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdin is not None
     proc.stdin.write(data[: len(data) // 2])  # returns once the child has taken it in
