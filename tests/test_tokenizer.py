@@ -120,3 +120,26 @@ def test_ctrl_z_after_the_last_interchange_is_padding_not_data():
     segs, notes = read((ISA + BODY + "\r\n\x1a").encode())
     assert segs[-1].id == "IEA"
     assert [n.code for n in notes] == ["TRAILING_PADDING"]
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_text_after_the_last_interchange_is_noted_not_fatal(chunk):
+    # A mail footer or transfer log appended after IEA: the interchange before it is
+    # complete, so its claims are read and the text is reported, not a refusal.
+    data = (ISA + BODY + "\r\n-- sent by the practice's EDI gateway --\r\n").encode()
+    segs, notes = read(data, chunk)
+    assert segs[-1].id == "IEA"
+    assert [n.code for n in notes] == ["TRAILING_TEXT"]
+    assert notes[0].offset == data.index(b"-- sent")
+
+
+@pytest.mark.parametrize(
+    "tail", ["GS*HC*S*R~ST*837*0002~", "CLM*PCN1*300~", "IS*00*~", "X" * (65 << 10)]
+)
+def test_text_after_iea_that_may_hold_claims_still_stops_reading(tail):
+    # Anything that could be a damaged interchange (envelope or claim segments in it, or
+    # too long to be a footer) is refused with its position: no claim dropped silently.
+    data = (ISA + BODY + tail).encode()
+    with pytest.raises(X12SyntaxError, match="expected 'ISA' here") as caught:
+        read(data)
+    assert caught.value.byte_offset == len(ISA + BODY)

@@ -34,6 +34,7 @@ _WS = " \t\r\n\x0b\x0c"
 _PADDING = "\x1a\x00"  # Ctrl-Z (DOS end of file) and NUL, seen after the last IEA
 _ISA_SCAN = 1024  # an ISA, however badly padded, ends well inside this many characters
 MAX_SEGMENT = 16 << 20  # a segment longer than this is not X12
+MAX_TRAILER = 64 << 10  # text after the last IEA up to this long may be a footer, not X12
 
 
 class Segment:
@@ -192,6 +193,15 @@ def parse_isa(text: str, *, file: str, ordinal: int, offset: int) -> tuple[Separ
     return separators, pos + 3
 
 
+def _is_trailer(text: str, element: str) -> bool:
+    """Is ``text`` (everything after a complete interchange) something other than X12,
+    e.g. a mail footer or a transfer log line appended to the file? Only when short and
+    free of element separators (the last interchange's and the common ``*``): anything
+    that could be a damaged interchange holding claims stops reading instead, so no
+    claim is dropped without an error."""
+    return len(text) <= MAX_TRAILER and element not in text and "*" not in text
+
+
 def _printable(text: str) -> str:
     shown = "".join(c if 32 <= ord(c) < 127 else "." for c in text)
     return repr(shown) if shown else ""
@@ -267,6 +277,7 @@ class SegmentReader:
             self._note("BOM", "file starts with a UTF-8 byte-order mark (skipped)", 0, 0)
             buf, base = buf[3:], 3
         ordinal = 0
+        element = "*"  # the last interchange's element separator
         self._wrapped_noted = False
         while True:
             # Between interchanges: skip whitespace, expect an ISA or the end of file.
@@ -308,6 +319,21 @@ class SegmentReader:
                 more = self._read()
                 eof = not more
                 buf += more
+            if ordinal and not buf.startswith("ISA"):
+                while len(buf) <= MAX_TRAILER and not eof:
+                    more = self._read()
+                    eof = not more
+                    buf += more
+                if eof and _is_trailer(buf, element):
+                    self._note(
+                        "TRAILING_TEXT",
+                        f"{len(buf)} byte(s) after the last IEA are not X12 (no element "
+                        "separator in them): not read",
+                        ordinal + 1,
+                        base,
+                    )
+                    self.segments_read = ordinal
+                    return
             if "\x00" in buf[:_ISA_SCAN] and not buf.startswith("ISA"):
                 raise X12SyntaxError(
                     _binary_reason(buf),
@@ -324,7 +350,7 @@ class SegmentReader:
                     ordinal + 1,
                     base,
                 )
-            term = sep.segment
+            term, element = sep.segment, sep.element
             if self.line_ending is None:
                 self.line_ending = _after_terminator(buf, isa_len, term)
             # Tokenize chunk by chunk until IEA (then re-read separators) or EOF.
