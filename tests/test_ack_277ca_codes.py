@@ -225,19 +225,27 @@ def test_sc003_cross_form_is_relational_with_the_claim_form(tmp_path):
 
 
 @pytest.mark.slow
-def test_tr3_error_is_a3_21_with_684_and_svc07_is_kept(tmp_path):
+def test_tr3_error_is_a3_21_with_684_and_no_line_loop_invents_a_charge(tmp_path):
     """SV102 3X0: one root cause (TR3002), answered A3:21 with 684 (syntax error, see
-    the 999) in STC10; the line's SVC07 still says the 1 unit sent (not dropped, and no
-    SC011 "0 units" or STR004 charge-sum finding follows from the bad charge)."""
+    the 999) in STC10 (no SC011 "0 units" or STR004 charge-sum finding follows from the
+    bad charge). The line gets no 2220D: its SVC02 (required) would be an invented 0;
+    the claim's STC12 names the line instead."""
     text = render_837([s_claim("BAD")]).replace("*300*UN*1*", "*3X0*UN*1*", 1)
     assert "*3X0*UN*1*" in text
     [verdict] = screen_text(tmp_path, text)
     assert {f.rule for f in verdict.rejections} == {"TR3002"}
     loops = claim_loops(valid_277ca([verdict]))
     assert [(s[1], stc10(s)) for s in loops["BAD"]["STC"]] == [("A3:21", "A3:684")]
-    [line] = loops["BAD"]["lines"]
-    assert line[0][7] == "1"
-    assert (line[1][1], line[1][10]) == ("A3:21", "A3:684")
+    assert loops["BAD"]["STC"][0][12].startswith("TR3002 line 1 ")
+    assert loops["BAD"]["lines"] == []
+
+
+def test_units_stay_in_svc07_when_another_line_field_is_bad(tmp_path):
+    """A rejected line whose charge reads keeps SVC07 = the units as sent (SV104)."""
+    claim = s_claim("U2", lines=[s_line(units=Decimal(2))])
+    [verdict] = screen_text(tmp_path, render_837([claim]))
+    [line] = claim_loops(valid_277ca([verdict]))["U2"]["lines"]
+    assert (line[0][2], line[0][7]) == ("300", "2")
 
 
 def test_line_codes_never_split_a_732_from_its_detail():

@@ -241,6 +241,7 @@ def _service(
     try:
         line.charge = _decimal(el[2 + shift] if n > 2 + shift else "")
     except InvalidOperation:
+        line.charge_readable = False
         element = f"{el[0]}{2 + shift:02d}"
         claim.problems.append(
             ReadProblem("STR005", element, f"{element} charge {_UNREADABLE}", where)

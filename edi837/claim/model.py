@@ -83,6 +83,7 @@ class ServiceLine:
     modifiers: tuple[str, ...] = ()
     revenue_code: str = ""  # SV201 (837I only)
     charge: Decimal = Decimal(0)  # SV102 / SV203
+    charge_readable: bool = True  # False: SV102 / SV203 not a number (``charge`` is 0)
     units: Decimal = Decimal(0)  # SV104 / SV205
     unit_basis: str = ""  # SV103 / SV204 (UN units, MJ minutes)
     service_date: date | None = None  # DTP*472 D8, or RD8 start

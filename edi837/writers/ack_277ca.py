@@ -13,7 +13,8 @@ Layout, as pyx12's ``277.5010.X214.xml`` map has it (the map wins over prose):
   per rejection reason with ``U``), ``REF*D9`` (our trace number), ``REF*BLT`` (837I
   bill type), ``DTP*472``.
 * 2220D only for rejected lines: ``SVC``, one ``STC`` (up to three codes: STC01,
-  STC10, STC11), ``REF*FJ`` (the line's REF*6R), ``DTP*472``.
+  STC10, STC11), ``REF*FJ`` (the line's REF*6R), ``DTP*472``; none for a line whose
+  charge is not a number (SVC02 would be invented; the claim's STC names the line).
 
 What each STC says is the finding's, declared with its rule (``Rule.answers``): the
 category (A6 missing, A7 invalid, A8 relational, A3), the status code, the entity
@@ -358,8 +359,10 @@ class _Ack:
         if verdict.accepted:
             return
         for line in claim.lines:
+            # A line whose charge cannot be read gets no 2220D: SVC02 would have to be
+            # invented. Its reasons are in the claim's STC (STC12 names the line).
             reasons = _line_reasons(verdict, line)
-            if reasons:
+            if reasons and line.charge_readable:
                 self.service_line(claim, line, reasons)
 
     def service_line(self, claim: Claim, line: ServiceLine, reasons: list[Finding]) -> None:
