@@ -208,18 +208,34 @@ def open_text(name: str | os.PathLike[str]) -> Iterator[TextIO]:
 
 
 def source_size(name: str) -> int:
-    """Bytes on disk or in the store (compressed size; 0 when it cannot be sized)."""
+    """The bytes the reader will count for one input (0 when it cannot be sized): a
+    progress bar's total, a task's weight. Decompressed where that is known without
+    reading: a ZIP member's ``file_size``, a whole ZIP's members together, a local gzip
+    file's ISIZE trailer (the size mod 4 GiB, so never below the compressed size);
+    otherwise the size on disk or in the store."""
     archive, member = _split_member(name)
     try:
         if member is not None:
             import zipfile
 
             with _open_raw(archive) as raw, zipfile.ZipFile(raw) as zf:
-                return zf.getinfo(member).compress_size
+                return zf.getinfo(member).file_size
         if is_url(name):
             fs, path = filesystem(name)
             return int(fs.size(path) or 0)
-        return os.path.getsize(name)
+        size = os.path.getsize(name)
+        with open(name, "rb") as raw:
+            head = raw.read(4)
+            if head.startswith(GZIP_MAGIC) and size >= 18:
+                raw.seek(-4, os.SEEK_END)
+                return max(size, int.from_bytes(raw.read(4), "little"))
+            if head.startswith(ZIP_MAGIC):
+                import zipfile
+
+                raw.seek(0)
+                with zipfile.ZipFile(raw) as zf:
+                    return sum(i.file_size for i in zf.infolist() if not i.is_dir())
+        return size
     except (OSError, KeyError, *zip_errors()):
         return 0
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edi837.screening import Screening, expand_paths
-from edi837.sources import open_source
+from edi837.sources import open_source, source_size
 from edi837.spark import run_context
 from edi837.synth.random_batch import generate_file
 
@@ -134,3 +134,25 @@ def test_corrupt_zip_is_one_line_error_exit_2(tmp_path):
         errors = [ln for ln in done.stderr.splitlines() if "error" in ln]
         assert len(errors) == 1 and bad.name in errors[0] and "ZIP" in errors[0], done.stderr
         assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+def test_sizes_for_progress_are_what_the_reader_counts(tmp_path):
+    # A progress bar's total: compressed inputs are sized decompressed (gzip's ISIZE, a
+    # ZIP's file_size), so the bar ends at 100% instead of running past it.
+    plain = tmp_path / "a.837"
+    generate_file(plain, seed=7, claims=40)
+    data = plain.read_bytes()
+    gz = tmp_path / "a.837.gz"
+    gz.write_bytes(gzip.compress(data))
+    archive = tmp_path / "batch.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("x/a.837", data)
+        zf.writestr("x/b.837", data)
+    assert gz.stat().st_size < len(data) / 3
+    assert source_size(str(plain)) == len(data)
+    assert source_size(str(gz)) == len(data)
+    assert source_size(f"{archive}!x/a.837") == len(data)
+    assert source_size(str(archive)) == 2 * len(data)
+    assert source_size(str(tmp_path / "missing.837")) == 0
+    with open_source(gz) as stream:
+        assert len(stream.read()) == source_size(str(gz))
