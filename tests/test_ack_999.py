@@ -258,14 +258,27 @@ def _check_999(tmp_path: Path, text: str) -> tuple[int, list[list[str]]]:
 
 
 def test_file_refused_part_way_accepts_no_group(tmp_path: Path) -> None:
-    # Trailing garbage after the IEA makes the file unreadable: none of its claims is
-    # judged or answered by a 277CA, so its 999 must not say the set was accepted.
-    text = render_837(claims(2)) + "GARBAGE AFTER THE TRAILER~"
+    # Segments after the IEA that are no interchange (a damaged one may hold claims)
+    # make the file unreadable: none of its claims is judged or answered by a 277CA, so
+    # its 999 must not say the set was accepted.
+    text = render_837(claims(2)) + "GARBAGE*AFTER*THE*TRAILER~"
     code, b = _check_999(tmp_path, text)
     assert code == 2
     assert [el for el in b if el[0] in ("IK5", "AK9")] == [
         ["IK5", "R", "1"],
         ["AK9", "R", "1", "1", "0", "1"],
+    ]
+
+
+def test_a_footer_after_the_iea_is_not_a_refusal(tmp_path: Path) -> None:
+    # Text with no element separator after a complete interchange (a gateway's footer)
+    # is a warning: the set is read, judged and accepted as pyx12 accepts it.
+    text = render_837(claims(2)) + "\n-- end of transmission --\n"
+    code, b = _check_999(tmp_path, text)
+    assert code == 0
+    assert [el for el in b if el[0] in ("IK5", "AK9")] == [
+        ["IK5", "A"],
+        ["AK9", "A", "1", "1", "1"],
     ]
 
 
