@@ -281,6 +281,7 @@ NOT_FOR_A_PLAIN_CHECK = (
     "importlib.resources",
     "edi837.spark",
     "edi837.store.schema",
+    "edi837.store.migrations",
     "edi837.cli_history",
     "edi837.cli_data",
     "edi837.cli_rules",

@@ -42,12 +42,11 @@ import psycopg
 from psycopg import sql
 
 from edi837.store.base import LOCK_CHUNK
+from edi837.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from edi837.store.schema import (
     _CLAIM_COLUMNS,
     _SERVICE_COLUMNS,
     _UPSERT_CLAIM,
-    MIGRATIONS,
-    SCHEMA_VERSION,
     SqlHistory,
     StoreError,
 )

@@ -27,7 +27,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from edi837.store.schema import MIGRATIONS, SCHEMA_VERSION, SqlHistory, StoreError
+from edi837.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from edi837.store.schema import SqlHistory, StoreError
 
 DEFAULT_TIMEOUT = 60.0
 

@@ -12,7 +12,7 @@ import pytest
 
 from edi837.screening import Screening
 from edi837.store.base import MemoryHistory
-from edi837.store.schema import MIGRATIONS
+from edi837.store.migrations import MIGRATIONS
 from edi837.synth.writer import write_837_file
 from tests.scenario import Scenario, days, rules_of, s_claim, s_line
 

@@ -20,7 +20,7 @@ from edi837.store import (
     retry_transient,
     run_in_transaction,
 )
-from edi837.store.schema import MIGRATIONS
+from edi837.store.migrations import MIGRATIONS
 from edi837.store.sqlite import SqliteHistory
 from edi837.timeline import Service
 from tests.scenario import DAY0
