@@ -295,3 +295,13 @@ def test_5010_group_before_a_refused_4010_group_is_not_accepted(tmp_path: Path) 
         ["AK1", "HC", "2", "004010X098A1"],
         ["AK9", "R", "0", "0", "0", "2"],
     ]
+
+
+def test_composite_error_has_no_composite_id_in_ik402(tmp_path: Path) -> None:
+    # A required composite missing (CLM05, C023): IK402 is a data element number (N0),
+    # which a composite's id is not, so the IK4 leaves it out and the 999 stays valid.
+    text = render_837(claims(1)).replace("CLM*C1*300***11:B:1*", "CLM*C1*300****")
+    code, b = _check_999(tmp_path, text)
+    assert code == 1
+    assert ["IK4", "5", "", "1"] in b
+    assert pyx12_errors((tmp_path / "out.999").read_text()) == []

@@ -231,6 +231,9 @@ def _segment_error(w: EnvelopeWriter, issue: SyntaxIssue, st: Transaction) -> No
     if issue.ik4 is not None:
         where, element_ref, ik403, bad = issue.ik4
         parts = where.replace(".", ":").split(":")
+        # IK402 is a data element number (N0 1/4); a composite's id (C023) is none, so
+        # an error about a whole composite leaves IK402 out (it is situational).
+        element_ref = element_ref if element_ref.isdigit() and len(element_ref) <= 4 else ""
         w.put("IK4", w.composite(*parts), element_ref, ik403, free_text(bad, seps, 99))
 
 
