@@ -305,3 +305,17 @@ def test_composite_error_has_no_composite_id_in_ik402(tmp_path: Path) -> None:
     assert code == 1
     assert ["IK4", "5", "", "1"] in b
     assert pyx12_errors((tmp_path / "out.999").read_text()) == []
+
+
+def test_overlong_group_control_number_is_ak905_6() -> None:
+    """GS06 of 11 digits breaks GS06's N0 1/9: the group is rejected (AK905 6, group
+    control number violates syntax) and AK102 carries the same number in at most 9
+    digits (its leading zeros dropped), so the 999 itself stays valid."""
+    text = render_837(claims(1)).replace("*1200*1*X*", "*1200*00000000042*X*", 1)
+    text = text.replace("GE*1*1~", "GE*1*00000000042~")
+    _, out = ack(text)
+    assert pyx12_errors(out) == []
+    b = body(out)
+    assert b[0] == ["AK1", "HC", "42", "005010X222A1"]
+    assert [el for el in b if el[0] == "IK5"] == [["IK5", "R"]]
+    assert b[-1] == ["AK9", "R", "1", "1", "0", "6"]

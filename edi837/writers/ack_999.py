@@ -154,7 +154,7 @@ def _group_response(
     refused: SyntaxIssue | None = None,
 ) -> None:
     gs = group.GS
-    w.put("AK1", gs[1], gs[6], gs[8])
+    w.put("AK1", gs[1], _ak102(gs[6]), gs[8])
     group_errors = [issue for issue in errors if _covers_group(issue, group)]
     if not group_errors and refused is not None:
         group_errors = [refused]
@@ -201,6 +201,15 @@ def _group_response(
         else (_outer_codes(group_relaxed, "ak9") if code == "E" else [])
     )
     w.put("AK9", code, _ak902(group, sets), received, str(accepted), *_codes(ak905))
+
+
+def _ak102(gs06: str) -> str:
+    """AK102, the group control number (N0 1/9): GS06 as received, or the same number
+    without its leading zeros when GS06 is too long for AK102 (``00000000042`` is 42).
+    A GS06 that is no such number (its error is AK905 6) is echoed as received."""
+    if gs06.isdigit() and len(gs06) > 9 and len(gs06.lstrip("0")) <= 9:
+        return str(int(gs06))
+    return gs06
 
 
 def _ak902(group: Group, sets: list[Transaction]) -> str:

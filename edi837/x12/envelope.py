@@ -317,6 +317,15 @@ class EnvelopeTracker:
         self.isa.groups += 1
         self.gs = Group(len(self.groups) + 1, self.isa.index, seg)
         self.groups.append(self.gs)
+        if not (seg[6].isdigit() and len(seg[6]) <= 9):
+            self._issue(
+                Severity.REJECT,
+                "GS_CONTROL",
+                f"invalid GS06 group control number (1-9 digits): {seg[6]!r}",
+                seg,
+                "group",
+                ak9="6",  # group control number violates syntax
+            )
         if label.startswith("004") or (label[:6].isdigit() and not label.startswith("005010")):
             message = (
                 f"GS08 {label}: not a 5010 version; edi837 reads only 005010X222 (837P) and "
