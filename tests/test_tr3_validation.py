@@ -104,3 +104,53 @@ def test_no_validate_accepts_what_the_guide_rejects(tmp_path: Path) -> None:
     text = _replace_element(_file(tmp_path), "SBR*", 9, "QQ")
     code, _, ack = _check(tmp_path, text, "--no-validate")
     assert code == 0 and "IK5*A" in ack
+
+
+def _renumber_hl(text: str, start: int) -> str:
+    """Every HL01/HL02 shifted to begin at ``start`` (a set cut out of a bigger file)."""
+    out = []
+    for seg in text.split("~"):
+        if seg.lstrip("\n").startswith("HL*"):
+            parts = seg.split("*")
+            parts[1] = str(int(parts[1]) + start - 1)
+            parts[2] = str(int(parts[2]) + start - 1) if parts[2] else ""
+            seg = "*".join(parts)
+        out.append(seg)
+    return "~".join(out)
+
+
+def test_hl_numbering_not_from_one_rejects_the_set_as_pyx12_does(tmp_path: Path) -> None:
+    # TR3: HL01 begins with 1 and is incremented by one; a consistent hierarchy numbered
+    # from 63 (cut out of a bigger file) is still answered IK5*R by pyx12.
+    text = _renumber_hl(_file(tmp_path), 63)
+    assert "HL*63**20*1~" in text
+    assert not pyx12_validate(text)[0]
+    code, report, ack = _check(tmp_path, text)
+    assert code == 2
+    assert all(c["status"] == "rejected" for c in report["claims"])
+    assert "IK4*1*628*I12*63~" in ack and "IK5*R*5~" in ack
+    assert "IK4*2*734" not in ack  # HL02 63 names a real parent: one error, not two
+    assert pyx12_validate(ack)[0]
+
+
+def test_hl_parent_that_is_no_enclosing_hl_is_an_error(tmp_path: Path) -> None:
+    base = _file(tmp_path)
+    assert "HL*2*1*22*" in base
+    text = base.replace("HL*2*1*22*", "HL*2*7*22*", 1)
+    code, _, ack = _check(tmp_path, text)
+    assert code == 2
+    assert "IK4*2*734*I12*7~" in ack and "IK5*R*5~" in ack
+    assert pyx12_validate(ack)[0]
+
+
+def test_lx_out_of_order_rejects_its_claim_only(tmp_path: Path) -> None:
+    base = _file(tmp_path)
+    assert "LX*1~" in base
+    text = base.replace("LX*1~", "LX*2~", 1)
+    assert not pyx12_validate(text)[0]
+    code, report, ack = _check(tmp_path, text)
+    assert code == 1
+    rejected = [c for c in report["claims"] if c["status"] == "rejected"]
+    assert len(rejected) == 1 and "TR3002" in [f["rule"] for f in rejected[0]["findings"]]
+    assert "IK4*1*554*I12*2~" in ack and "IK5*E*5~" in ack
+    assert pyx12_validate(ack)[0]

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from edi837.safetext import shown_segment_id
 from edi837.x12.tr3.compile import CompiledMap, LoopNode, SegmentNode, load_map
 from edi837.x12.tr3.elements import NOT_YET, ElementError, check_segment, segment_pattern
+from edi837.x12.tr3.numbering import Numbering
 from edi837.x12.tr3.walk import (
     _ENTER,
     _HIT,
@@ -129,6 +130,7 @@ class TR3Validator:
         # node (a dict per node: a look-up by the body alone, no key tuple to build)
         self._steps: dict[SegmentNode, dict[str, _Plan]] = {}
         self._n_steps = 0
+        self._numbering = Numbering()  # HL01/HL02/LX01 sequence (outside the map walk)
 
     # -- per transaction set ---------------------------------------------------------
     def begin_set(self, form: str, transaction: int) -> None:
@@ -137,6 +139,7 @@ class TR3Validator:
         self._position = 0
         self._stack = []
         self._state = None
+        self._numbering.begin_set()
         if self._map is not None:
             self._plans, self._multi = _tables(self._map)
             self._keys = {
@@ -162,6 +165,9 @@ class TR3Validator:
             self.claims += 1
             k = body.find(ele, 4)
             self._clm01 = [self._clm01[1], body[4:k] if k > 0 else body[4:]]
+            self._numbering.clm()
+        elif (sid == "HL" or sid == "LX") and self._map is not None:
+            self._sequence(sid, el or body.split(ele), ordinal, offset)
         if ele != self._ele or comp != self._comp:
             self._ele, self._comp = ele, comp
             self._memo = {}
@@ -346,6 +352,17 @@ class TR3Validator:
             f"{shown} segment not expected here ({_SEGMENT_KINDS['1']})",
             claim,
         )
+
+    def _sequence(self, sid: str, el: list[str], ordinal: int, offset: int) -> None:
+        """HL01/HL02 and LX01 numbering (``numbering``): an HL's error rejects the set,
+        an LX's its claim."""
+        if sid == "HL":
+            loop, found = self._numbering.hl(el)
+            claim = -1
+        else:
+            loop, found, claim = "2400", self._numbering.lx(el), self.claims - 1
+        for err in found:
+            self._add(ordinal, offset, sid, loop, "8", f"{err.ref}: {err.what}", claim, err)
 
     # -- helpers ---------------------------------------------------------------------
     def _stack_in_claim(self) -> bool:
