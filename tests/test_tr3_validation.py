@@ -154,3 +154,22 @@ def test_lx_out_of_order_rejects_its_claim_only(tmp_path: Path) -> None:
     assert len(rejected) == 1 and "TR3002" in [f["rule"] for f in rejected[0]["findings"]]
     assert "IK4*1*554*I12*2~" in ack and "IK5*E*5~" in ack
     assert pyx12_validate(ack)[0]
+
+
+def test_element_regex_of_the_map_is_checked(tmp_path: Path) -> None:
+    # pyx12's 837I map gives 2010AA N403 the pattern [0-9]{9} (the TR3's ZIP+4 for the
+    # billing provider): a 5-digit ZIP there is IK403 7, and it sits above the claims.
+    base = _file(tmp_path, "837I")
+    n4 = base.index("N4*", base.index("NM1*85*"))
+    zip_start = base.index("*", base.index("*", n4 + 3) + 1) + 1
+    zip_end = base.index("~", zip_start)
+    assert len(base[zip_start:zip_end]) == 9
+    text = base[:zip_start] + "02110" + base[zip_end:]
+    assert not pyx12_validate(text)[0]
+    code, report, ack = _check(tmp_path, text)
+    assert code == 2
+    assert all(c["status"] == "rejected" for c in report["claims"])
+    assert "IK4*3*116*7*02110~" in ack and "IK5*R*5~" in ack
+    assert pyx12_validate(ack)[0]
+    # the pattern is searched, as pyx12 does: nine digits anywhere in the value pass
+    assert _check(tmp_path, base)[0] == 0

@@ -28,7 +28,7 @@ MAP_FILES = {
     "837P": "837.5010.X222.A1.xml",  # 005010X222A1
     "837I": "837Q3.I.5010.X223.A1.xml",  # 005010X223A2 (pyx12's maps.xml)
 }
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 
 
 class Element:
@@ -51,6 +51,7 @@ class Element:
         "components",
         "repeat",
         "name",
+        "regex",
     )
 
     def __init__(
@@ -67,11 +68,15 @@ class Element:
         components: tuple[Element, ...] | None,
         repeat: int,
         name: str,
+        regex: str | None = None,
     ) -> None:
         self.ref, self.seq, self.data_ele, self.usage = ref, seq, data_ele, usage
         self.kind, self.min_len, self.max_len = kind, min_len, max_len
         self.codes, self.external, self.components = codes, external, components
         self.repeat, self.name = repeat, name
+        # the map's <regex> (837I 2010AA N403 [0-9]{9}, 837P REF02 SSNs), searched in
+        # the value as pyx12 does (IK403 7)
+        self.regex = regex
 
 
 class SegmentNode:
@@ -255,6 +260,7 @@ def _element(
         None,
         _repeat(node.findtext("repeat") or "1"),
         name,
+        (node.findtext("regex") or "").strip() or None,
     )
 
 

@@ -126,6 +126,10 @@ def _value_errors(
         out.append(ElementError(pos, comp, ref, num, "6", val, "trailing spaces"))
     if spec.codes is not None and val not in spec.codes:
         out.append(ElementError(pos, comp, ref, num, "7", val, "not a valid code"))
+    if spec.regex is not None and re.search(spec.regex, val, re.S) is None:
+        out.append(
+            ElementError(pos, comp, ref, num, "7", val, "does not match the guide's pattern")
+        )
     if not valid_type(val, kind):
         if kind in _DATE_TYPES:
             out.append(ElementError(pos, comp, ref, num, "8", val, "invalid date"))
@@ -153,8 +157,8 @@ def fast_pattern(spec: Element) -> re.Pattern[str] | None:
     ending in a space go the long way), never looser.
     """
     kind, low, high = spec.kind, max(spec.min_len, 1), spec.max_len
-    if spec.usage == "N" or not kind or high >= 1 << 30 or low > high:
-        return None
+    if spec.usage == "N" or not kind or high >= 1 << 30 or low > high or spec.regex:
+        return None  # (a map pattern: the long way, and no whole-segment pattern)
     if kind in ("AN", "ID"):
         last = _AN_CHARS.replace(" ", "")
         return re.compile(f"[{_AN_CHARS}]{{{low - 1},{high - 1}}}[{last}]", re.ASCII)
