@@ -20,7 +20,9 @@ _HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
 
 
 def _number(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    """The value as a count, or None when it is no short ASCII number (a 5,000-digit or
+    a non-ASCII digit LX01 is no count, and ``int`` would refuse or fail on it)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 class Numbering:
