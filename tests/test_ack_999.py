@@ -258,15 +258,28 @@ def _check_999(tmp_path: Path, text: str) -> tuple[int, list[list[str]]]:
 
 
 def test_file_refused_part_way_accepts_no_group(tmp_path: Path) -> None:
-    # Segments after the IEA that are no interchange (a damaged one may hold claims)
-    # make the file unreadable: none of its claims is judged or answered by a 277CA, so
-    # its 999 must not say the set was accepted.
-    text = render_837(claims(2)) + "GARBAGE*AFTER*THE*TRAILER~"
+    # A second ISA that cannot be read makes the file unreadable: none of its claims
+    # is judged or answered by a 277CA, so its 999 must not say the set was accepted.
+    text = render_837(claims(2)) + "ISA*00*CUT SHORT~"
     code, b = _check_999(tmp_path, text)
     assert code == 2
     assert [el for el in b if el[0] in ("IK5", "AK9")] == [
         ["IK5", "R", "1"],
         ["AK9", "R", "1", "1", "0", "1"],
+    ]
+
+
+def test_a_stray_segment_after_the_iea_is_an_error_that_rejects_no_set(
+    tmp_path: Path,
+) -> None:
+    # As pyx12 answers it: the complete interchange before it is read, judged and
+    # accepted; the stray segment is the file's error (exit 2, no set to answer it in).
+    text = render_837(claims(2)) + "STC*A1:20*20261102~"
+    code, b = _check_999(tmp_path, text)
+    assert code == 2
+    assert [el for el in b if el[0] in ("IK5", "AK9")] == [
+        ["IK5", "A"],
+        ["AK9", "A", "1", "1", "1"],
     ]
 
 

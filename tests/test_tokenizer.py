@@ -133,13 +133,30 @@ def test_text_after_the_last_interchange_is_noted_not_fatal(chunk):
     assert notes[0].offset == data.index(b"-- sent")
 
 
-@pytest.mark.parametrize(
-    "tail", ["GS*HC*S*R~ST*837*0002~", "CLM*PCN1*300~", "IS*00*~", "X" * (65 << 10)]
-)
-def test_text_after_iea_that_may_hold_claims_still_stops_reading(tail):
-    # Anything that could be a damaged interchange (envelope or claim segments in it, or
-    # too long to be a footer) is refused with its position: no claim dropped silently.
-    data = (ISA + BODY + tail).encode()
-    with pytest.raises(X12SyntaxError, match="expected 'ISA' here") as caught:
-        read(data)
-    assert caught.value.byte_offset == len(ISA + BODY)
+@pytest.mark.parametrize("chunk", [*range(1, 12), 64, 1 << 20])
+def test_segments_after_an_iea_are_read_up_to_the_next_isa(chunk):
+    # A stray STC, or a group whose ISA was lost, after a complete interchange: read
+    # with that interchange's separators (the envelope then reports each where it is),
+    # and an ISA with other separators after them starts the next interchange.
+    second = ISA.replace("*", "|").replace("~", "'").replace(
+        "000000001", "000000002"
+    ) + BODY.replace("*", "|").replace("~", "'").replace("000000001", "000000002")
+    stray = "STC*A1:20*20261102~\nGS*HC*S*R~ST*837*0002~ISAAC*X~\n"
+    data = (ISA + BODY + stray + second).encode()
+    segs, notes = read(data, chunk)
+    ids = [s.id for s in segs]
+    assert ids[5:11] == ["IEA", "STC", "GS", "ST", "ISAAC", "ISA"]
+    assert segs[-1].elements == ["IEA", "1", "000000002"]
+    assert segs[6].elements == ["STC", "A1:20", "20261102"]
+    for seg in segs:
+        assert data[seg.offset : seg.offset + len(seg.id)] == seg.id.encode()
+    assert notes == []
+
+
+def test_a_long_unterminated_tail_after_iea_is_one_segment():
+    # Too long for a footer: read as a (terminator-less) segment, which the envelope
+    # reports as outside an interchange; nothing after an IEA disappears unreported.
+    data = (ISA + BODY + "X*" + "Y" * (65 << 10)).encode()
+    segs, notes = read(data)
+    assert segs[-1].id == "X" and segs[-1].offset == len(ISA + BODY)
+    assert [n.code for n in notes] == ["NO_TERMINATOR"]

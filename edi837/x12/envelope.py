@@ -61,7 +61,7 @@ class SyntaxIssue:
     code: str
     message: str
     position: Position
-    scope: str  # "file", "interchange", "group" or "transaction"
+    scope: str  # "file", "interchange", "group", "transaction", "claim"; "outside" (no ISA)
     interchange: int = 0  # 1-based indexes within the file; 0 = not applicable
     group: int = 0
     transaction: int = 0
@@ -81,8 +81,10 @@ class SyntaxIssue:
 
     def rejects(self, interchange: int, group: int, transaction: int) -> bool:
         """True when this error covers a claim in the given envelope."""
-        if self.severity is not Severity.REJECT or self.scope == "claim":
-            return False  # a claim-scope error rejects only its claim (IK5*E for the set)
+        if self.severity is not Severity.REJECT or self.scope in ("claim", "outside"):
+            # a claim-scope error rejects only its claim (IK5*E for the set); one outside
+            # every interchange rejects none (the file is still in error: exit 2)
+            return False
         if self.scope == "file":
             return True
         if self.scope == "interchange":
@@ -196,6 +198,10 @@ class EnvelopeTracker:
         scope: str,
         **coords: object,
     ) -> SyntaxIssue:
+        if scope == "file" and (self.isa is None or self.isa.closed):
+            # Between interchanges (a stray segment after an IEA): the complete
+            # interchanges around it are unharmed, and their claims stand.
+            scope = "outside"
         issue = SyntaxIssue(
             severity,
             code,
@@ -301,7 +307,7 @@ class EnvelopeTracker:
             )
 
     def on_gs(self, seg: Segment) -> None:
-        if self.isa is None:
+        if self.isa is None or self.isa.closed:
             self._issue(Severity.REJECT, "GS_OUTSIDE_ISA", "GS outside an interchange", seg, "file")
             return
         if self.gs is not None and not self.gs.closed:

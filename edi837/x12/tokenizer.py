@@ -193,6 +193,12 @@ def parse_isa(text: str, *, file: str, ordinal: int, offset: int) -> tuple[Separ
     return separators, pos + 3
 
 
+def _starts_interchange(text: str) -> bool:
+    """Does ``text`` start with an ISA segment (ISA and then a separator: a patient named
+    ISAAC is no interchange)?"""
+    return text.startswith("ISA") and len(text) > 3 and not text[3].isalnum()
+
+
 def _is_trailer(text: str, element: str) -> bool:
     """Is ``text`` (everything after a complete interchange) something other than X12,
     e.g. a mail footer or a transfer log line appended to the file? Only when short and
@@ -341,20 +347,40 @@ class SegmentReader:
                     segment_ordinal=ordinal + 1,
                     byte_offset=base,
                 )
-            sep, isa_len = parse_isa(buf, file=name, ordinal=ordinal + 1, offset=base)
-            if isa_len != ISA_LENGTH:
-                self._note(
-                    "ISA_PADDING",
-                    f"ISA is {isa_len} characters, not {ISA_LENGTH}; separators found "
-                    "by counting element separators",
-                    ordinal + 1,
-                    base,
-                )
-            term, element = sep.segment, sep.element
-            if self.line_ending is None:
-                self.line_ending = _after_terminator(buf, isa_len, term)
-            # Tokenize chunk by chunk until IEA (then re-read separators) or EOF.
+            if ordinal and not _starts_interchange(buf):
+                # Segments after a complete interchange that start no new one (a stray
+                # STC, a GS..GE whose ISA was lost): read with the last interchange's
+                # separators up to the next ISA, so the envelope reports each where it
+                # is and the claims already read are still answered (pyx12 reads them
+                # too). ``sep`` is the last interchange's.
+                stop = "ISA"
+            else:
+                sep, isa_len = parse_isa(buf, file=name, ordinal=ordinal + 1, offset=base)
+                if isa_len != ISA_LENGTH:
+                    self._note(
+                        "ISA_PADDING",
+                        f"ISA is {isa_len} characters, not {ISA_LENGTH}; separators found "
+                        "by counting element separators",
+                        ordinal + 1,
+                        base,
+                    )
+                term, element = sep.segment, sep.element
+                if self.line_ending is None:
+                    self.line_ending = _after_terminator(buf, isa_len, term)
+                stop = "IEA"
+            # Tokenize chunk by chunk until IEA (then re-read separators) or EOF; stray
+            # segments until the next ISA.
             while True:
+                if stop == "ISA":  # the next interchange may use other separators
+                    head = buf.lstrip(_WS)
+                    if len(head) < 4 and not eof and "ISA".startswith(head[:3]):
+                        more = self._read()
+                        eof = not more
+                        buf += more
+                        continue
+                    if _starts_interchange(head):
+                        self.segments_read = ordinal
+                        break
                 end = buf.rfind(term)
                 if end < 0 and not eof:
                     if len(buf) > MAX_SEGMENT:
@@ -371,17 +397,20 @@ class SegmentReader:
                     continue
                 complete = buf[: end + 1] if end >= 0 else ""
                 tail = buf[end + 1 :] if end >= 0 else buf
-                batch, consumed, ended = self._split(complete, sep, base, ordinal)
+                batch, consumed, ended = self._split(complete, sep, base, ordinal, stop)
                 if batch.bodies:
                     ordinal += len(batch.bodies)
                     yield batch
-                if ended:  # IEA: the rest may be another interchange, other separators
+                if ended:  # IEA (or ISA): the rest may be an interchange, other separators
                     buf = complete[consumed:] + tail
                     base += consumed
                     self.segments_read = ordinal
                     break
                 base += len(complete)
                 buf = tail
+                if stop == "ISA" and _starts_interchange(buf.lstrip(_WS)):
+                    self.segments_read = ordinal
+                    break
                 if eof:
                     self.segments_read = ordinal
                     rest = buf.strip(_WS)
@@ -403,18 +432,25 @@ class SegmentReader:
                 buf += more
 
     def _split(
-        self, complete: str, sep: Separators, base: int, ordinal: int
+        self, complete: str, sep: Separators, base: int, ordinal: int, stop: str = "IEA"
     ) -> tuple[Batch, int, bool]:
-        """Split text ending in a terminator into a batch; stop after an IEA.
+        """Split text ending in a terminator into a batch; stop after an IEA (or, with
+        ``stop="ISA"``, before the ISA that starts the next interchange).
 
         Returns the batch, how many characters of ``complete`` it used, and whether it
-        stopped at an IEA.
+        stopped there.
         """
         term = sep.segment
         pieces = complete.split(term)
         pieces.pop()  # the empty string after the last terminator
         ended = False
-        if "IEA" in complete:
+        if stop == "ISA":
+            for i, piece in enumerate(pieces):
+                if _starts_interchange(piece.lstrip(_WS)):
+                    del pieces[i:]
+                    ended = True
+                    break
+        elif "IEA" in complete:
             iea = sep.element.join(("IEA", ""))
             for i, piece in enumerate(pieces):
                 body = piece.lstrip(_WS)
