@@ -31,6 +31,7 @@ from edi837.rules import rules_of
 from edi837.rules import sc014_frequency as sc014
 from edi837.rules.context import ClaimContext, RunContext, TimelineContext, ordering_candidates
 from edi837.rules.sc016_duplicate import duplicate as sc016
+from edi837.rules.sc016_duplicate import kept as sc016_kept
 from edi837.rules.sc016_duplicate import money
 from edi837.store.base import LOCK_CHUNK, ClaimRecord, HistoryStore
 from edi837.timeline import Service, Timeline
@@ -315,8 +316,12 @@ class Judge:
         timeline: Timeline,
     ) -> Judgement:
         """A claim the store already holds accepted (same origin): accepted again, with
-        the notes it had (what it withdrew; warnings), never a rejection."""
+        the notes it had (what it withdrew; warnings), never a rejection -- also when
+        the per-claim rules now reject it (``sc016.kept`` says so, and the answer step
+        reports those rejections as warnings)."""
         findings: list[Finding] = []
+        if digest.rejected:  # the per-claim rules now say otherwise: the answer keeps it
+            findings.append(sc016_kept(digest.position, digest.reasons))
         if digest.frequency in ("7", "8"):
             withdrawn = self.history.withdrawn_services(patient_key, origin)
             findings += self.selection.apply([sc014.withdrawal(digest, withdrawn)])

@@ -278,6 +278,38 @@ def test_void_dated_before_its_original_removes_it(tmp_path):
     assert v["B"].accepted, v["B"].findings  # A was voided: nothing stands within 30 days
 
 
+# -- "An accepted claim was forwarded: re-screening it never reverses it." (section 4)
+
+
+def test_rescreening_after_the_order_was_cancelled_keeps_the_claim_accepted(tmp_path):
+    store = MemoryHistory()
+    sc = Scenario(tmp_path).file(s_claim("A"))
+    assert sc.run(history=store)["A"].accepted
+    sc.auths = [Auth(status="cancelled")]
+    v = sc.run(history=store)["A"]
+    assert v.accepted, v.findings
+    notes = [f for f in v.findings if f.rule == "SC016" and not f.rejects]
+    assert notes and "stays accepted" in notes[0].message and "cancelled" in notes[0].message
+    assert any(f.rule == "SC008" and not f.rejects for f in v.findings)  # shown, not applied
+
+
+def test_rescreening_with_a_later_receipt_date_keeps_the_claim_accepted(tmp_path):
+    store = MemoryHistory()
+    sc = Scenario(tmp_path).file(s_claim("A"))
+    assert sc.run(history=store)["A"].accepted
+    sc.received = days(400)  # past the 365-day filing limit now
+    assert sc.run(history=store)["A"].accepted
+
+
+def test_a_new_claim_is_still_rejected_by_the_changed_feed(tmp_path):
+    # Only the very claim accepted before is kept; another claim is judged afresh.
+    store = MemoryHistory()
+    Scenario(tmp_path / "a").file(s_claim("A")).run(history=store)
+    sc = Scenario(tmp_path / "b", auths=[Auth(status="cancelled")])
+    v = sc.file(s_claim("B", day=days(40))).run(history=store)["B"]
+    assert rules_of(v) == {"SC008"}
+
+
 # -- 277CA (DOMAIN.md section 4) and exit status, through the CLI.
 
 
