@@ -3,9 +3,10 @@
 Why a separate step: the frequency rules (S0353 once, S0354 every 30 days, months per
 order, one form) depend on *other* claims. Judging per patient in (service date, original
 before replacement before void, input order) makes verdicts independent of the order
-of claims and files in the batch. Claims arrive here as compact digests (``edi837.digest``:
-named tuples the rules read as they are, cheap to spool to disk), so memory does not grow
-with the batch.
+of claims and files in the batch; a replacement or void dated before its original in
+the same batch is judged right after that original (it has to find it to replace it).
+Claims arrive here as compact digests (``edi837.digest``: named tuples the rules read as
+they are, cheap to spool to disk), so memory does not grow with the batch.
 
 Verdict stability: a claim whose origin (file content hash and CLM ordinal) the store
 already holds as accepted was forwarded to the payer; re-screening answers it accepted
@@ -30,6 +31,7 @@ from edi837.rules import rules_of
 from edi837.rules import sc014_frequency as sc014
 from edi837.rules.context import ClaimContext, RunContext, TimelineContext, ordering_candidates
 from edi837.rules.sc016_duplicate import duplicate as sc016
+from edi837.rules.sc016_duplicate import kept as sc016_kept
 from edi837.rules.sc016_duplicate import money
 from edi837.store.base import LOCK_CHUNK, ClaimRecord, HistoryStore
 from edi837.timeline import Service, Timeline
@@ -109,6 +111,26 @@ def sort_key(digest: Digest) -> tuple[str, int, int, str, int]:
     )
 
 
+def _after_their_originals(digests: list[Digest]) -> dict[int, int]:
+    """The judging date of each replacement or void dated before its original in the
+    same batch (a replacement that corrects the service date to an earlier one): the
+    original's date, so the original is judged first and then replaced. Judged at its
+    own, earlier date it would find nothing to replace and the original would then be
+    measured against its own replacement (DOMAIN.md section 4: a replacement replaces
+    the original). By ``id(digest)``; a digest not in it keeps its own date."""
+    first: dict[str, int] = {}
+    for d in digests:
+        if d.frequency not in ("7", "8"):
+            first[d.CLM01] = max(first.get(d.CLM01, 0), sort_key(d)[1])
+    moved: dict[int, int] = {}
+    for d in digests:
+        if d.frequency in ("7", "8"):
+            named = [first[n] for n in {d.REF_F8, d.CLM01} - {""} if n in first]
+            if named and max(named) > sort_key(d)[1]:
+                moved[id(d)] = max(named)
+    return moved
+
+
 def _voids_of_earlier_claims_first(digests: list[Digest], standing: set[str]) -> list[Digest]:
     """At equal dates originals come before replacements and voids (their original may
     be in the same batch) -- except a void or replacement whose original the store
@@ -123,10 +145,14 @@ def _voids_of_earlier_claims_first(digests: list[Digest], standing: set[str]) ->
         and not ({d.REF_F8, d.CLM01} - {""}) & batch_ids
         and ({d.REF_F8, d.CLM01} - {""}) & standing
     ]
-    if not early:
+    moved = _after_their_originals(digests)
+    if not early and not moved:
         return digests
     rank = {id(d): -1 for d in early}
-    return sorted(digests, key=lambda d: (sort_key(d)[1], rank.get(id(d), 0), sort_key(d)))
+    return sorted(
+        digests,
+        key=lambda d: (moved.get(id(d), sort_key(d)[1]), rank.get(id(d), 0), sort_key(d)[2:]),
+    )
 
 
 def _ordinal(day: date | None) -> int:
@@ -290,8 +316,12 @@ class Judge:
         timeline: Timeline,
     ) -> Judgement:
         """A claim the store already holds accepted (same origin): accepted again, with
-        the notes it had (what it withdrew; warnings), never a rejection."""
+        the notes it had (what it withdrew; warnings), never a rejection -- also when
+        the per-claim rules now reject it (``sc016.kept`` says so, and the answer step
+        reports those rejections as warnings)."""
         findings: list[Finding] = []
+        if digest.rejected:  # the per-claim rules now say otherwise: the answer keeps it
+            findings.append(sc016_kept(digest.position, digest.reasons))
         if digest.frequency in ("7", "8"):
             withdrawn = self.history.withdrawn_services(patient_key, origin)
             findings += self.selection.apply([sc014.withdrawal(digest, withdrawn)])

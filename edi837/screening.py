@@ -24,7 +24,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +37,7 @@ from edi837.judged import JudgedFindings
 from edi837.policy import Policy
 from edi837.rules import rules_of
 from edi837.rules.context import ClaimContext, RunContext
+from edi837.rules.sc016_duplicate import is_kept
 from edi837.rules.structure import (
     envelope_findings,
     root_causes,
@@ -283,6 +284,10 @@ def answer_file(
         findings, _ = claim_findings(run, claim, result.issues, result.tr3.get(n))
         timeline = judged.get(base + n)
         if timeline:
+            if any(is_kept(f) for f in timeline):  # accepted before: never reversed
+                findings = [
+                    replace(f, severity=Severity.WARNING) if f.rejects else f for f in findings
+                ]
             findings += timeline
         yield make_verdict(claim, findings, policy)
 

@@ -11,7 +11,7 @@ from edi837.claim.model import Position
 from edi837.rules.registry import rule
 from edi837.store.base import ClaimRecord
 from edi837.timeline import Service
-from edi837.verdicts import Finding
+from edi837.verdicts import Finding, Severity
 
 CITE = (
     "DOMAIN.md section 4 (277CA claim status code 54: duplicate of a previously "
@@ -70,7 +70,10 @@ def duplicate(
     same claim sent again: it is rejected as a duplicate (status 54), naming the earlier
     claim and where it came from, rather than as a frequency violation. Re-screening the
     very same file is not a duplicate: its claims have the same origin and keep their
-    verdicts. Two such claims within one interchange are left to the frequency rules."""
+    verdicts -- an accepted one stays accepted even when the per-claim rules would now
+    reject it (feeds, policy or receipt date changed): it was forwarded, and an info
+    note says what they would say. Two such claims within one interchange are left to
+    the frequency rules."""
     if not mine or not mine[0].billing_npi:
         return
     target = content_of(mine)
@@ -102,3 +105,24 @@ def duplicate(
             value=name,
         )
         return
+
+
+def kept(where: Position | None, reasons: tuple[str, ...]) -> Finding:
+    """The note on a claim the store already holds accepted from the very same origin
+    (file content and CLM ordinal) whose per-claim rules now reject it (the feeds, the
+    policy or the receipt date changed since): the claim was forwarded, and re-screening
+    an accepted claim never reverses it (DOMAIN.md section 4). The answer step reads
+    this note (``is_kept``) and reports those rejections as warnings."""
+    return duplicate.finding(
+        "accepted in an earlier screening of this very claim (same file and position) and "
+        "forwarded; it stays accepted. Judged afresh it would be rejected: " + "; ".join(reasons),
+        severity=Severity.INFO,
+        segment=where,
+        loop="2300",
+        fix="",
+    )
+
+
+def is_kept(finding: Finding) -> bool:
+    """True for the note ``kept`` writes."""
+    return finding.rule == duplicate.code and finding.severity is Severity.INFO
