@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,14 +29,15 @@ MAP_FILES = {
     "837P": "837.5010.X222.A1.xml",  # 005010X222A1
     "837I": "837Q3.I.5010.X223.A1.xml",  # 005010X223A2 (pyx12's maps.xml)
 }
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3  # 3: Element.regex
 
 
 class Element:
     """One element (or a composite's component) of a segment, as the map defines it.
 
     ``kind`` is the data type for a simple element and ``"C"`` for a composite, whose
-    ``components`` then hold its elements.
+    ``components`` then hold its elements. ``regex`` is the map's ``<regex>`` (837I
+    2010AA N403 nine digits, 837P REF*SY REF02): pyx12 *searches* it in the value.
     """
 
     __slots__ = (
@@ -51,6 +53,7 @@ class Element:
         "components",
         "repeat",
         "name",
+        "regex",
     )
 
     def __init__(
@@ -67,11 +70,12 @@ class Element:
         components: tuple[Element, ...] | None,
         repeat: int,
         name: str,
+        regex: re.Pattern[str] | None = None,
     ) -> None:
         self.ref, self.seq, self.data_ele, self.usage = ref, seq, data_ele, usage
         self.kind, self.min_len, self.max_len = kind, min_len, max_len
         self.codes, self.external, self.components = codes, external, components
-        self.repeat, self.name = repeat, name
+        self.repeat, self.name, self.regex = repeat, name, regex
 
 
 class SegmentNode:
@@ -242,6 +246,7 @@ def _element(
         if ext_name:
             listed |= external.get(ext_name, frozenset())
         codes = listed or None
+    regex = (node.findtext("regex") or "").strip()
     return Element(
         ref,
         seq,
@@ -255,6 +260,7 @@ def _element(
         None,
         _repeat(node.findtext("repeat") or "1"),
         name,
+        re.compile(regex, re.S) if regex else None,  # pyx12's flags
     )
 
 
