@@ -7,7 +7,8 @@ each (its ``x12n_document`` is False, its 999 ``IK5*R*5``):
   so ``02`` is 2), **HL2** a non-empty HL02 is not the count of an HL still open above
   this one (pyx12 keeps a stack of its own counts, popped back to the parent);
 - **LX** LX01 is not the count of LX since the last CLM, compared as *text* (``01`` is
-  not ``1``); the count is reset by CLM only, as pyx12's is;
+  not ``1``); the count is reset by CLM only, as pyx12's is. 837P only: pyx12 turns the
+  check on for the map whose id is ``837``, and its 837I map's is ``837Q3``;
 - **SEG1** the segment ends in an element separator (``DMG*D8*19970724*F*~``), **EMPTY**
   it has no value at all (``PER***~``, ``LX~``): IK304 8 in pyx12's 999.
 

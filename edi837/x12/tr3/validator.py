@@ -152,6 +152,7 @@ class TR3Validator:
         # ``Batch.padded``): their last character is not the segment's (no SEG1/EMPTY)
         self.padded: frozenset[int] = frozenset()
         self._shaping = -1  # the ordinal ``_shaped`` is walking (see ``segment``)
+        self._lx_check = False
 
     # -- per transaction set ---------------------------------------------------------
     def begin_set(self, form: str, transaction: int) -> None:
@@ -161,6 +162,7 @@ class TR3Validator:
         self._stack = []
         self._state = None
         self._reads.begin_set()
+        self._lx_check = form == "837P"  # pyx12 counts LX only under its map id "837"
         if self._map is not None:
             self._plans, self._multi = _tables(self._map)
             self._keys = {
@@ -197,8 +199,9 @@ class TR3Validator:
             self.claims += 1
             k = body.find(ele, 4)
             self._clm01 = [self._clm01[1], body[4:k] if k > 0 else body[4:]]
-            self._reads.clm()
-        elif (sid == "HL" or sid == "LX") and self._map is not None:
+            if self._lx_check:
+                self._reads.clm()
+        elif (sid == "HL" or (sid == "LX" and self._lx_check)) and self._map is not None:
             self._numbering(sid, el if el is not None else body.split(ele), ordinal, offset)
         if ele != self._ele or comp != self._comp:
             self._ele, self._comp = ele, comp
