@@ -29,7 +29,7 @@ MAP_FILES = {
     "837P": "837.5010.X222.A1.xml",  # 005010X222A1
     "837I": "837Q3.I.5010.X223.A1.xml",  # 005010X223A2 (pyx12's maps.xml)
 }
-_CACHE_FORMAT = 3  # 3: Element.regex
+_CACHE_FORMAT = 4  # 4: Element.regex, compiled (another branch's format 3 holds it as text)
 
 
 class Element:
