@@ -2,8 +2,9 @@
 
 For every file the set of (segment ordinal, IK304) and of (segment ordinal, IK401, IK403)
 that pyx12's 999 reports must equal ours, for the checks in scope (docs/validation.md
-lists what is out of scope: pyx12's HL parent checks, its LX counter, SE counts, which our
-envelope tracker reports instead).
+lists what is out of scope: pyx12's HL parent checks and LX counter, which have no IK3 in
+its 999 (tests/test_tr3_reader_checks.py compares them with pyx12's log), SE counts,
+which our envelope tracker reports instead).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from edi837.claim.loop2300 import ClaimSegment, build_claim, parse_d8
 from edi837.claim.model import Claim, Envelope, Person, Position, Provider
 from edi837.x12.envelope import EnvelopeTracker, Transaction, version_note
 from edi837.x12.tokenizer import ReadNote, Segment, SegmentReader
-from edi837.x12.tr3.validator import TR3Validator
+from edi837.x12.tr3.validator import TR3Validator, padded_ordinals
 
 __all__ = ["ClaimReader", "KNOWN_837_SEGMENTS", "parse_d8"]
 
@@ -199,6 +199,8 @@ class ClaimReader:
             comp = sep.component
             offsets = batch.offsets
             ordinal = batch.first_ordinal - 1
+            if validator is not None:
+                validator.padded = padded_ordinals(batch)
             for i, body in enumerate(batch.bodies):
                 ordinal += 1
                 k = body.find(ele)

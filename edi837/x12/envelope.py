@@ -101,6 +101,7 @@ class Interchange:
     separators: Separators
     groups: int = 0
     closed: bool = False
+    GS06s: set[str] = field(default_factory=set)  # its groups' control numbers so far
 
 
 @dataclass(slots=True)
@@ -112,6 +113,7 @@ class Group:
     accepted: int = 0
     closed: bool = False
     GE01: str = ""  # the trailer's count as sent (the 999's AK902), "" without a GE
+    ST02s: set[str] = field(default_factory=set)  # its sets' control numbers so far
 
 
 @dataclass(slots=True)
@@ -146,6 +148,8 @@ LENIENT_CODES = frozenset(
         "IEA_COUNT",
         "IEA_CONTROL",
         "VERSION_MISMATCH",
+        "GS06_DUPLICATE",
+        "ST02_DUPLICATE",
     }
 )
 
@@ -296,6 +300,16 @@ class EnvelopeTracker:
                 "interchange",
                 ta1="016",
             )
+        if isa11 and isa11 == seg[16][:1]:
+            # pyx12 reads this without complaint (it never uses ISA11), so it is no
+            # error; a repetition separator equal to the component one is ambiguous
+            self._issue(
+                Severity.WARNING,
+                "ISA11_SEPARATOR",
+                f"ISA11 repetition separator {isa11!r} is also ISA16, the component separator",
+                seg,
+                "interchange",
+            )
         if seg[13] in seen:
             self._issue(
                 Severity.WARNING,
@@ -332,6 +346,18 @@ class EnvelopeTracker:
                 "group",
                 ak9="6",  # group control number violates syntax
             )
+        if seg[6] in self.isa.GS06s:
+            # pyx12 (x12file): GS06 must be unique within the interchange; it rejects the
+            # later group with AK905 6 (X12's own code for this is 19)
+            self._issue(
+                Severity.REJECT,
+                "GS06_DUPLICATE",
+                f"GS06 {seg[6]} is used by an earlier group of this interchange",
+                seg,
+                "group",
+                ak9="6",
+            )
+        self.isa.GS06s.add(seg[6])
         if label.startswith("004") or (label[:6].isdigit() and not label.startswith("005010")):
             message = (
                 f"GS08 {label}: not a 5010 version; edi837 reads only 005010X222 (837P) and "
@@ -379,6 +405,18 @@ class EnvelopeTracker:
             segments=1,
         )
         self.transactions.append(self.st)
+        if self.gs is not None:
+            if seg[2] in self.gs.ST02s:
+                # pyx12 (x12file): ST02 must be unique within the group (IK502 23)
+                self._issue(
+                    Severity.REJECT,
+                    "ST02_DUPLICATE",
+                    f"ST02 {seg[2]} is used by an earlier transaction set of this group",
+                    seg,
+                    "transaction",
+                    ik5="23",
+                )
+            self.gs.ST02s.add(seg[2])
         if self.gs is None:
             self._issue(
                 Severity.REJECT,

@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, compress, repeat
-from operator import add, methodcaller, sub
+from operator import add, is_, methodcaller, sub
 from typing import BinaryIO
 
 from edi837.errors import X12SyntaxError
@@ -94,6 +94,10 @@ class Batch:
     first_ordinal: int  # ordinal of bodies[0]
     bodies: list[str]
     offsets: list[int]
+    # indexes of bodies whose text had whitespace before its terminator (stripped here):
+    # what ends a body is then not what ended the segment (``N3*ADDR* ~`` reads as
+    # ``N3*ADDR*``), so a check of its last character must not trust it (TR3 SEG1)
+    padded: frozenset[int] = frozenset()
 
     @property
     def elements(self) -> list[list[str]]:
@@ -424,7 +428,7 @@ class SegmentReader:
                             ordinal,
                             offset,
                         )
-                        yield Batch(sep, ordinal, [rest], [offset])
+                        yield Batch(sep, ordinal, [rest], [offset], frozenset({0}))
                         self.segments_read = ordinal
                     return
                 more = self._read()
@@ -465,9 +469,11 @@ class SegmentReader:
         offsets = list(map(add, starts, map(sub, lens, map(len, bodies))))
         if base:
             offsets = list(map(add, offsets, repeat(base)))
+        unstripped = bodies
         bodies = list(map(_RSTRIP, bodies))
         if "" in bodies:
             keep = [bool(b) for b in bodies]
+            unstripped = list(compress(unstripped, keep))
             for i, b in enumerate(bodies):
                 if not b and (pieces[i] or term not in "\r\n"):
                     self._note(
@@ -478,6 +484,9 @@ class SegmentReader:
                     )
             bodies = list(compress(bodies, keep))
             offsets = list(compress(offsets, keep))
+        padded: frozenset[int] = frozenset()
+        if not all(map(is_, bodies, unstripped)):  # rstrip returns the same str if no-op
+            padded = frozenset(i for i, b in enumerate(bodies) if b is not unstripped[i])
         if (
             term not in "\r\n"
             and _line_breaks_inside(complete, term)
@@ -492,7 +501,7 @@ class SegmentReader:
                     ordinal + 1,
                     offsets[0] if offsets else base,
                 )
-        return Batch(sep, ordinal + 1, bodies, offsets), consumed, ended
+        return Batch(sep, ordinal + 1, bodies, offsets, padded), consumed, ended
 
 
 def _after_terminator(buf: str, isa_len: int, term: str) -> str:

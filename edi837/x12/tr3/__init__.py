@@ -11,7 +11,7 @@ import os
 
 from edi837.x12.envelope import form_for_version
 from edi837.x12.tokenizer import SegmentReader
-from edi837.x12.tr3.validator import TR3Error, TR3Validator
+from edi837.x12.tr3.validator import TR3Error, TR3Validator, padded_ordinals
 
 __all__ = ["TR3Error", "TR3Validator", "validate_path"]
 
@@ -30,6 +30,7 @@ def validate_path(path: str | os.PathLike[str], *, fast: bool = True) -> list[TR
         for batch in reader.batches():
             ele, comp = batch.separators.element, batch.separators.component
             ordinal = batch.first_ordinal
+            validator.padded = padded_ordinals(batch)
             for body, offset in zip(batch.bodies, batch.offsets, strict=True):
                 k = body.find(ele)
                 sid = body[:k] if k >= 0 else body

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,14 +29,15 @@ MAP_FILES = {
     "837P": "837.5010.X222.A1.xml",  # 005010X222A1
     "837I": "837Q3.I.5010.X223.A1.xml",  # 005010X223A2 (pyx12's maps.xml)
 }
-_CACHE_FORMAT = 3
+_CACHE_FORMAT = 4  # 4: Element.regex, compiled (another branch's format 3 holds it as text)
 
 
 class Element:
     """One element (or a composite's component) of a segment, as the map defines it.
 
     ``kind`` is the data type for a simple element and ``"C"`` for a composite, whose
-    ``components`` then hold its elements.
+    ``components`` then hold its elements. ``regex`` is the map's ``<regex>`` (837I
+    2010AA N403 nine digits, 837P REF*SY REF02): pyx12 *searches* it in the value.
     """
 
     __slots__ = (
@@ -68,15 +70,12 @@ class Element:
         components: tuple[Element, ...] | None,
         repeat: int,
         name: str,
-        regex: str | None = None,
+        regex: re.Pattern[str] | None = None,
     ) -> None:
         self.ref, self.seq, self.data_ele, self.usage = ref, seq, data_ele, usage
         self.kind, self.min_len, self.max_len = kind, min_len, max_len
         self.codes, self.external, self.components = codes, external, components
-        self.repeat, self.name = repeat, name
-        # the map's <regex> (837I 2010AA N403 [0-9]{9}, 837P REF02 SSNs), searched in
-        # the value as pyx12 does (IK403 7)
-        self.regex = regex
+        self.repeat, self.name, self.regex = repeat, name, regex
 
 
 class SegmentNode:
@@ -247,6 +246,7 @@ def _element(
         if ext_name:
             listed |= external.get(ext_name, frozenset())
         codes = listed or None
+    regex = (node.findtext("regex") or "").strip()
     return Element(
         ref,
         seq,
@@ -260,7 +260,7 @@ def _element(
         None,
         _repeat(node.findtext("repeat") or "1"),
         name,
-        (node.findtext("regex") or "").strip() or None,
+        re.compile(regex, re.S) if regex else None,  # pyx12's flags
     )
 
 

@@ -3,7 +3,8 @@
 The checks and their 999 IK403 codes follow pyx12's element validator, so our 999 and
 pyx12's agree (tests/test_tr3_differential.py): 1 required element missing, 3 too many
 elements/components, 4 too short, 5 too long, 6 invalid character (or a composite where
-a simple element belongs, a control character, trailing spaces), 7 invalid code value,
+a simple element belongs, a control character, trailing spaces), 7 invalid code value
+(or a value the map's own ``<regex>`` is not found in: 837I 2010AA N403 nine digits),
 8 invalid date, 9 invalid time, 10 element marked not used (pyx12's choice); relational
 (syntax) rules give 2 (P, C, L, R) and 10 (E).
 
@@ -126,10 +127,6 @@ def _value_errors(
         out.append(ElementError(pos, comp, ref, num, "6", val, "trailing spaces"))
     if spec.codes is not None and val not in spec.codes:
         out.append(ElementError(pos, comp, ref, num, "7", val, "not a valid code"))
-    if spec.regex is not None and re.search(spec.regex, val, re.S) is None:
-        out.append(
-            ElementError(pos, comp, ref, num, "7", val, "does not match the guide's pattern")
-        )
     if not valid_type(val, kind):
         if kind in _DATE_TYPES:
             out.append(ElementError(pos, comp, ref, num, "8", val, "invalid date"))
@@ -144,6 +141,10 @@ def _value_errors(
             out.append(ElementError(pos, comp, ref, num, "9", val, "invalid time"))
         elif any(t in type_list for t in _DATE_TYPES):
             out.append(ElementError(pos, comp, ref, num, "8", val, "invalid date"))
+    if spec.regex is not None and spec.regex.search(val) is None:  # search, as pyx12 does
+        out.append(
+            ElementError(pos, comp, ref, num, "7", val, "does not match the guide's pattern")
+        )
     return out
 
 
@@ -157,8 +158,8 @@ def fast_pattern(spec: Element) -> re.Pattern[str] | None:
     ending in a space go the long way), never looser.
     """
     kind, low, high = spec.kind, max(spec.min_len, 1), spec.max_len
-    if spec.usage == "N" or not kind or high >= 1 << 30 or low > high or spec.regex:
-        return None  # (a map pattern: the long way, and no whole-segment pattern)
+    if spec.usage == "N" or not kind or high >= 1 << 30 or low > high or spec.regex is not None:
+        return None  # an element with the map's own regex always takes the long way
     if kind in ("AN", "ID"):
         last = _AN_CHARS.replace(" ", "")
         return re.compile(f"[{_AN_CHARS}]{{{low - 1},{high - 1}}}[{last}]", re.ASCII)

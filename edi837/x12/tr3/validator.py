@@ -34,9 +34,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from edi837.safetext import shown_segment_id
+from edi837.x12.tokenizer import Batch
 from edi837.x12.tr3.compile import CompiledMap, LoopNode, SegmentNode, load_map
 from edi837.x12.tr3.elements import NOT_YET, ElementError, check_segment, segment_pattern
-from edi837.x12.tr3.numbering import Numbering
+from edi837.x12.tr3.readchecks import ReadChecks, shape_errors
 from edi837.x12.tr3.walk import (
     _ENTER,
     _HIT,
@@ -67,6 +68,11 @@ _SEGMENT_KINDS = {
 }
 SEGMENT_KINDS = _SEGMENT_KINDS
 _TR3_LOOP = frozenset("0123456789")
+_HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
+_SHAPE_KINDS = {
+    "SEG1": "segment ends in an element separator",
+    "EMPTY": "segment has no value at all",
+}
 
 
 @dataclass(slots=True)
@@ -85,6 +91,17 @@ class TR3Error:
     transaction: int = 0  # index of the transaction set in the file (1-based)
     CLM01: str = ""  # the claim's id (999 CTX) when inside one
     shown_id: str = ""  # the id for messages: "(unreadable segment id)" for a garbled one
+    kind: str = ""  # a check outside the map walk (readchecks): HL1, HL2, LX, SEG1, EMPTY
+
+
+_NONE: frozenset[int] = frozenset()
+
+
+def padded_ordinals(batch: Batch) -> frozenset[int]:
+    """``TR3Validator.padded`` for a batch: the ordinals of its ``Batch.padded`` bodies."""
+    if not batch.padded:
+        return _NONE
+    return frozenset(batch.first_ordinal + i for i in batch.padded)
 
 
 def _loop_id(loop: LoopNode | None) -> str:
@@ -130,7 +147,12 @@ class TR3Validator:
         # node (a dict per node: a look-up by the body alone, no key tuple to build)
         self._steps: dict[SegmentNode, dict[str, _Plan]] = {}
         self._n_steps = 0
-        self._numbering = Numbering()  # HL01/HL02/LX01 sequence (outside the map walk)
+        self._reads = ReadChecks()  # HL/LX numbering, pyx12's reader checks
+        # ordinals of segments that had whitespace before their terminator (the caller's
+        # ``Batch.padded``): their last character is not the segment's (no SEG1/EMPTY)
+        self.padded: frozenset[int] = frozenset()
+        self._shaping = -1  # the ordinal ``_shaped`` is walking (see ``segment``)
+        self._lx_check = False
 
     # -- per transaction set ---------------------------------------------------------
     def begin_set(self, form: str, transaction: int) -> None:
@@ -139,7 +161,8 @@ class TR3Validator:
         self._position = 0
         self._stack = []
         self._state = None
-        self._numbering.begin_set()
+        self._reads.begin_set()
+        self._lx_check = form == "837P"  # pyx12 counts LX only under its map id "837"
         if self._map is not None:
             self._plans, self._multi = _tables(self._map)
             self._keys = {
@@ -159,15 +182,27 @@ class TR3Validator:
     ) -> None:
         """Walk to this segment (ST..SE) and check its elements (``el``: the body split
         at ``ele``, when the caller has it already)."""
+        last = body[-1:]
+        if (
+            (last in (ele, comp) or len(body) == len(sid))
+            and ordinal != self._shaping
+            and sid != "ST"
+            and sid != "SE"
+            and self._map is not None
+            and ordinal not in self.padded
+        ):  # rare: a trailing separator or no element values (pyx12's SEG1, EMPTY)
+            self._shaped(sid, body, ordinal, offset, ele, comp, el)
+            return
         self._position += 1
         is_clm = sid == "CLM"
         if is_clm:
             self.claims += 1
             k = body.find(ele, 4)
             self._clm01 = [self._clm01[1], body[4:k] if k > 0 else body[4:]]
-            self._numbering.clm()
-        elif (sid == "HL" or sid == "LX") and self._map is not None:
-            self._sequence(sid, el or body.split(ele), ordinal, offset)
+            if self._lx_check:
+                self._reads.clm()
+        elif (sid == "HL" or (sid == "LX" and self._lx_check)) and self._map is not None:
+            self._numbering(sid, el if el is not None else body.split(ele), ordinal, offset)
         if ele != self._ele or comp != self._comp:
             self._ele, self._comp = ele, comp
             self._memo = {}
@@ -353,16 +388,45 @@ class TR3Validator:
             claim,
         )
 
-    def _sequence(self, sid: str, el: list[str], ordinal: int, offset: int) -> None:
-        """HL01/HL02 and LX01 numbering (``numbering``): an HL's error rejects the set,
-        an LX's its claim."""
+    def _numbering(self, sid: str, el: list[str], ordinal: int, offset: int) -> None:
+        """HL01/HL02 and LX01 numbering (``readchecks``): an HL's error rejects the set,
+        an LX's the claim it is in."""
         if sid == "HL":
-            loop, found = self._numbering.hl(el)
-            claim = -1
+            found = self._reads.hl(el)
+            loop, claim = _HL_LOOPS.get(el[3] if len(el) > 3 else "", ""), -1
         else:
-            loop, found, claim = "2400", self._numbering.lx(el), self.claims - 1
-        for err in found:
-            self._add(ordinal, offset, sid, loop, "8", f"{err.ref}: {err.what}", claim, err)
+            err = self._reads.lx(el)
+            found = [("LX", err)] if err is not None else []
+            loop, claim = "2400", self.claims - 1 if self._stack_in_claim() else -1
+        for kind, e in found:
+            self._add(ordinal, offset, sid, loop, "8", e.what, claim, e)
+            self.errors[-1].kind = kind
+
+    def _shaped(
+        self,
+        sid: str,
+        body: str,
+        ordinal: int,
+        offset: int,
+        ele: str,
+        comp: str,
+        el: list[str] | None,
+    ) -> None:
+        """Walk a segment that ends in a separator or has no values, then report that
+        (IK304 8, no IK4) if the walk found it: pyx12 moves the error of a segment it
+        does not find (IK304 1) onto the next one it does, which is not copied."""
+        self._shaping = ordinal
+        before = len(self.errors)
+        self.segment(sid, body, ordinal, offset, ele, comp, el)
+        self._shaping = -1
+        if any(e.ordinal == ordinal and e.code == "1" for e in self.errors[before:]):
+            return
+        claim = self.claims - 1 if self._stack_in_claim() else -1
+        loop = _loop_id(self._stack[-1].loop) if self._stack else ""
+        shown = shown_segment_id(sid)
+        for kind in shape_errors(sid, body, ele, comp):
+            self._add(ordinal, offset, sid, loop, "8", f"{shown}: {_SHAPE_KINDS[kind]}", claim)
+            self.errors[-1].kind = kind
 
     # -- helpers ---------------------------------------------------------------------
     def _stack_in_claim(self) -> bool:
