@@ -36,7 +36,7 @@ from edi837.rules.sc016_duplicate import money
 from edi837.store.base import LOCK_CHUNK, ClaimRecord, HistoryStore
 from edi837.timeline import Service, Timeline
 from edi837.verdicts import ACCEPTED, REJECTED, Finding
-from edi837.x12.envelope import SyntaxIssue
+from edi837.x12.syntax_issue import SyntaxIssue
 
 FREQUENCY_RANK = {"7": 1, "8": 2}  # originals (1) first at equal dates
 
@@ -118,6 +118,8 @@ def _after_their_originals(digests: list[Digest]) -> dict[int, int]:
     own, earlier date it would find nothing to replace and the original would then be
     measured against its own replacement (DOMAIN.md section 4: a replacement replaces
     the original). By ``id(digest)``; a digest not in it keeps its own date."""
+    if not any(d.frequency in ("7", "8") for d in digests):
+        return {}
     first: dict[str, int] = {}
     for d in digests:
         if d.frequency not in ("7", "8"):
@@ -149,10 +151,12 @@ def _voids_of_earlier_claims_first(digests: list[Digest], standing: set[str]) ->
     if not early and not moved:
         return digests
     rank = {id(d): -1 for d in early}
-    return sorted(
-        digests,
-        key=lambda d: (moved.get(id(d), sort_key(d)[1]), rank.get(id(d), 0), sort_key(d)[2:]),
-    )
+
+    def order(d: Digest) -> tuple[object, ...]:
+        key = sort_key(d)
+        return (moved.get(id(d), key[1]), rank.get(id(d), 0), key[2:])
+
+    return sorted(digests, key=order)
 
 
 def _ordinal(day: date | None) -> int:

@@ -51,7 +51,8 @@ from edi837.spool import DigestSpool
 from edi837.store import run_in_transaction
 from edi837.store.base import HistoryStore
 from edi837.verdicts import Finding, Severity, Verdict
-from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue, relax
+from edi837.x12.envelope import EnvelopeTracker
+from edi837.x12.syntax_issue import SyntaxIssue, relax
 from edi837.x12.tokenizer import ReadNote
 from edi837.x12.tr3.issues import to_issues
 from edi837.x12.tr3.validator import TR3Validator

@@ -16,8 +16,8 @@ from edi837.synth.spec import ClaimSpec, LineSpec
 from edi837.synth.writer import render_837
 from edi837.writers.ack_999 import write_999
 from edi837.writers.ack_ta1 import write_ta1
-from edi837.x12.envelope import relax
 from edi837.x12.pyx12_adapter import pyx12_validate
+from edi837.x12.syntax_issue import relax
 from edi837.x12.tokenizer import SegmentReader
 
 TEXT = render_837([ClaimSpec("C1", "M1", [LineSpec("S0354", date(2026, 1, 5))])])

@@ -84,7 +84,7 @@ def test_findings_sit_under_their_segments() -> None:
 def test_mapping_input_and_issues() -> None:
     text = source()
     table = findings_by_ordinal(verdicts(text))
-    from edi837.x12.envelope import SyntaxIssue
+    from edi837.x12.syntax_issue import SyntaxIssue
 
     issue = SyntaxIssue(
         Severity.REJECT,

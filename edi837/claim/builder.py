@@ -19,9 +19,10 @@ from typing import BinaryIO
 
 from edi837.claim.loop2300 import ClaimSegment, build_claim, parse_d8
 from edi837.claim.model import Claim, Envelope, Person, Position, Provider
-from edi837.x12.envelope import EnvelopeTracker, Transaction, version_note
+from edi837.x12.envelope import EnvelopeTracker, Transaction
 from edi837.x12.tokenizer import ReadNote, Segment, SegmentReader
 from edi837.x12.tr3.validator import TR3Validator, padded_ordinals
+from edi837.x12.versions import version_note
 
 __all__ = ["ClaimReader", "KNOWN_837_SEGMENTS", "parse_d8"]
 

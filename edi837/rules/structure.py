@@ -11,7 +11,7 @@ from edi837.claim.model import Claim, Position
 from edi837.rules.registry import Rule, register, rules_of
 from edi837.rules.selection import RuleSelection
 from edi837.verdicts import Finding
-from edi837.x12.envelope import SyntaxIssue
+from edi837.x12.syntax_issue import SyntaxIssue
 from edi837.x12.tr3.issues import describe, finding_value
 from edi837.x12.tr3.validator import TR3Error
 

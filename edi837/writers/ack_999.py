@@ -39,9 +39,10 @@ from edi837.writers.x12out import (
     open_acknowledgment,
     st02,
 )
-from edi837.x12.envelope import EnvelopeTracker, Group, SyntaxIssue, Transaction
+from edi837.x12.envelope import EnvelopeTracker, Group, Transaction
 from edi837.x12.position import Position
 from edi837.x12.separators import DEFAULT, Separators
+from edi837.x12.syntax_issue import SyntaxIssue
 
 VERSION = "005010X231A1"
 MAX_CODES = 5  # IK502..IK506 and AK905..AK909

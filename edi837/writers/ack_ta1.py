@@ -48,8 +48,9 @@ from typing import TextIO
 
 from edi837.verdicts import Severity
 from edi837.writers.x12out import EnvelopeWriter, isa_elements
-from edi837.x12.envelope import EnvelopeTracker, Interchange, SyntaxIssue
+from edi837.x12.envelope import EnvelopeTracker, Interchange
 from edi837.x12.separators import DEFAULT, Separators
+from edi837.x12.syntax_issue import SyntaxIssue
 
 NO_ERROR = "000"
 

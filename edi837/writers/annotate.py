@@ -22,7 +22,7 @@ from typing import BinaryIO, TextIO
 
 from edi837.safetext import bounded
 from edi837.verdicts import Finding, Verdict
-from edi837.x12.envelope import SyntaxIssue
+from edi837.x12.syntax_issue import SyntaxIssue
 from edi837.x12.tokenizer import Segment, SegmentReader
 
 MARK = "    ^^ "

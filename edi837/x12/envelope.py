@@ -3,8 +3,8 @@
 A mismatch is a reported ``SyntaxIssue`` (what a 999 or TA1 would say), never a crash:
 the reader keeps going so every claim in the file is still accounted for. Each issue
 carries the 999 coordinates (IK3/IK4/IK5/AK9 codes) the 999 writer needs.
-``SyntaxIssue`` (``syntax_issue``) and the version labels (``versions``) have modules of
-their own; they are importable from here too.
+The issue type (``syntax_issue``) and the version labels (``versions``) have modules of
+their own.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from edi837.safetext import shown_segment_id
 from edi837.verdicts import Severity
 from edi837.x12.position import Position
 from edi837.x12.separators import Separators
-from edi837.x12.syntax_issue import LENIENT_CODES, SyntaxIssue, relax  # noqa: F401
+from edi837.x12.syntax_issue import SyntaxIssue
 from edi837.x12.tokenizer import Segment
-from edi837.x12.versions import CANONICAL, form_for_version, version_note  # noqa: F401
+from edi837.x12.versions import form_for_version, version_note
 
 MAX_CLAIMS_PER_ST = 5000  # 837 TR3 section 1.4: at most 5,000 CLM per transaction set
 

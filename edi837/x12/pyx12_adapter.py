@@ -34,8 +34,9 @@ import pyx12.x12context
 import pyx12.x12n_document
 
 from edi837.verdicts import Severity
-from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue, Transaction
+from edi837.x12.envelope import EnvelopeTracker, Transaction
 from edi837.x12.position import Position
+from edi837.x12.syntax_issue import SyntaxIssue
 from edi837.x12.tokenizer import SegmentReader, read_segments
 
 ClaimFacts = tuple[str, list[tuple[str, str]]]

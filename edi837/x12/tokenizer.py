@@ -329,7 +329,7 @@ class SegmentReader:
                 more = self._read()
                 eof = not more
                 buf += more
-            if ordinal and not buf.startswith("ISA"):
+            if ordinal and not _starts_interchange(buf):
                 while len(buf) <= MAX_TRAILER and not eof:
                     more = self._read()
                     eof = not more
@@ -375,16 +375,6 @@ class SegmentReader:
             # Tokenize chunk by chunk until IEA (then re-read separators) or EOF; stray
             # segments until the next ISA.
             while True:
-                if stop == "ISA":  # the next interchange may use other separators
-                    head = buf.lstrip(_WS)
-                    if len(head) < 4 and not eof and "ISA".startswith(head[:3]):
-                        more = self._read()
-                        eof = not more
-                        buf += more
-                        continue
-                    if _starts_interchange(head):
-                        self.segments_read = ordinal
-                        break
                 end = buf.rfind(term)
                 if end < 0 and not eof:
                     if len(buf) > MAX_SEGMENT:
@@ -412,9 +402,14 @@ class SegmentReader:
                     break
                 base += len(complete)
                 buf = tail
-                if stop == "ISA" and _starts_interchange(buf.lstrip(_WS)):
-                    self.segments_read = ordinal
-                    break
+                if stop == "ISA":  # the next interchange may use other separators
+                    while len(buf.lstrip(_WS)) < 4 and not eof:  # enough to tell an ISA
+                        more = self._read()
+                        eof = not more
+                        buf += more
+                    if _starts_interchange(buf.lstrip(_WS)):
+                        self.segments_read = ordinal
+                        break
                 if eof:
                     self.segments_read = ordinal
                     rest = buf.strip(_WS)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 
-from edi837.x12.envelope import form_for_version
 from edi837.x12.tokenizer import SegmentReader
 from edi837.x12.tr3.validator import TR3Error, TR3Validator, padded_ordinals
+from edi837.x12.versions import form_for_version
 
 __all__ = ["TR3Error", "TR3Validator", "validate_path"]
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from edi837.verdicts import Severity
-from edi837.x12.envelope import EnvelopeTracker, SyntaxIssue
+from edi837.x12.envelope import EnvelopeTracker
 from edi837.x12.position import Position
+from edi837.x12.syntax_issue import SyntaxIssue
 from edi837.x12.tr3.validator import TR3Error
 
 VALUE_LIMIT = 80  # how much of a bad value a report shows (not all of a 5,000-digit LX01)
